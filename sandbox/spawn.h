@@ -1,0 +1,49 @@
+/* The one place that starts processes: jailed (namespaces, pivot_root, limits, seccomp) or, only
+ * when the configuration opts in explicitly, unjailed. Used by the worker supervisor and by
+ * `warden jail`. */
+#ifndef WARDEN_SPAWN_H
+#define WARDEN_SPAWN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "sandbox.h"
+
+struct spawn_request {
+    const struct sandbox_config *cfg;
+    char *const *argv;     /* command inside the jail; argv[0] an absolute path */
+    char *const *extra_env;/* NULL-terminated "K=V" added to the allowlisted environment, or NULL */
+    int channel_fd;        /* becomes fd 3 in the command; -1 for none */
+    bool keep_stdio;       /* true: inherit fds 0-2 (warden jail); false: /dev/null */
+};
+
+struct jailed {
+    pid_t pid;             /* the process the kernel started: the jail's init, or the command */
+    int pidfd;             /* readable when `pid` has exited; -1 if unsupported */
+    bool jailed;
+    char cgroup[256];      /* "" when rlimits are used instead of cgroups */
+    uint64_t memory_limit;
+};
+
+/* Can this machine jail? 0 = yes; otherwise -1 and `why` says exactly why and how to fix it. */
+int jail_check(char *why, size_t len);
+
+/* Start the command. 0 on success; -1 with err filled. */
+int spawn_process(const struct spawn_request *req, struct jailed *out, char *err, size_t errlen);
+
+/* Deliver SIGINT (or another catchable signal) to the command inside the jail. */
+void spawn_signal(const struct jailed *proc, int sig);
+
+/* Wait for exit (blocking) and describe it in words: "memory limit of 2 GiB reached",
+ * "killed by signal 9 (SIGKILL)", "exited with code 3", "killed for a forbidden system call".
+ * Returns the raw wait status. Also releases the cgroup. */
+int spawn_reap(struct jailed *proc, char *cause, size_t len);
+
+/* SIGKILL the jail (everything in it dies) and reap it. Safe to call twice. */
+void spawn_kill(struct jailed *proc);
+
+/* Text report of what isolation is active ("cgroup v1 memory+pids", "rlimits", ...). */
+void spawn_describe_isolation(const struct sandbox_config *cfg, char *out, size_t len);
+
+#endif
