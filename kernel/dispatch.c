@@ -1,0 +1,142 @@
+/* What the kernel does with each request. Control and the quick shell requests are answered
+ * here on the main thread; cell work is queued for the executor thread. */
+#include <string.h>
+
+#include "../sandbox/log.h"
+#include "executor.h"
+#include "history.h"
+#include "kernel.h"
+
+#ifndef WARDEN_PYTHON_VERSION
+#define WARDEN_PYTHON_VERSION "3"
+#endif
+
+static bool type_is(const struct jmsg *msg, const char *type)
+{
+    return strcmp(jmsg_type(msg), type) == 0;
+}
+
+static bool bool_field(const json_t *content, const char *key, bool fallback)
+{
+    const json_t *value = json_object_get(content, key);
+    return json_is_boolean(value) ? json_is_true(value) : fallback;
+}
+
+/* busy → reply → idle, for requests answered on the spot. */
+static void answer(struct kernel *k, void *socket, struct jmsg *request, json_t *content)
+{
+    kernel_publish_status(k, request->header, "busy");
+    kernel_reply(k, socket, request, content);
+    kernel_publish_status(k, request->header, "idle");
+}
+
+static json_t *kernel_info(void)
+{
+    return json_pack(
+        "{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:i}, s:s}, s:s, s:[], s:[]}",
+        "status", "ok", "protocol_version", PROTOCOL_VERSION, "implementation", "warden",
+        "implementation_version", WARDEN_VERSION, "language_info", "name", "python", "version",
+        WARDEN_PYTHON_VERSION, "mimetype", "text/x-python", "file_extension", ".py",
+        "pygments_lexer", "ipython3", "codemirror_mode", "name", "ipython", "version", 3,
+        "nbconvert_exporter", "python", "banner",
+        "warden " WARDEN_VERSION " - a cell starting with %%python runs as Python in a jailed "
+        "worker; any other cell is a request in plain language.",
+        "help_links", "supported_features");
+}
+
+static void shutdown_kernel(struct kernel *k, void *socket, struct jmsg *request)
+{
+    bool restart = bool_field(request->content, "restart", false);
+    json_t *content = json_pack("{s:s, s:b}", "status", "ok", "restart", restart);
+    kernel_publish_status(k, request->header, "busy");
+    kernel_reply(k, socket, request, json_incref(content));
+    /* ipykernel also broadcasts the reply, so every client learns of the shutdown. */
+    kernel_publish(k, "shutdown_reply", request->header, content);
+    kernel_publish_status(k, request->header, "idle");
+    k->shutting_down = true;
+}
+
+static void interrupt(struct kernel *k, void *socket, struct jmsg *request)
+{
+    kernel_interrupt(k);
+    answer(k, socket, request, json_pack("{s:s}", "status", "ok"));
+}
+
+/* Requests every channel answers at once. Returns false when `msg` is not one of them. */
+static bool handle_immediate(struct kernel *k, void *socket, struct jmsg *msg)
+{
+    if (type_is(msg, "kernel_info_request"))
+        answer(k, socket, msg, kernel_info());
+    else if (type_is(msg, "shutdown_request"))
+        shutdown_kernel(k, socket, msg);
+    else if (type_is(msg, "interrupt_request"))
+        interrupt(k, socket, msg);
+    else
+        return false;
+    return true;
+}
+
+void dispatch_control(struct kernel *k, struct jmsg *msg)
+{
+    if (!handle_immediate(k, k->control, msg)) {
+        log_warn("unsupported control request %s", jmsg_type(msg));
+        json_t *content = json_pack("{s:s, s:s, s:s, s:[]}", "status", "error", "ename",
+                                    "NotImplemented", "evalue", "unsupported request",
+                                    "traceback");
+        answer(k, k->control, msg, content);
+    }
+    jmsg_free(msg);
+}
+
+static void queue_job(struct kernel *k, struct jmsg *msg, enum job_kind kind)
+{
+    struct job *job = calloc(1, sizeof *job);
+    if (!job) {
+        jmsg_free(msg);
+        return;
+    }
+    const json_t *content = msg->content;
+    job->kind = kind;
+    job->request = msg;
+    job->silent = bool_field(content, "silent", false);
+    job->store_history = !job->silent && bool_field(content, "store_history", true);
+    job->allow_stdin = bool_field(content, "allow_stdin", true);
+    job->stop_on_error = bool_field(content, "stop_on_error", true);
+    executor_submit(k->executor, job);
+}
+
+void dispatch_shell(struct kernel *k, struct jmsg *msg)
+{
+    if (handle_immediate(k, k->shell, msg)) {
+        jmsg_free(msg);
+        return;
+    }
+    if (type_is(msg, "execute_request"))
+        queue_job(k, msg, JOB_EXECUTE);
+    else if (type_is(msg, "complete_request"))
+        queue_job(k, msg, JOB_COMPLETE);
+    else if (type_is(msg, "inspect_request"))
+        queue_job(k, msg, JOB_INSPECT);
+    else if (type_is(msg, "is_complete_request"))
+        queue_job(k, msg, JOB_IS_COMPLETE);
+    else {
+        if (type_is(msg, "history_request"))
+            answer(k, k->shell, msg, history_reply(k->history, msg->content));
+        else if (type_is(msg, "comm_info_request"))
+            answer(k, k->shell, msg, json_pack("{s:s, s:{}}", "status", "ok", "comms"));
+        else if (strncmp(jmsg_type(msg), "comm_", 5) == 0)
+            log_debug("ignoring %s: this kernel has no comm targets", jmsg_type(msg));
+        else
+            log_warn("unsupported shell request %s", jmsg_type(msg));
+        jmsg_free(msg);
+    }
+}
+
+void dispatch_stdin(struct kernel *k, struct jmsg *msg)
+{
+    if (type_is(msg, "input_reply")) {
+        const char *value = json_string_value(json_object_get(msg->content, "value"));
+        executor_answer_input(k->executor, value ? value : "");
+    }
+    jmsg_free(msg);
+}

@@ -1,0 +1,123 @@
+/* Turning the executor's events into messages: busy, execute_input, outputs, input requests,
+ * the reply, idle — in that order, each with the request as parent. */
+#include <string.h>
+
+#include "../sandbox/log.h"
+#include "executor.h"
+#include "history.h"
+#include "kernel.h"
+
+static bool is_execute(const struct job *job) { return job->kind == JOB_EXECUTE; }
+
+static void begin(struct kernel *k, struct job *job)
+{
+    json_t *parent = job->request->header;
+    kernel_publish_status(k, parent, "busy");
+    if (!is_execute(job))
+        return;
+    const char *code = json_string_value(json_object_get(job->request->content, "code"));
+    if (!code)
+        return;
+    if (!job->silent)
+        kernel_publish(k, "execute_input", parent,
+                       json_pack("{s:s, s:i}", "code", code, "execution_count",
+                                 job->execution_count));
+    if (job->store_history)
+        history_add(k->history, job->execution_count, code);
+}
+
+static bool is_output_type(const char *type)
+{
+    static const char *const allowed[] = {"stream",      "display_data",   "update_display_data",
+                                          "clear_output", "execute_result", "error"};
+    for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++)
+        if (strcmp(type, allowed[i]) == 0)
+            return true;
+    return false;
+}
+
+static void output(struct kernel *k, struct job *job, const char *msg_type, json_t *content)
+{
+    if (!is_output_type(msg_type) || !json_is_object(content)) {
+        log_warn("engine produced an unknown output type %s; dropped", msg_type);
+        return;
+    }
+    if (strcmp(msg_type, "execute_result") == 0) {
+        if (job->silent)
+            return;
+        json_object_set_new(content, "execution_count", json_integer(job->execution_count));
+        const char *text = json_string_value(
+            json_object_get(json_object_get(content, "data"), "text/plain"));
+        if (job->store_history && text)
+            history_set_output(k->history, job->execution_count, text);
+    }
+    kernel_publish(k, msg_type, job->request->header, json_incref(content));
+}
+
+static void request_input(struct kernel *k, struct job *job, json_t *content)
+{
+    struct jmsg *msg =
+        jmsg_build(k->session, "input_request", job->request->header, json_incref(content));
+    if (msg && jmsg_copy_ids(msg, job->request) == 0)
+        wire_send(k->stdin_socket, k->signer, msg);
+    jmsg_free(msg);
+}
+
+static void send_aborted(struct kernel *k, struct job *job)
+{
+    json_t *parent = job->request->header;
+    kernel_publish_status(k, parent, "busy");
+    kernel_reply(k, k->shell, job->request, json_pack("{s:s}", "status", "aborted"));
+    kernel_publish_status(k, parent, "idle");
+}
+
+/* After an error with stop_on_error, executes already received are answered "aborted". The
+ * shell socket is drained first so that requests still in ZeroMQ's queue count as received. */
+static void abort_queued(struct kernel *k)
+{
+    for (int budget = 1024; budget > 0; budget--) {
+        struct jmsg *msg = NULL;
+        if (wire_recv(k->shell, k->signer, &msg) <= 0)
+            break;
+        if (msg)
+            dispatch_shell(k, msg);
+    }
+    for (struct job *job = executor_take_queued_executes(k->executor); job;) {
+        struct job *next = job->next;
+        send_aborted(k, job);
+        job_free(job);
+        job = next;
+    }
+}
+
+static void done(struct kernel *k, struct job *job, json_t *reply)
+{
+    kernel_reply(k, k->shell, job->request, json_incref(reply));
+    kernel_publish_status(k, job->request->header, "idle");
+    const char *status = json_string_value(json_object_get(reply, "status"));
+    if (is_execute(job) && job->stop_on_error && status && strcmp(status, "error") == 0)
+        abort_queued(k);
+    job_free(job);
+}
+
+void dispatch_executor_events(struct kernel *k)
+{
+    struct event *event;
+    while ((event = executor_next_event(k->executor)) != NULL) {
+        switch (event->kind) {
+        case EVENT_BEGIN:
+            begin(k, event->job);
+            break;
+        case EVENT_OUTPUT:
+            output(k, event->job, event->msg_type, event->content);
+            break;
+        case EVENT_INPUT:
+            request_input(k, event->job, event->content);
+            break;
+        case EVENT_DONE:
+            done(k, event->job, event->content);
+            break;
+        }
+        event_free(event);
+    }
+}

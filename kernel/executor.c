@@ -1,0 +1,334 @@
+#include "executor.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../sandbox/log.h"
+
+struct input_slot {
+    bool waiting, answered;
+    char *value; /* NULL with answered = cancelled */
+};
+
+struct executor {
+    struct engine *engine;
+    pthread_t thread;
+    bool thread_started;
+    pthread_mutex_t lock;
+    pthread_cond_t jobs_ready, input_ready;
+    struct job *jobs_head, *jobs_tail;
+    struct event *events_head, *events_tail;
+    struct input_slot input;
+    struct job *running;
+    int execution_count;
+    int event_fd;
+    bool stopped;
+};
+
+void job_free(struct job *job)
+{
+    if (!job)
+        return;
+    jmsg_free(job->request);
+    free(job);
+}
+
+void event_free(struct event *event)
+{
+    if (!event)
+        return;
+    json_decref(event->content);
+    free(event);
+}
+
+static void post_event(struct executor *ex, enum event_kind kind, struct job *job,
+                       const char *msg_type, json_t *content)
+{
+    struct event *event = calloc(1, sizeof *event);
+    if (!event) {
+        json_decref(content);
+        return;
+    }
+    *event = (struct event){.kind = kind, .job = job, .content = content};
+    snprintf(event->msg_type, sizeof event->msg_type, "%s", msg_type ? msg_type : "");
+    pthread_mutex_lock(&ex->lock);
+    if (ex->events_tail)
+        ex->events_tail->next = event;
+    else
+        ex->events_head = event;
+    ex->events_tail = event;
+    pthread_mutex_unlock(&ex->lock);
+    uint64_t one = 1;
+    ssize_t ignored = write(ex->event_fd, &one, sizeof one);
+    (void)ignored;
+}
+
+/* ---- the sink the engine writes a cell's outputs to ---- */
+
+static void sink_emit_event(void *ctx, const char *msg_type, json_t *content)
+{
+    struct executor *ex = ctx;
+    post_event(ex, EVENT_OUTPUT, ex->running, msg_type, content);
+}
+
+static char *sink_read_input(void *ctx, const char *prompt, bool password)
+{
+    struct executor *ex = ctx;
+    if (!ex->running || !ex->running->allow_stdin)
+        return NULL;
+    pthread_mutex_lock(&ex->lock);
+    ex->input = (struct input_slot){.waiting = true};
+    pthread_mutex_unlock(&ex->lock);
+    post_event(ex, EVENT_INPUT, ex->running, "input_request",
+               json_pack("{s:s, s:b}", "prompt", prompt ? prompt : "", "password", password));
+    pthread_mutex_lock(&ex->lock);
+    while (!ex->input.answered)
+        pthread_cond_wait(&ex->input_ready, &ex->lock);
+    char *value = ex->input.value;
+    ex->input = (struct input_slot){0};
+    pthread_mutex_unlock(&ex->lock);
+    return value;
+}
+
+void executor_answer_input(struct executor *ex, const char *value)
+{
+    pthread_mutex_lock(&ex->lock);
+    if (ex->input.waiting && !ex->input.answered) {
+        ex->input.value = value ? strdup(value) : NULL;
+        ex->input.answered = true;
+        pthread_cond_signal(&ex->input_ready);
+    }
+    pthread_mutex_unlock(&ex->lock);
+}
+
+/* ---- running jobs ---- */
+
+static const char *string_field(const json_t *content, const char *key)
+{
+    return json_string_value(json_object_get(content, key));
+}
+
+static int int_field(const json_t *content, const char *key)
+{
+    const json_t *value = json_object_get(content, key);
+    return json_is_integer(value) ? (int)json_integer_value(value) : -1;
+}
+
+static json_t *invalid_request(const char *why)
+{
+    return json_pack("{s:s, s:s, s:s, s:[]}", "status", "error", "ename", "InvalidRequest",
+                     "evalue", why, "traceback");
+}
+
+static json_t *run_execute(struct executor *ex, struct job *job)
+{
+    const char *code = string_field(job->request->content, "code");
+    job->execution_count = ex->execution_count;
+    post_event(ex, EVENT_BEGIN, job, NULL, NULL);
+    json_t *reply;
+    if (!code)
+        reply = invalid_request("execute_request needs a string \"code\"");
+    else {
+        struct engine_request request = {code, job->execution_count, job->silent,
+                                         job->allow_stdin};
+        struct output_sink sink = {ex, sink_emit_event, sink_read_input};
+        reply = ex->engine->execute(ex->engine->self, &request, &sink);
+    }
+    if (!reply)
+        reply = invalid_request("the engine gave no reply");
+    if (job->store_history)
+        ex->execution_count++;
+    json_object_set_new(reply, "execution_count", json_integer(job->execution_count));
+    if (json_is_string(json_object_get(reply, "status")) &&
+        strcmp(string_field(reply, "status"), "ok") == 0) {
+        json_object_set_new(reply, "user_expressions", json_object());
+        json_object_set_new(reply, "payload", json_array());
+    }
+    return reply;
+}
+
+static json_t *run_query(struct executor *ex, struct job *job)
+{
+    post_event(ex, EVENT_BEGIN, job, NULL, NULL);
+    const json_t *content = job->request->content;
+    const char *code = string_field(content, "code");
+    int cursor = int_field(content, "cursor_pos");
+    if (!code)
+        return invalid_request("the request needs a string \"code\"");
+    void *self = ex->engine->self;
+    switch (job->kind) {
+    case JOB_COMPLETE:
+        return ex->engine->complete(self, code, cursor);
+    case JOB_INSPECT:
+        return ex->engine->inspect(self, code, cursor, int_field(content, "detail_level") > 0);
+    default:
+        return ex->engine->is_complete(self, code);
+    }
+}
+
+static struct job *next_job(struct executor *ex)
+{
+    pthread_mutex_lock(&ex->lock);
+    while (!ex->jobs_head)
+        pthread_cond_wait(&ex->jobs_ready, &ex->lock);
+    struct job *job = ex->jobs_head;
+    ex->jobs_head = job->next;
+    if (!ex->jobs_head)
+        ex->jobs_tail = NULL;
+    job->next = NULL;
+    ex->running = job;
+    pthread_mutex_unlock(&ex->lock);
+    return job;
+}
+
+static void *executor_main(void *arg)
+{
+    struct executor *ex = arg;
+    ex->engine->start(ex->engine->self);
+    for (;;) {
+        struct job *job = next_job(ex);
+        if (job->kind == JOB_STOP) {
+            job_free(job);
+            break;
+        }
+        json_t *reply = job->kind == JOB_EXECUTE ? run_execute(ex, job) : run_query(ex, job);
+        pthread_mutex_lock(&ex->lock);
+        ex->running = NULL;
+        pthread_mutex_unlock(&ex->lock);
+        post_event(ex, EVENT_DONE, job, NULL, reply);
+    }
+    ex->engine->stop(ex->engine->self);
+    pthread_mutex_lock(&ex->lock);
+    ex->stopped = true;
+    pthread_mutex_unlock(&ex->lock);
+    return NULL;
+}
+
+struct executor *executor_start(struct engine *engine)
+{
+    struct executor *ex = calloc(1, sizeof *ex);
+    if (!ex)
+        return NULL;
+    ex->engine = engine;
+    ex->execution_count = 1;
+    pthread_mutex_init(&ex->lock, NULL);
+    pthread_cond_init(&ex->jobs_ready, NULL);
+    pthread_cond_init(&ex->input_ready, NULL);
+    ex->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (ex->event_fd < 0 || pthread_create(&ex->thread, NULL, executor_main, ex) != 0) {
+        log_error("cannot start the executor thread");
+        if (ex->event_fd >= 0)
+            close(ex->event_fd);
+        free(ex);
+        return NULL;
+    }
+    ex->thread_started = true;
+    return ex;
+}
+
+int executor_event_fd(const struct executor *ex) { return ex->event_fd; }
+
+void executor_submit(struct executor *ex, struct job *job)
+{
+    pthread_mutex_lock(&ex->lock);
+    if (ex->jobs_tail)
+        ex->jobs_tail->next = job;
+    else
+        ex->jobs_head = job;
+    ex->jobs_tail = job;
+    pthread_cond_signal(&ex->jobs_ready);
+    pthread_mutex_unlock(&ex->lock);
+}
+
+struct event *executor_next_event(struct executor *ex)
+{
+    uint64_t count;
+    ssize_t ignored = read(ex->event_fd, &count, sizeof count);
+    (void)ignored;
+    pthread_mutex_lock(&ex->lock);
+    struct event *event = ex->events_head;
+    if (event) {
+        ex->events_head = event->next;
+        if (!ex->events_head)
+            ex->events_tail = NULL;
+        event->next = NULL;
+    }
+    pthread_mutex_unlock(&ex->lock);
+    return event;
+}
+
+struct job *executor_take_queued_executes(struct executor *ex)
+{
+    struct job *taken = NULL, **taken_tail = &taken;
+    pthread_mutex_lock(&ex->lock);
+    struct job **link = &ex->jobs_head;
+    ex->jobs_tail = NULL;
+    while (*link) {
+        struct job *job = *link;
+        if (job->kind == JOB_EXECUTE) {
+            *link = job->next;
+            job->next = NULL;
+            *taken_tail = job;
+            taken_tail = &job->next;
+        } else {
+            ex->jobs_tail = job;
+            link = &job->next;
+        }
+    }
+    pthread_mutex_unlock(&ex->lock);
+    return taken;
+}
+
+void executor_interrupt(struct executor *ex)
+{
+    ex->engine->interrupt(ex->engine->self);
+    executor_answer_input(ex, NULL);
+}
+
+static bool join_within(struct executor *ex, int timeout_ms)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    return pthread_timedjoin_np(ex->thread, NULL, &deadline) == 0;
+}
+
+bool executor_stop(struct executor *ex, int timeout_ms)
+{
+    if (!ex)
+        return true;
+    struct job *stop = calloc(1, sizeof *stop);
+    if (!stop)
+        return false;
+    stop->kind = JOB_STOP;
+    /* The stop job goes first: queued work is abandoned at shutdown. */
+    for (struct job *job = executor_take_queued_executes(ex); job;) {
+        struct job *next = job->next;
+        job_free(job);
+        job = next;
+    }
+    pthread_mutex_lock(&ex->lock);
+    stop->next = ex->jobs_head;
+    ex->jobs_head = stop;
+    if (!ex->jobs_tail)
+        ex->jobs_tail = stop;
+    pthread_cond_signal(&ex->jobs_ready);
+    pthread_mutex_unlock(&ex->lock);
+    executor_interrupt(ex);
+    if (!join_within(ex, timeout_ms)) {
+        log_warn("the executor did not stop within %d ms", timeout_ms);
+        return false;
+    }
+    return true;
+}

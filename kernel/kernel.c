@@ -1,0 +1,274 @@
+#include "kernel.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "../sandbox/log.h"
+#include "executor.h"
+#include "history.h"
+
+#define MAX_INCOMING_PART (64 << 20)
+#define STOP_TIMEOUT_MS 2500
+
+/* ---- sending ---- */
+
+static void send_with_topic(struct kernel *k, struct jmsg *msg, const char *topic)
+{
+    struct wire_part id = {(void *)topic, strlen(topic)};
+    msg->ids = &id;
+    msg->n_ids = 1;
+    wire_send(k->iopub, k->signer, msg);
+    msg->ids = NULL;
+    msg->n_ids = 0;
+}
+
+void kernel_publish(struct kernel *k, const char *msg_type, json_t *parent_header,
+                    json_t *content)
+{
+    struct jmsg *msg = jmsg_build(k->session, msg_type, parent_header, content);
+    if (!msg)
+        return;
+    char topic[128];
+    snprintf(topic, sizeof topic, "kernel.%s.%s", k->session, msg_type);
+    send_with_topic(k, msg, topic);
+    jmsg_free(msg);
+}
+
+void kernel_publish_status(struct kernel *k, json_t *parent_header, const char *state)
+{
+    kernel_publish(k, "status", parent_header, json_pack("{s:s}", "execution_state", state));
+}
+
+void kernel_reply(struct kernel *k, void *socket, const struct jmsg *request, json_t *content)
+{
+    const char *type = jmsg_type(request);
+    char reply_type[80];
+    size_t len = strlen(type);
+    if (len > 8 && strcmp(type + len - 8, "_request") == 0)
+        snprintf(reply_type, sizeof reply_type, "%.*s_reply", (int)(len - 8), type);
+    else
+        snprintf(reply_type, sizeof reply_type, "%s_reply", type);
+    struct jmsg *reply = jmsg_build(k->session, reply_type, request->header, content);
+    if (!reply || jmsg_copy_ids(reply, request) != 0) {
+        jmsg_free(reply);
+        return;
+    }
+    wire_send(socket, k->signer, reply);
+    jmsg_free(reply);
+}
+
+/* ---- iopub subscriptions: each new subscriber is welcomed (JEP 65) ---- */
+
+static void handle_subscriptions(struct kernel *k)
+{
+    char buffer[256];
+    int len;
+    while ((len = zmq_recv(k->iopub, buffer, sizeof buffer, ZMQ_DONTWAIT)) > 0) {
+        if (buffer[0] != 1)
+            continue; /* unsubscribe */
+        size_t topic_len = (size_t)len - 1 < sizeof buffer - 1 ? (size_t)len - 1 : sizeof buffer - 1;
+        char topic[256];
+        memcpy(topic, buffer + 1, topic_len);
+        topic[topic_len] = '\0';
+        struct jmsg *msg = jmsg_build(k->session, "iopub_welcome", NULL,
+                                      json_pack("{s:s}", "subscription", topic));
+        if (msg) {
+            send_with_topic(k, msg, topic);
+            jmsg_free(msg);
+        }
+    }
+}
+
+/* ---- sockets ---- */
+
+static void *open_socket(struct kernel *k, int type, int port, char *err, size_t err_len)
+{
+    void *socket = zmq_socket(k->zmq, type);
+    char endpoint[320];
+    connection_endpoint(&k->conn, port, endpoint, sizeof endpoint);
+    int64_t max_size = MAX_INCOMING_PART;
+    int linger = 1000, one = 1;
+    if (socket) {
+        zmq_setsockopt(socket, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);
+        zmq_setsockopt(socket, ZMQ_LINGER, &linger, sizeof linger);
+        if (type == ZMQ_XPUB)
+            zmq_setsockopt(socket, ZMQ_XPUB_VERBOSE, &one, sizeof one);
+        if (type == ZMQ_ROUTER)
+            zmq_setsockopt(socket, ZMQ_ROUTER_HANDOVER, &one, sizeof one);
+    }
+    if (!socket || zmq_bind(socket, endpoint) != 0) {
+        snprintf(err, err_len, "cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        if (socket)
+            zmq_close(socket);
+        return NULL;
+    }
+    return socket;
+}
+
+static int open_sockets(struct kernel *k, char *err, size_t err_len)
+{
+    k->shell = open_socket(k, ZMQ_ROUTER, k->conn.shell_port, err, err_len);
+    k->control = k->shell ? open_socket(k, ZMQ_ROUTER, k->conn.control_port, err, err_len) : NULL;
+    k->stdin_socket =
+        k->control ? open_socket(k, ZMQ_ROUTER, k->conn.stdin_port, err, err_len) : NULL;
+    k->iopub = k->stdin_socket ? open_socket(k, ZMQ_XPUB, k->conn.iopub_port, err, err_len) : NULL;
+    k->heartbeat = k->iopub ? open_socket(k, ZMQ_ROUTER, k->conn.hb_port, err, err_len) : NULL;
+    return k->heartbeat ? 0 : -1;
+}
+
+/* The heartbeat echoes every frame back on its own thread, so a busy kernel still looks alive;
+ * zmq_proxy with the same ROUTER as both ends is exactly an echo. It returns when the context
+ * is shut down. */
+static void *heartbeat_main(void *arg)
+{
+    struct kernel *k = arg;
+    zmq_proxy(k->heartbeat, k->heartbeat, NULL);
+    zmq_close(k->heartbeat);
+    return NULL;
+}
+
+/* ---- signals: SIGINT interrupts the cell (VS Code signals the kernel pid only); SIGTERM and
+ * SIGHUP shut down. Blocked in every thread and read through a signalfd in the main loop. ---- */
+
+static int block_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGQUIT);
+    signal(SIGPIPE, SIG_IGN);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+        return -1;
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+static void handle_signals(struct kernel *k)
+{
+    struct signalfd_siginfo info;
+    while (read(k->signal_fd, &info, sizeof info) == sizeof info) {
+        if (info.ssi_signo == SIGINT) {
+            log_info("SIGINT: interrupting the running cell");
+            kernel_interrupt(k);
+        } else {
+            log_info("signal %u: shutting down", info.ssi_signo);
+            k->shutting_down = true;
+        }
+    }
+}
+
+void kernel_interrupt(struct kernel *k) { executor_interrupt(k->executor); }
+
+/* ---- the loop ---- */
+
+static void drain(struct kernel *k, void *socket, void (*dispatch)(struct kernel *, struct jmsg *))
+{
+    for (int budget = 64; budget > 0 && !k->shutting_down; budget--) {
+        struct jmsg *msg = NULL;
+        int rc = wire_recv(socket, k->signer, &msg);
+        if (rc <= 0)
+            return;
+        if (msg)
+            dispatch(k, msg);
+    }
+}
+
+static void run_loop(struct kernel *k)
+{
+    zmq_pollitem_t items[] = {
+        {k->control, 0, ZMQ_POLLIN, 0},
+        {NULL, k->signal_fd, ZMQ_POLLIN, 0},
+        {NULL, executor_event_fd(k->executor), ZMQ_POLLIN, 0},
+        {k->shell, 0, ZMQ_POLLIN, 0},
+        {k->stdin_socket, 0, ZMQ_POLLIN, 0},
+        {k->iopub, 0, ZMQ_POLLIN, 0},
+    };
+    while (!k->shutting_down) {
+        if (zmq_poll(items, 6, -1) < 0) {
+            if (zmq_errno() == EINTR)
+                continue;
+            log_error("poll failed: %s", zmq_strerror(zmq_errno()));
+            return;
+        }
+        /* Control first, always: it must never wait behind shell traffic. */
+        if (items[0].revents & ZMQ_POLLIN)
+            drain(k, k->control, dispatch_control);
+        if (items[1].revents & ZMQ_POLLIN)
+            handle_signals(k);
+        if (items[2].revents & ZMQ_POLLIN)
+            dispatch_executor_events(k);
+        if (items[3].revents & ZMQ_POLLIN)
+            drain(k, k->shell, dispatch_shell);
+        if (items[4].revents & ZMQ_POLLIN)
+            drain(k, k->stdin_socket, dispatch_stdin);
+        if (items[5].revents & ZMQ_POLLIN)
+            handle_subscriptions(k);
+    }
+}
+
+static void close_everything(struct kernel *k)
+{
+    void *sockets[] = {k->shell, k->control, k->stdin_socket, k->iopub};
+    for (size_t i = 0; i < 4; i++)
+        if (sockets[i])
+            zmq_close(sockets[i]);
+    zmq_ctx_shutdown(k->zmq); /* ends the heartbeat's proxy */
+    history_close(k->history);
+    signer_free(k->signer);
+}
+
+static int start(struct kernel *k, const char *connection_file, struct engine *engine)
+{
+    char err[512];
+    if (connection_load(connection_file, &k->conn, err, sizeof err) != 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    k->signer = signer_new(k->conn.signature_scheme, k->conn.key, k->conn.key_len);
+    if (!k->signer) {
+        log_error("unsupported signature scheme \"%s\" (only hmac-sha256)",
+                  k->conn.signature_scheme);
+        return -1;
+    }
+    ids_new_uuid(k->session);
+    k->engine = engine;
+    k->history = history_open();
+    k->signal_fd = block_signals();
+    k->zmq = zmq_ctx_new();
+    if (k->signal_fd < 0 || !k->zmq || open_sockets(k, err, sizeof err) != 0) {
+        log_error("%s", k->signal_fd < 0 ? "cannot set up signal handling" : err);
+        return -1;
+    }
+    return 0;
+}
+
+int kernel_run(const char *connection_file, struct engine *engine)
+{
+    struct kernel kernel = {0};
+    struct kernel *k = &kernel;
+    if (start(k, connection_file, engine) != 0)
+        return 1;
+    pthread_t heartbeat;
+    k->heartbeat_running = pthread_create(&heartbeat, NULL, heartbeat_main, k) == 0;
+    k->executor = executor_start(engine);
+    if (!k->executor)
+        return 1;
+    kernel_publish_status(k, NULL, "starting");
+    run_loop(k);
+    bool stopped = executor_stop(k->executor, STOP_TIMEOUT_MS);
+    close_everything(k);
+    if (k->heartbeat_running)
+        pthread_join(heartbeat, NULL);
+    zmq_ctx_term(k->zmq);
+    /* A stuck executor cannot hold the process: its workers die with it (parent-death signal). */
+    if (!stopped)
+        _exit(0);
+    return 0;
+}

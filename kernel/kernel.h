@@ -1,0 +1,48 @@
+/* The Jupyter kernel: sockets, main loop, dispatch. Knows nothing of models or jails; cells
+ * go to an engine (engine.h) on the executor thread. */
+#ifndef WARDEN_KERNEL_H
+#define WARDEN_KERNEL_H
+
+#include <stdbool.h>
+
+#include "connection.h"
+#include "engine.h"
+#include "ids.h"
+#include "wire.h"
+
+struct executor;
+struct history;
+
+struct kernel {
+    struct connection_info conn;
+    struct signer *signer;
+    char session[UUID_STR_LEN];
+    void *zmq;
+    void *shell, *control, *stdin_socket, *iopub, *heartbeat;
+    struct engine *engine;
+    struct executor *executor;
+    struct history *history;
+    int signal_fd;
+    bool heartbeat_running;
+    bool shutting_down;
+};
+
+/* Runs the kernel until shutdown; returns the process exit code. */
+int kernel_run(const char *connection_file, struct engine *engine);
+
+/* --- used by dispatch.c and the loop --- */
+
+/* Publish on iopub with the given parent header (NULL for none). Steals content. */
+void kernel_publish(struct kernel *k, const char *msg_type, json_t *parent_header,
+                    json_t *content);
+void kernel_publish_status(struct kernel *k, json_t *parent_header, const char *state);
+/* Reply to `request` on `socket`: msg_type is the request's with _request → _reply. */
+void kernel_reply(struct kernel *k, void *socket, const struct jmsg *request, json_t *content);
+
+void dispatch_control(struct kernel *k, struct jmsg *msg);
+void dispatch_shell(struct kernel *k, struct jmsg *msg);
+void dispatch_stdin(struct kernel *k, struct jmsg *msg);
+void dispatch_executor_events(struct kernel *k);
+void kernel_interrupt(struct kernel *k);
+
+#endif

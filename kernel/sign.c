@@ -1,0 +1,144 @@
+#include "sign.h"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define DIGEST_LEN 32
+
+struct signer {
+    EVP_MAC_CTX *keyed; /* initialised with the key once; duplicated per message */
+    bool enabled;
+    /* Replay defence: a ring of recent digests plus a small open-addressing index. */
+    unsigned char seen[REPLAY_WINDOW][DIGEST_LEN];
+    size_t seen_next;
+    size_t seen_count;
+};
+
+struct signer *signer_new(const char *scheme, const void *key, size_t key_len)
+{
+    if (scheme && scheme[0] && strcasecmp(scheme, "hmac-sha256") != 0)
+        return NULL;
+    struct signer *signer = calloc(1, sizeof *signer);
+    if (!signer)
+        return NULL;
+    if (key_len == 0)
+        return signer; /* signing disabled by an empty key, as the spec allows */
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    signer->keyed = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    EVP_MAC_free(mac);
+    char digest_name[] = "SHA256";
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+        OSSL_PARAM_construct_end()};
+    if (!signer->keyed || !EVP_MAC_init(signer->keyed, key, key_len, params)) {
+        signer_free(signer);
+        return NULL;
+    }
+    signer->enabled = true;
+    return signer;
+}
+
+void signer_free(struct signer *signer)
+{
+    if (!signer)
+        return;
+    EVP_MAC_CTX_free(signer->keyed);
+    OPENSSL_cleanse(signer, sizeof *signer);
+    free(signer);
+}
+
+bool signer_enabled(const struct signer *signer) { return signer && signer->enabled; }
+
+static int compute_digest(struct signer *signer, const struct signed_part parts[4],
+                          unsigned char digest[DIGEST_LEN])
+{
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(signer->keyed);
+    if (!ctx)
+        return -1;
+    int ok = 1;
+    for (int i = 0; i < 4 && ok; i++)
+        ok = EVP_MAC_update(ctx, parts[i].data, parts[i].len);
+    size_t out_len = 0;
+    if (ok)
+        ok = EVP_MAC_final(ctx, digest, &out_len, DIGEST_LEN);
+    EVP_MAC_CTX_free(ctx);
+    return ok && out_len == DIGEST_LEN ? 0 : -1;
+}
+
+static void to_hex(const unsigned char *bytes, size_t len, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = hex[bytes[i] >> 4];
+        out[2 * i + 1] = hex[bytes[i] & 0x0f];
+    }
+    out[2 * len] = '\0';
+}
+
+int signer_sign(struct signer *signer, const struct signed_part parts[4],
+                char out[SIGNATURE_HEX_LEN + 1])
+{
+    out[0] = '\0';
+    if (!signer_enabled(signer))
+        return 0;
+    unsigned char digest[DIGEST_LEN];
+    if (compute_digest(signer, parts, digest) != 0)
+        return -1;
+    to_hex(digest, DIGEST_LEN, out);
+    return 0;
+}
+
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static bool parse_hex(const unsigned char *text, size_t len, unsigned char out[DIGEST_LEN])
+{
+    if (len != SIGNATURE_HEX_LEN)
+        return false;
+    for (size_t i = 0; i < DIGEST_LEN; i++) {
+        int hi = hex_value(text[2 * i]), lo = hex_value(text[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return true;
+}
+
+static bool seen_before(struct signer *signer, const unsigned char digest[DIGEST_LEN])
+{
+    for (size_t i = 0; i < signer->seen_count; i++)
+        if (memcmp(signer->seen[i], digest, DIGEST_LEN) == 0)
+            return true;
+    memcpy(signer->seen[signer->seen_next], digest, DIGEST_LEN);
+    signer->seen_next = (signer->seen_next + 1) % REPLAY_WINDOW;
+    if (signer->seen_count < REPLAY_WINDOW)
+        signer->seen_count++;
+    return false;
+}
+
+bool signer_verify(struct signer *signer, const struct signed_part parts[4],
+                   const void *signature, size_t signature_len)
+{
+    if (!signer_enabled(signer))
+        return true;
+    unsigned char given[DIGEST_LEN], expected[DIGEST_LEN];
+    if (!parse_hex(signature, signature_len, given))
+        return false;
+    if (compute_digest(signer, parts, expected) != 0)
+        return false;
+    if (CRYPTO_memcmp(given, expected, DIGEST_LEN) != 0)
+        return false;
+    return !seen_before(signer, expected);
+}

@@ -1,0 +1,33 @@
+/* The one place that signs and verifies Jupyter messages: HMAC-SHA256 (OpenSSL) over the four
+ * JSON frames, hex-encoded; constant-time comparison; recently seen signatures are rejected
+ * (replay), as jupyter_client does. An empty key means no signing (empty signature). */
+#ifndef WARDEN_SIGN_H
+#define WARDEN_SIGN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SIGNATURE_HEX_LEN 64
+#define REPLAY_WINDOW 4096
+
+struct signer;
+
+struct signed_part {
+    const void *data;
+    size_t len;
+};
+
+/* Returns NULL if the scheme is not hmac-sha256 or OpenSSL fails. */
+struct signer *signer_new(const char *scheme, const void *key, size_t key_len);
+void signer_free(struct signer *signer);
+bool signer_enabled(const struct signer *signer);
+
+/* Writes SIGNATURE_HEX_LEN hex chars + NUL (or "" when signing is disabled). */
+int signer_sign(struct signer *signer, const struct signed_part parts[4],
+                char out[SIGNATURE_HEX_LEN + 1]);
+
+/* True when `signature` is valid for parts and has not been seen before. */
+bool signer_verify(struct signer *signer, const struct signed_part parts[4],
+                   const void *signature, size_t signature_len);
+
+#endif

@@ -1,0 +1,57 @@
+/* Jupyter wire format: [ids…, "<IDS|MSG>", signature, header, parent_header, metadata, content,
+ * buffers…]. The one message builder (jmsg_build) and the one encoder/decoder; every message the
+ * kernel sends goes through wire_send. Incoming frames are untrusted: decode validates all. */
+#ifndef WARDEN_WIRE_H
+#define WARDEN_WIRE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sign.h"
+
+#define WIRE_DELIMITER "<IDS|MSG>"
+#define WIRE_MAX_PARTS 256          /* identities + 6 + buffers; more is malformed */
+#define WIRE_MAX_PART_BYTES (64u << 20)
+#define PROTOCOL_VERSION "5.3"
+
+struct wire_part {
+    void *data;
+    size_t len;
+};
+
+struct jmsg {
+    struct wire_part *ids; /* routing identities (owned) */
+    size_t n_ids;
+    json_t *header, *parent_header, *metadata, *content;
+};
+
+/* header.msg_type of a decoded or built message. */
+const char *jmsg_type(const struct jmsg *msg);
+const char *jmsg_id(const struct jmsg *msg);
+void jmsg_free(struct jmsg *msg);
+
+/* The one builder. Copies nothing it does not need: parent_header is referenced (or {} when NULL),
+ * content is stolen (NULL → {}). */
+struct jmsg *jmsg_build(const char *session, const char *msg_type, json_t *parent_header,
+                        json_t *content);
+/* Copy the routing identities of `from` onto `to` (replies go back to the requester). */
+int jmsg_copy_ids(struct jmsg *to, const struct jmsg *from);
+
+/* Decode received frames. Returns a message, or NULL with `why` saying what was wrong
+ * (no delimiter, bad signature, replay, JSON that is not an object, missing msg_id/msg_type). */
+struct jmsg *wire_decode(const struct wire_part *parts, size_t count, struct signer *signer,
+                         char *why, size_t why_len);
+
+/* Encode to frames: ids, delimiter, signature, 4 JSON frames. Caller frees with wire_parts_free. */
+int wire_encode(const struct jmsg *msg, struct signer *signer, struct wire_part **parts,
+                size_t *count);
+void wire_parts_free(struct wire_part *parts, size_t count);
+
+/* ZeroMQ I/O. wire_recv reads one multipart message (bounded) without blocking: returns 1 when
+ * a message was read (*out is NULL if it was invalid and dropped — that is logged), 0 when none
+ * was waiting, -1 on a socket error. */
+int wire_recv(void *socket, struct signer *signer, struct jmsg **out);
+int wire_send(void *socket, struct signer *signer, const struct jmsg *msg);
+
+#endif

@@ -1,0 +1,154 @@
+/* Signing and the wire codec, with known vectors. */
+#include <regex.h>
+#include <string.h>
+
+#include "check.h"
+#include "kernel/ids.h"
+#include "kernel/sign.h"
+#include "kernel/wire.h"
+
+static struct signed_part part(const char *text) { return (struct signed_part){text, strlen(text)}; }
+
+/* RFC 4231 test case 2, with the data split over the four signed frames. */
+static void test_rfc4231_vector(void)
+{
+    struct signer *signer = signer_new("hmac-sha256", "Jefe", 4);
+    struct signed_part parts[4] = {part("what do "), part("ya want "), part("for "),
+                                   part("nothing?")};
+    char hex[SIGNATURE_HEX_LEN + 1];
+    CHECK(signer_sign(signer, parts, hex) == 0);
+    CHECK(strcmp(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843") == 0);
+    signer_free(signer);
+}
+
+/* Computed with Python's hmac over the four frames of a kernel_info_request. */
+static void test_jupyter_vector(void)
+{
+    struct signer *signer = signer_new("hmac-sha256", "secret-key", 10);
+    struct signed_part parts[4] = {
+        part("{\"msg_id\":\"a\",\"msg_type\":\"kernel_info_request\"}"), part("{}"), part("{}"),
+        part("{}")};
+    const char *expected = "e8daa688bf116b5407d8b00b4f8b7b759f68e988c8649d4f731f14236f8b7d7e";
+    CHECK(signer_verify(signer, parts, expected, strlen(expected)));
+    CHECK(!signer_verify(signer, parts, expected, strlen(expected))); /* replay */
+    char wrong[65];
+    strcpy(wrong, expected);
+    wrong[10] = wrong[10] == '0' ? '1' : '0';
+    CHECK(!signer_verify(signer, parts, wrong, 64));
+    CHECK(!signer_verify(signer, parts, expected, 63));
+    CHECK(!signer_verify(signer, parts, "zz", 2));
+    signer_free(signer);
+}
+
+static void test_schemes(void)
+{
+    CHECK(signer_new("hmac-md5", "k", 1) == NULL);
+    struct signer *unsigned_signer = signer_new("hmac-sha256", "", 0);
+    CHECK(unsigned_signer && !signer_enabled(unsigned_signer));
+    struct signed_part parts[4] = {part("{}"), part("{}"), part("{}"), part("{}")};
+    char hex[SIGNATURE_HEX_LEN + 1];
+    CHECK(signer_sign(unsigned_signer, parts, hex) == 0 && hex[0] == '\0');
+    CHECK(signer_verify(unsigned_signer, parts, "", 0));
+    signer_free(unsigned_signer);
+}
+
+static struct jmsg *round_trip(struct signer *sender, struct signer *receiver, struct jmsg *msg,
+                               char *why)
+{
+    struct wire_part *parts;
+    size_t count;
+    if (wire_encode(msg, sender, &parts, &count) != 0)
+        return NULL;
+    struct jmsg *decoded = wire_decode(parts, count, receiver, why, 160);
+    wire_parts_free(parts, count);
+    return decoded;
+}
+
+static void test_round_trip(void)
+{
+    struct signer *a = signer_new("hmac-sha256", "k1", 2);
+    struct signer *b = signer_new("hmac-sha256", "k1", 2);
+    struct signer *other = signer_new("hmac-sha256", "k2", 2);
+    json_t *parent = json_pack("{s:s}", "msg_id", "p1");
+    struct jmsg *msg = jmsg_build("sess", "execute_reply", parent, json_pack("{s:s}", "status", "ok"));
+    struct jmsg ids_holder = {.ids = (struct wire_part[]){{"id-1", 4}, {"id-2", 4}}, .n_ids = 2};
+    CHECK(jmsg_copy_ids(msg, &ids_holder) == 0);
+    char why[160] = "";
+    struct jmsg *decoded = round_trip(a, b, msg, why);
+    CHECK(decoded != NULL);
+    if (decoded) {
+        CHECK(strcmp(jmsg_type(decoded), "execute_reply") == 0);
+        CHECK(decoded->n_ids == 2 && memcmp(decoded->ids[1].data, "id-2", 4) == 0);
+        CHECK(strcmp(json_string_value(json_object_get(decoded->parent_header, "msg_id")), "p1") == 0);
+        CHECK(strcmp(json_string_value(json_object_get(decoded->header, "version")), "5.3") == 0);
+        CHECK(json_equal(json_object_get(decoded->content, "status"), json_string("ok")) ||
+              strcmp(json_string_value(json_object_get(decoded->content, "status")), "ok") == 0);
+    }
+    CHECK(round_trip(a, other, msg, why) == NULL); /* wrong key */
+    CHECK(strstr(why, "signature") != NULL);
+    jmsg_free(decoded);
+    jmsg_free(msg);
+    json_decref(parent);
+    signer_free(a);
+    signer_free(b);
+    signer_free(other);
+}
+
+static struct jmsg *decode_texts(const char *const *texts, size_t count, char *why)
+{
+    struct wire_part parts[12];
+    for (size_t i = 0; i < count; i++)
+        parts[i] = (struct wire_part){(void *)texts[i], strlen(texts[i])};
+    struct signer *none = signer_new("hmac-sha256", "", 0);
+    struct jmsg *msg = wire_decode(parts, count, none, why, 160);
+    signer_free(none);
+    return msg;
+}
+
+static void test_malformed(void)
+{
+    char why[160];
+    const char *no_delim[] = {"id", "sig", "{}", "{}", "{}", "{}"};
+    CHECK(decode_texts(no_delim, 6, why) == NULL && strstr(why, "delimiter"));
+    const char *short_msg[] = {"<IDS|MSG>", "", "{}", "{}"};
+    CHECK(decode_texts(short_msg, 4, why) == NULL);
+    const char *not_json[] = {"<IDS|MSG>", "", "{nope", "{}", "{}", "{}"};
+    CHECK(decode_texts(not_json, 6, why) == NULL && strstr(why, "header"));
+    const char *array[] = {"<IDS|MSG>", "", "{\"msg_id\":\"1\",\"msg_type\":\"x\"}", "[]", "{}", "{}"};
+    CHECK(decode_texts(array, 6, why) == NULL && strstr(why, "parent_header"));
+    const char *no_type[] = {"<IDS|MSG>", "", "{\"msg_id\":\"1\"}", "{}", "{}", "{}"};
+    CHECK(decode_texts(no_type, 6, why) == NULL && strstr(why, "msg_type"));
+    const char *type_number[] = {"<IDS|MSG>", "", "{\"msg_id\":\"1\",\"msg_type\":7}", "{}", "{}", "{}"};
+    CHECK(decode_texts(type_number, 6, why) == NULL);
+    const char *good[] = {"<IDS|MSG>", "", "{\"msg_id\":\"1\",\"msg_type\":\"x\"}", "{}", "{}", "{}", "buffer"};
+    struct jmsg *msg = decode_texts(good, 7, why);
+    CHECK(msg != NULL && msg->n_ids == 0);
+    jmsg_free(msg);
+}
+
+static void test_ids(void)
+{
+    char uuid[UUID_STR_LEN], date[ISO_DATE_LEN];
+    ids_new_uuid(uuid);
+    ids_now_iso8601(date);
+    regex_t uuid_re, date_re;
+    regcomp(&uuid_re, "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$",
+            REG_EXTENDED | REG_NOSUB);
+    regcomp(&date_re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}Z$",
+            REG_EXTENDED | REG_NOSUB);
+    CHECK(regexec(&uuid_re, uuid, 0, NULL, 0) == 0);
+    CHECK(regexec(&date_re, date, 0, NULL, 0) == 0);
+    regfree(&uuid_re);
+    regfree(&date_re);
+}
+
+int main(void)
+{
+    test_rfc4231_vector();
+    test_jupyter_vector();
+    test_schemes();
+    test_round_trip();
+    test_malformed();
+    test_ids();
+    return check_summary("test_wire");
+}
