@@ -6,9 +6,18 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "sandbox.h"
+
+/* Where cfg->runtime_dir is bound (read-only) inside the jail. */
+#define JAIL_RUNTIME_DIR "/opt/warden/runtime"
+/* The user inside the jail. */
+#define JAIL_USER "warden"
+#define JAIL_UID 1000
+#define JAIL_GID 1000
+#define JAIL_HOME "/home/warden"
 
 struct spawn_request {
     const struct sandbox_config *cfg;
@@ -24,7 +33,14 @@ struct jailed {
     bool jailed;
     char cgroup[256];      /* "" when rlimits are used instead of cgroups */
     uint64_t memory_limit;
+    int status_fd;         /* jailed: init reports the command's raw wait status here; else -1 */
+    int cgroup_version;    /* 0: rlimits, 1: cgroup v1 (memory+pids), 2: cgroup v2 */
+    bool reaped;           /* spawn_reap/spawn_kill done */
 };
+
+/* The directory holding warden_worker.py as the command sees it: JAIL_RUNTIME_DIR when jailed,
+ * cfg->runtime_dir when unjailed. Use it to build argv. */
+const char *spawn_runtime_dir(const struct sandbox_config *cfg);
 
 /* Can this machine jail? 0 = yes; otherwise -1 and `why` says exactly why and how to fix it. */
 int jail_check(char *why, size_t len);

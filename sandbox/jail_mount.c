@@ -1,0 +1,435 @@
+/* The jail's root filesystem, built the way bubblewrap builds it:
+ *   1. make every mount private, mount a staging tmpfs, pivot_root into it so that the host root
+ *      sits at /oldroot and the new root (another tmpfs) at /newroot;
+ *   2. bind what is needed from /oldroot into /newroot (read-only, nosuid, nodev), write the
+ *      generated /etc files, mount a fresh /proc, a minimal /dev, size-capped /tmp and home;
+ *   3. detach /oldroot, pivot into /newroot, detach the staging root, remount / read-only.
+ * The parent decides everything (jail_plan_mounts); the child only executes (jc_build_root). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "jail_internal.h"
+#include "log.h"
+
+#define OLD "/oldroot"
+#define NEW "/newroot"
+
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef SYS_pivot_root
+#define SYS_pivot_root 155
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+/* from linux/mount.h, which clashes with glibc's sys/mount.h on some versions */
+struct jail_mount_attr {
+    uint64_t attr_set;
+    uint64_t attr_clr;
+    uint64_t propagation;
+    uint64_t userns_fd;
+};
+#define JAIL_MOUNT_ATTR_RDONLY 0x00000001
+#define JAIL_MOUNT_ATTR_NOSUID 0x00000002
+#define JAIL_MOUNT_ATTR_NODEV 0x00000004
+#define JAIL_MOUNT_ATTR_NOEXEC 0x00000008
+
+/* ------------------------------------------------------------------------------------------ */
+/* parent side: the plan                                                                        */
+/* ------------------------------------------------------------------------------------------ */
+
+struct builder {
+    struct jail_plan *plan;
+    size_t cap;
+    bool oom;
+};
+
+static char *cat(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    char *s = malloc(la + lb + 1);
+    if (!s) return NULL;
+    memcpy(s, a, la);
+    memcpy(s + la, b, lb + 1);
+    return s;
+}
+
+static struct jail_mount *add(struct builder *b, enum jail_mount_kind kind, const char *dst) {
+    struct jail_plan *p = b->plan;
+    if (p->nmounts == b->cap) {
+        size_t ncap = b->cap ? b->cap * 2 : 64;
+        struct jail_mount *nv = realloc(p->mounts, ncap * sizeof *nv);
+        if (!nv) {
+            b->oom = true;
+            return NULL;
+        }
+        p->mounts = nv;
+        b->cap = ncap;
+    }
+    struct jail_mount *m = &p->mounts[p->nmounts];
+    memset(m, 0, sizeof *m);
+    m->kind = kind;
+    m->dst = cat(NEW, dst);
+    if (!m->dst) {
+        b->oom = true;
+        return NULL;
+    }
+    p->nmounts++;
+    return m;
+}
+
+static void set_src(struct builder *b, struct jail_mount *m, const char *host_path) {
+    if (!m) return;
+    m->src = cat(OLD, host_path);
+    if (!m->src) b->oom = true;
+}
+
+static void set_data(struct builder *b, struct jail_mount *m, const char *text) {
+    if (!m) return;
+    m->data = strdup(text);
+    if (!m->data) b->oom = true;
+    m->data_len = m->data ? strlen(m->data) : 0;
+}
+
+static void bind(struct builder *b, const char *host, const char *dst, bool rw, bool optional) {
+    struct stat st;
+    char real[PATH_MAX];
+    /* the child resolves the source under /oldroot, where an absolute symlink would point into
+     * the staging root: resolve it here, against the real root */
+    if (stat(host, &st) < 0 || !realpath(host, real)) {
+        if (!optional) log_warn("jail: %s is missing on this host", host);
+        return;
+    }
+    struct jail_mount *m = add(b, JM_BIND, dst);
+    set_src(b, m, real);
+    if (!m) return;
+    m->rw = rw;
+    m->src_is_dir = S_ISDIR(st.st_mode);
+    m->optional = optional;
+}
+
+/* Mirror a host path: a symlink stays a symlink (its target is resolved inside the jail), a
+ * directory or file is bound read-only. */
+static void mirror(struct builder *b, const char *host) {
+    struct stat st;
+    if (lstat(host, &st) < 0) return;
+    if (S_ISLNK(st.st_mode)) {
+        char target[PATH_MAX];
+        ssize_t n = readlink(host, target, sizeof target - 1);
+        if (n <= 0) return;
+        target[n] = '\0';
+        struct jail_mount *m = add(b, JM_SYMLINK, host);
+        if (m) set_data(b, m, target);
+        return;
+    }
+    if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) bind(b, host, host, false, true);
+}
+
+static void file(struct builder *b, const char *dst, const char *content) {
+    struct jail_mount *m = add(b, JM_FILE, dst);
+    set_data(b, m, content);
+    if (m) m->mode = 0644;
+}
+
+static void tmpfs(struct builder *b, const char *dst, const char *opts, unsigned long flags) {
+    struct jail_mount *m = add(b, JM_TMPFS, dst);
+    set_data(b, m, opts);
+    if (m) m->flags = flags;
+}
+
+static void symlink_(struct builder *b, const char *dst, const char *target) {
+    struct jail_mount *m = add(b, JM_SYMLINK, dst);
+    set_data(b, m, target);
+}
+
+static const char *const etc_files[] = {
+    "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/timezone",
+    "/etc/matplotlibrc", "/etc/fonts", "/etc/mime.types", "/etc/ssl/certs", "/etc/alternatives",
+    "/etc/protocols", "/etc/services", "/etc/os-release", "/etc/debian_version", "/etc/magic",
+    "/etc/magic.mime", "/etc/mailcap", "/etc/python3", "/etc/python3.9", "/etc/python3.10",
+    "/etc/python3.11", "/etc/python3.12", "/etc/python3.13", "/etc/gai.conf",
+};
+
+static const char passwd[] =
+    "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+    "warden:x:1000:1000:warden:/home/warden:/bin/sh\n"
+    "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
+static const char group[] = "root:x:0:\nwarden:x:1000:\nnogroup:x:65534:\n";
+static const char hosts[] =
+    "127.0.0.1\tlocalhost warden\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+static const char nsswitch[] =
+    "passwd: files\ngroup: files\nshadow: files\nhosts: files\nnetworks: files\n"
+    "protocols: files\nservices: files\nethers: files\nrpc: files\n";
+
+int jail_plan_mounts(struct jail_plan *plan, const struct sandbox_config *cfg, char *err,
+                     size_t errlen) {
+    struct builder b = {.plan = plan};
+    const struct sandbox_limits *lim = &cfg->limits;
+    char opts[256];
+
+    /* the system: /usr and the usrmerge links (or directories on a non-merged system) */
+    bind(&b, "/usr", "/usr", false, false);
+    static const char *const top[] = {"/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"};
+    for (size_t i = 0; i < sizeof top / sizeof top[0]; i++) mirror(&b, top[i]);
+
+    /* /etc: a few host files, and generated ones */
+    for (size_t i = 0; i < sizeof etc_files / sizeof etc_files[0]; i++) mirror(&b, etc_files[i]);
+    file(&b, "/etc/passwd", passwd);
+    file(&b, "/etc/group", group);
+    file(&b, "/etc/hosts", hosts);
+    file(&b, "/etc/hostname", "warden\n");
+    file(&b, "/etc/nsswitch.conf", nsswitch);
+
+    /* /proc of the jail's pid namespace; its kernel knobs read-only */
+    add(&b, JM_PROC, "/proc");
+    static const char *const proc_ro[] = {"/proc/sys", "/proc/sysrq-trigger", "/proc/irq",
+                                          "/proc/bus", "/proc/fs"};
+    for (size_t i = 0; i < sizeof proc_ro / sizeof proc_ro[0]; i++) {
+        struct jail_mount *m = add(&b, JM_RO_OVER, proc_ro[i]);
+        if (m) m->optional = true;
+    }
+
+    /* /dev: a tmpfs with the harmless devices bound from the host */
+    tmpfs(&b, "/dev", "mode=0755,size=64k,nr_inodes=64", MS_NOSUID | MS_NOEXEC);
+    static const char *const devs[] = {"null", "zero", "full", "random", "urandom"};
+    for (size_t i = 0; i < sizeof devs / sizeof devs[0]; i++) {
+        char host[32];
+        snprintf(host, sizeof host, "/dev/%s", devs[i]);
+        struct jail_mount *m = add(&b, JM_DEVBIND, host);
+        set_src(&b, m, host);
+    }
+    snprintf(opts, sizeof opts, "mode=1777,size=%" PRIu64 ",nr_inodes=4096",
+             lim->tmpfs_bytes && lim->tmpfs_bytes < 64u << 20 ? lim->tmpfs_bytes : 64u << 20);
+    tmpfs(&b, "/dev/shm", opts, MS_NOSUID | MS_NODEV);
+    symlink_(&b, "/dev/fd", "/proc/self/fd");
+    symlink_(&b, "/dev/stdin", "/proc/self/fd/0");
+    symlink_(&b, "/dev/stdout", "/proc/self/fd/1");
+    symlink_(&b, "/dev/stderr", "/proc/self/fd/2");
+    struct jail_mount *seal = add(&b, JM_SEAL, "/dev");
+    if (seal) seal->flags = MS_NOSUID | MS_NOEXEC;
+
+    /* writable scratch: /tmp and the home, each capped */
+    uint64_t tsize = lim->tmpfs_bytes ? lim->tmpfs_bytes : 512u << 20;
+    uint64_t inodes = tsize / 4096 < 16384 ? 16384 : tsize / 4096;
+    snprintf(opts, sizeof opts, "mode=1777,size=%" PRIu64 ",nr_inodes=%" PRIu64, tsize, inodes);
+    tmpfs(&b, "/tmp", opts, MS_NOSUID | MS_NODEV);
+    snprintf(opts, sizeof opts, "mode=0700,uid=%d,gid=%d,size=%" PRIu64 ",nr_inodes=%" PRIu64,
+             JAIL_UID, JAIL_GID, tsize, inodes);
+    tmpfs(&b, JAIL_HOME, opts, MS_NOSUID | MS_NODEV);
+
+    /* the worker runtime */
+    if (cfg->runtime_dir[0]) {
+        char real[PATH_MAX];
+        if (!realpath(cfg->runtime_dir, real)) {
+            snprintf(err, errlen, "runtime directory %s: %s", cfg->runtime_dir, strerror(errno));
+            goto fail;
+        }
+        bind(&b, real, JAIL_RUNTIME_DIR, false, false);
+    }
+
+    /* the notebook's directory, at its own path, last (it may be below /tmp or /home) */
+    plan->workdir = NULL;
+    if (cfg->workdir[0]) {
+        char real[PATH_MAX];
+        if (!realpath(cfg->workdir, real)) {
+            snprintf(err, errlen, "working directory %s: %s", cfg->workdir, strerror(errno));
+            goto fail;
+        }
+        if (strcmp(real, "/") == 0) {
+            snprintf(err, errlen,
+                     "the working directory is / : refusing to expose the whole host filesystem "
+                     "to the jail; start warden from the notebook's directory");
+            goto fail;
+        }
+        if (strlen(real) + sizeof NEW >= PATH_MAX) {
+            snprintf(err, errlen, "working directory path too long");
+            goto fail;
+        }
+        bind(&b, real, real, cfg->workdir_writable, false);
+        plan->workdir = strdup(real);
+        if (!plan->workdir) b.oom = true;
+    }
+    if (b.oom) {
+        snprintf(err, errlen, "out of memory planning the jail's mounts");
+        goto fail;
+    }
+    return 0;
+fail:
+    jail_plan_free(plan);
+    return -1;
+}
+
+void jail_plan_free(struct jail_plan *plan) {
+    for (size_t i = 0; i < plan->nmounts; i++) {
+        free((char *)plan->mounts[i].src);
+        free((char *)plan->mounts[i].dst);
+        free((char *)plan->mounts[i].data);
+    }
+    free(plan->mounts);
+    plan->mounts = NULL;
+    plan->nmounts = 0;
+    free((char *)plan->workdir);
+    plan->workdir = NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* child side: no allocation                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+static void jc_mkdirs(const char *path, unsigned mode) {
+    char p[PATH_MAX];
+    size_t len = strlen(path);
+    if (len >= sizeof p) jc_fail2("path too long:", path, 0);
+    memcpy(p, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (p[i] == '/' || p[i] == '\0') {
+            char c = p[i];
+            p[i] = '\0';
+            if (mkdir(p, mode) < 0 && errno != EEXIST) jc_fail2("mkdir", p, errno);
+            p[i] = c;
+        }
+    }
+}
+
+static void jc_parent_dirs(const char *path) {
+    char p[PATH_MAX];
+    size_t len = strlen(path);
+    if (len >= sizeof p) jc_fail2("path too long:", path, 0);
+    memcpy(p, path, len + 1);
+    char *slash = strrchr(p, '/');
+    if (slash && slash != p) {
+        *slash = '\0';
+        jc_mkdirs(p, 0755);
+    }
+}
+
+static void jc_touch(const char *path, unsigned mode) {
+    jc_parent_dirs(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0) jc_fail2("create", path, errno);
+    close(fd);
+}
+
+/* Apply flags to a bind mount (and, where the kernel allows, every mount below it). Inside a user
+ * namespace the flags the mount had when it was "locked" (nosuid, nodev, noexec, atime) must be
+ * kept, or the kernel refuses the remount: mount_setattr only adds flags; the fallback reads the
+ * current ones with statvfs. */
+static void jc_restrict(const char *path, bool rdonly, bool nodev, bool noexec) {
+    struct jail_mount_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.attr_set = JAIL_MOUNT_ATTR_NOSUID | (rdonly ? JAIL_MOUNT_ATTR_RDONLY : 0) |
+                    (nodev ? JAIL_MOUNT_ATTR_NODEV : 0) | (noexec ? JAIL_MOUNT_ATTR_NOEXEC : 0);
+    if (syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &attr, sizeof attr) == 0) return;
+    struct statvfs sv;
+    if (statvfs(path, &sv) < 0) jc_fail2("statvfs", path, errno);
+    unsigned long flags = MS_REMOUNT | MS_BIND | MS_NOSUID;
+    if (rdonly) flags |= MS_RDONLY;
+    if (nodev || (sv.f_flag & ST_NODEV)) flags |= MS_NODEV;
+    if (noexec || (sv.f_flag & ST_NOEXEC)) flags |= MS_NOEXEC;
+    if (sv.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+    if (sv.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+    if (sv.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+    if (mount(NULL, path, NULL, flags, NULL) < 0) jc_fail2("remount read-only", path, errno);
+}
+
+static void jc_do(const struct jail_mount *m) {
+    switch (m->kind) {
+    case JM_DIR:
+        jc_mkdirs(m->dst, m->mode ? m->mode : 0755);
+        break;
+    case JM_BIND: {
+        struct stat st;
+        if (stat(m->src, &st) < 0) {
+            if (m->optional && errno == ENOENT) return;
+            jc_fail2("stat", m->src, errno);
+        }
+        if (m->src_is_dir)
+            jc_mkdirs(m->dst, 0755);
+        else
+            jc_touch(m->dst, 0644);
+        if (mount(m->src, m->dst, NULL, MS_BIND | MS_REC, NULL) < 0) {
+            if (m->optional && (errno == ENOENT || errno == EACCES)) return;
+            jc_fail2("bind", m->src, errno);
+        }
+        jc_restrict(m->dst, !m->rw, true, false);
+        break;
+    }
+    case JM_DEVBIND:
+        jc_touch(m->dst, 0666);
+        if (mount(m->src, m->dst, NULL, MS_BIND, NULL) < 0) jc_fail2("bind", m->src, errno);
+        jc_restrict(m->dst, false, false, true);
+        break;
+    case JM_TMPFS:
+        jc_mkdirs(m->dst, 0755);
+        if (mount("tmpfs", m->dst, "tmpfs", m->flags, m->data) < 0)
+            jc_fail2("mount tmpfs on", m->dst, errno);
+        break;
+    case JM_PROC:
+        jc_mkdirs(m->dst, 0555);
+        if (mount("proc", m->dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+            jc_fail2("mount a fresh /proc on", m->dst, errno);
+        break;
+    case JM_RO_OVER:
+        if (mount(m->dst, m->dst, NULL, MS_BIND | MS_REC, NULL) < 0) {
+            if (m->optional && errno == ENOENT) return;
+            jc_fail2("bind", m->dst, errno);
+        }
+        jc_restrict(m->dst, true, true, true);
+        break;
+    case JM_SEAL:
+        if (mount(NULL, m->dst, NULL, MS_REMOUNT | MS_RDONLY | m->flags, NULL) < 0)
+            jc_fail2("remount read-only", m->dst, errno);
+        break;
+    case JM_SYMLINK:
+        jc_parent_dirs(m->dst);
+        if (symlink(m->data, m->dst) < 0 && errno != EEXIST) jc_fail2("symlink", m->dst, errno);
+        break;
+    case JM_FILE: {
+        jc_parent_dirs(m->dst);
+        int fd = open(m->dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+                      m->mode ? m->mode : 0644);
+        if (fd < 0) jc_fail2("create", m->dst, errno);
+        if (jc_write_all(fd, m->data, m->data_len) < 0) jc_fail2("write", m->dst, errno);
+        close(fd);
+        break;
+    }
+    }
+}
+
+void jc_build_root(const struct jail_plan *plan) {
+    /* nothing we do here may propagate back to the host */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) jc_fail("make / rprivate", errno);
+    /* staging root on /tmp (of this private mount namespace only) */
+    if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k,nr_inodes=16") < 0)
+        jc_fail("mount the staging tmpfs", errno);
+    if (chdir("/tmp") < 0) jc_fail("chdir staging", errno);
+    if (mkdir("newroot", 0755) < 0) jc_fail("mkdir newroot", errno);
+    if (mount("tmpfs", "newroot", "tmpfs", MS_NOSUID | MS_NODEV,
+              "mode=0755,size=1m,nr_inodes=4096") < 0)
+        jc_fail("mount the root tmpfs", errno);
+    if (mkdir("oldroot", 0755) < 0) jc_fail("mkdir oldroot", errno);
+    if (syscall(SYS_pivot_root, ".", "oldroot") < 0) jc_fail("pivot_root (staging)", errno);
+    if (chdir("/") < 0) jc_fail("chdir /", errno);
+
+    for (size_t i = 0; i < plan->nmounts; i++) jc_do(&plan->mounts[i]);
+
+    /* forget the host, then make /newroot the root */
+    if (umount2(OLD, MNT_DETACH) < 0) jc_fail("detach the old root", errno);
+    if (chdir(NEW) < 0) jc_fail("chdir newroot", errno);
+    if (syscall(SYS_pivot_root, ".", ".") < 0) jc_fail("pivot_root", errno);
+    if (umount2(".", MNT_DETACH) < 0) jc_fail("detach the staging root", errno);
+    if (chdir("/") < 0) jc_fail("chdir /", errno);
+    if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+        jc_fail("remount / read-only", errno);
+    if (plan->workdir && chdir(plan->workdir) < 0) jc_fail2("chdir", plan->workdir, errno);
+}

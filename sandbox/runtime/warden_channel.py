@@ -1,0 +1,130 @@
+"""Framing on the kernel channel (docs/design.md, "Worker channel").
+
+A frame is a 4-byte big-endian length N (1 <= N <= FRAME_MAX) and N bytes of a UTF-8 JSON object
+with a string "t". Raw os.read/os.write on the fd: the socket module would cost start-up time and
+buys nothing here.
+"""
+
+__builtins__ = dict(__import__("builtins").__dict__)  # private copy: user code may replace builtins
+
+import json
+import os
+import select
+import threading
+
+from warden_signals import INTERRUPTS
+
+FRAME_MAX = 32 * 1024 * 1024
+_READ_CHUNK = 256 * 1024
+_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+class ChannelClosed(Exception):
+    """The kernel closed its end: the worker has no reason to live."""
+
+
+def encode(frame):
+    """Frame bytes, or None when the frame cannot be encoded (NaN, non-JSON values)."""
+    try:
+        body = _encoder.encode(frame)
+    except (ValueError, TypeError, RecursionError):
+        return None
+    # Lone surrogates (e.g. from surrogateescape'd text) are not valid UTF-8: replace them.
+    data = body.encode("utf-8", "replace")
+    return len(data).to_bytes(4, "big") + data
+
+
+class Channel:
+    def __init__(self, fd):
+        self.fd = fd
+        self.write_lock = threading.RLock()
+        self._buf = bytearray()
+        self._skip = 0          # bytes of an oversized incoming frame still to discard
+        self._poll = select.poll()
+        self._poll.register(fd, select.POLLIN)
+        self.closed = False
+
+    # ---- writing -------------------------------------------------------------------------
+    def send_bytes(self, data):
+        """Write a whole encoded frame. Never interrupted half-way (see warden_signals)."""
+        with self.write_lock, INTERRUPTS:
+            view = memoryview(data)
+            while view:
+                try:
+                    n = os.write(self.fd, view)
+                except InterruptedError:
+                    continue
+                except OSError:
+                    # EPIPE/EBADF: the kernel is gone; the reader will see EOF and exit.
+                    self.closed = True
+                    return False
+                view = view[n:]
+        return True
+
+    # ---- reading -------------------------------------------------------------------------
+    def recv(self, timeout=None):
+        """Next well-formed frame (a dict with a str "t"). Malformed frames are skipped.
+
+        Raises ChannelClosed on EOF. Returns None on timeout (seconds; None waits forever).
+        The partial buffer survives a KeyboardInterrupt raised while waiting.
+        """
+        while True:
+            frame = self._next_buffered()
+            if frame is not None:
+                return frame
+            if not self._wait(timeout):
+                return None
+            self._fill()
+
+    def _wait(self, timeout):
+        ms = None if timeout is None else max(0, int(timeout * 1000))
+        return bool(self._poll.poll(ms))
+
+    def _fill(self):
+        with INTERRUPTS:  # a KeyboardInterrupt between read and append would lose bytes
+            try:
+                data = os.read(self.fd, _READ_CHUNK)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                data = b""
+            if not data:
+                self.closed = True
+                raise ChannelClosed()
+            if self._skip:
+                dropped = min(self._skip, len(data))
+                self._skip -= dropped
+                data = data[dropped:]
+            self._buf += data
+
+    def _next_buffered(self):
+        buf = self._buf
+        while len(buf) >= 4:
+            n = int.from_bytes(buf[:4], "big")
+            if n == 0:
+                del buf[:4]
+                continue
+            if n > FRAME_MAX:
+                # Discard it but stay in step with the stream.
+                dropped = min(n, len(buf) - 4)
+                del buf[:4 + dropped]
+                self._skip = n - dropped
+                continue
+            if len(buf) < 4 + n:
+                return None
+            body = bytes(buf[4:4 + n])
+            del buf[:4 + n]
+            frame = _decode(body)
+            if frame is not None:
+                return frame
+        return None
+
+
+def _decode(body):
+    try:
+        frame = json.loads(body.decode("utf-8", "replace"))
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(frame, dict) and isinstance(frame.get("t"), str):
+        return frame
+    return None

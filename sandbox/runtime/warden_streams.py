@@ -1,0 +1,315 @@
+"""stdout/stderr capture and coalescing.
+
+Two sources feed one ordered buffer (the Outbox):
+- Python-level writes through OutStream objects installed as sys.stdout/sys.stderr;
+- fd-level writes (subprocesses, os.system, C extensions): fds 1 and 2 are pipes drained by
+  reader threads (FdCapture).
+A flusher thread turns the buffer into `stream` frames at most every ~50 ms (or at once past
+64 KiB), and every other frame flushes the buffer first, so output never overtakes a display,
+result, error, input_request or done.
+"""
+
+__builtins__ = dict(__import__("builtins").__dict__)  # private copy: user code may replace builtins
+
+import codecs
+import io
+import os
+import select
+import threading
+import time
+
+from warden_channel import FRAME_MAX, encode
+from warden_signals import INTERRUPTS
+
+FLUSH_INTERVAL = 0.05
+FLUSH_BYTES = 64 * 1024
+
+
+class Outbox:
+    """Ordered output buffer + the one path by which frames reach the channel."""
+
+    def __init__(self, channel, log_fd):
+        self.channel = channel
+        self.log_fd = log_fd          # the worker's original stderr, for runtime diagnostics
+        self.lock = channel.write_lock
+        self.cond = threading.Condition(self.lock)
+        self.segments = []            # [[name, [text, ...]], ...] in write order
+        self.size = 0
+        self.last_flush = 0.0
+        self.exec_id = None           # id of the execute that output belongs to
+        self.captures = ()            # FdCaptures, drained before every flush
+        self.forked = False           # True in a forked child: write straight to fds 1/2
+
+    def start(self):
+        threading.Thread(target=self._flusher, name="warden-flusher", daemon=True).start()
+
+    # ---- output text ---------------------------------------------------------------------
+    def write(self, name, text):
+        with INTERRUPTS, self.lock:
+            segs = self.segments
+            if segs and segs[-1][0] == name:
+                segs[-1][1].append(text)
+            else:
+                segs.append([name, [text]])
+            was_empty = self.size == 0
+            self.size += len(text)
+            if self.size >= FLUSH_BYTES:
+                self._flush_locked()
+            elif was_empty:
+                self.cond.notify()
+
+    def flush(self):
+        """Send everything written so far (fd-level output included)."""
+        for cap in self.captures:
+            cap.drain()
+        with INTERRUPTS, self.lock:
+            self._flush_locked()
+
+    def _flush_locked(self):
+        segs, self.segments, self.size = self.segments, [], 0
+        if not segs:
+            return
+        self.last_flush = time.monotonic()
+        for name, parts in segs:
+            text = "".join(parts)
+            if self.exec_id is None:
+                # Output before the first execute (e.g. during preload) belongs to no cell.
+                self._log(text)
+                continue
+            for i in range(0, len(text), FLUSH_BYTES):
+                self._send({"t": "stream", "id": self.exec_id, "name": name,
+                            "text": text[i:i + FLUSH_BYTES]})
+
+    def _flusher(self):
+        with self.lock:
+            while True:
+                while not self.segments:
+                    self.cond.wait()
+                delay = self.last_flush + FLUSH_INTERVAL - time.monotonic()
+                if delay > 0:
+                    self.cond.wait(delay)
+                    continue  # re-check: a 64 KiB write or another frame may have flushed
+                try:
+                    self._flush_locked()
+                except Exception as exc:  # never let the flusher die
+                    self._log("warden: flusher: %r\n" % (exc,))
+
+    # ---- other frames --------------------------------------------------------------------
+    def send(self, frame):
+        """Send a non-stream frame, after all output written before it."""
+        if self.forked:
+            return
+        for cap in self.captures:
+            cap.drain()
+        with INTERRUPTS, self.lock:
+            self._flush_locked()
+            self._send(frame)
+
+    def _send(self, frame):
+        data = encode(frame)
+        if data is None or len(data) > FRAME_MAX:
+            data = encode(_shrink(frame, data is None))
+            if data is None:
+                self._log("warden: dropped unencodable %r frame\n" % (frame.get("t"),))
+                return
+        self.channel.send_bytes(data)
+
+    def _log(self, text):
+        try:
+            os.write(self.log_fd, text.encode("utf-8", "replace"))
+        except OSError:
+            pass
+
+
+def _shrink(frame, unencodable):
+    """A frame the kernel will accept in place of one that is too big (or not JSON at all)."""
+    why = "could not be encoded" if unencodable else "exceeds the 32 MiB frame limit"
+    t = frame.get("t")
+    if t in ("display", "result"):
+        out = dict(frame, data={"text/plain": "[warden: output %s; not shown]" % why},
+                   metadata={})
+        return out
+    out = {}
+    for key, value in frame.items():
+        if isinstance(value, str):
+            value = value[:1 << 20]
+        elif isinstance(value, list):
+            value = [v[:1 << 16] if isinstance(v, str) else v for v in value[:1000]]
+        out[key] = value
+    return out
+
+
+class OutStream(io.TextIOBase):
+    """sys.stdout / sys.stderr replacement feeding the Outbox."""
+
+    def __init__(self, outbox, name, fd, capture):
+        super().__init__()
+        self._outbox = outbox
+        self._name = name
+        self._fd = fd
+        self._capture = capture
+        self._buffer = None
+
+    @property
+    def name(self):
+        return "<%s>" % self._name
+
+    @property
+    def encoding(self):
+        return "utf-8"
+
+    @property
+    def errors(self):
+        return "replace"
+
+    def write(self, s):
+        if not isinstance(s, str):
+            raise TypeError("write() argument must be str, not %s" % type(s).__name__)
+        if not s:
+            return 0
+        if self._outbox.forked:
+            # In a forked child the channel is not ours: go through the fd pipe to the parent.
+            _write_fd(self._fd, s.encode("utf-8", "replace"))
+            return len(s)
+        if self._capture is not None:
+            # fd-level output already in the pipe was written before this: keep the order.
+            self._capture.drain()
+        self._outbox.write(self._name, s)
+        return len(s)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def flush(self):
+        # Delivery happens within FLUSH_INTERVAL anyway; an eager send per flush() would undo
+        # coalescing for progress bars that flush on every update.
+        pass
+
+    def close(self):
+        # `sys.stdout.close()` must not silence the rest of the session.
+        pass
+
+    @property
+    def closed(self):
+        return False
+
+    def isatty(self):
+        return False
+
+    def readable(self):
+        return False
+
+    def writable(self):
+        return True
+
+    def fileno(self):
+        return self._fd
+
+    @property
+    def buffer(self):
+        if self._buffer is None:
+            self._buffer = _BinaryWriter(self)
+        return self._buffer
+
+
+class _BinaryWriter(io.RawIOBase):
+    """sys.stdout.buffer: bytes decoded as UTF-8 (bad bytes become U+FFFD)."""
+
+    def __init__(self, text_stream):
+        super().__init__()
+        self._text = text_stream
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def writable(self):
+        return True
+
+    def write(self, b):
+        b = bytes(b)
+        text = self._decoder.decode(b)
+        if text:
+            self._text.write(text)
+        return len(b)
+
+    def fileno(self):
+        return self._text.fileno()
+
+
+def _write_fd(fd, data):
+    try:
+        while data:
+            data = data[os.write(fd, data):]
+    except OSError:
+        pass
+
+
+class FdCapture:
+    """Make fd `fd` a pipe whose contents become stream text `name`.
+
+    Reads happen under a lock so that a drain from the main thread (before a Python-level
+    write or a frame) and the reader thread never reorder chunks.
+    """
+
+    def __init__(self, outbox, fd, name):
+        self.outbox = outbox
+        self.fd = fd
+        self.name = name
+        self.lock = threading.Lock()
+        self.rfd = None
+        self.pipe_ino = None
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def start(self):
+        rfd, wfd = os.pipe()
+        os.set_blocking(rfd, False)
+        os.dup2(wfd, self.fd)        # inheritable: subprocesses write into the pipe
+        os.close(wfd)
+        self.rfd = rfd
+        self.pipe_ino = os.fstat(self.fd).st_ino
+        threading.Thread(target=self._reader, args=(rfd,), name="warden-fd%d" % self.fd,
+                         daemon=True).start()
+
+    def ensure(self):
+        """Re-create the pipe if user code closed fd 1/2 (a replaced fd is left alone)."""
+        try:
+            os.fstat(self.fd)
+        except OSError:
+            self.start()
+
+    def _reader(self, rfd):
+        poll = select.poll()
+        poll.register(rfd, select.POLLIN)
+        while True:
+            try:
+                poll.poll()
+            except InterruptedError:
+                continue
+            if not self._read_available(rfd):
+                break
+        # Every writer is gone (user code closed the fd): ensure() makes a new pipe.
+        with self.lock:
+            if self.rfd == rfd:
+                self.rfd = None
+            os.close(rfd)
+
+    def drain(self):
+        if self.rfd is not None:
+            self._read_available(self.rfd)
+
+    def _read_available(self, rfd):
+        """Read what the pipe holds now. False on EOF."""
+        with self.lock:
+            while True:
+                try:
+                    data = os.read(rfd, 65536)
+                except (BlockingIOError, InterruptedError):
+                    return True
+                except OSError:
+                    return False
+                if not data:
+                    return False
+                text = self.decoder.decode(data)
+                if text:
+                    self.outbox.write(self.name, text)
+                if len(data) < 65536:
+                    return True

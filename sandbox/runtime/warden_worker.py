@@ -1,0 +1,248 @@
+"""warden's Python worker: runs cells for the kernel over the frame channel on fd 3.
+
+Run as `/usr/bin/python3 -I warden_worker.py`. The protocol is docs/design.md, "Worker channel".
+Start-up is kept lean (the kernel waits for `ready`): IPython, numpy, pandas and matplotlib are
+only imported by user code, and patched by import hooks when they are, unless WARDEN_PRELOAD=1
+(the warm standby), which imports them before `ready`.
+"""
+
+__builtins__ = dict(__import__("builtins").__dict__)  # private copy: user code may replace builtins
+
+import os
+import sys
+
+# Before anything can import matplotlib: no GUI backend exists in the jail.
+os.environ["MPLBACKEND"] = "Agg"
+# Python 3.11's -I implies -P: the script's directory is not on sys.path, so the sibling
+# warden_* modules need it put there.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+CHANNEL_FD = 3
+_PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "IPython.display")
+# The runtime's own lazy imports, done at once by the warm standby.
+_WARM = ("traceback", "inspect", "tokenize", "codeop", "pprint", "pkgutil", "ctypes")
+
+
+class Worker:
+    def __init__(self, fd):
+        import warden_streams
+        from warden_channel import Channel
+
+        self.log_fd = os.dup(2)  # the supervisor's stderr, for the runtime's own diagnostics
+        os.set_inheritable(fd, False)  # children of user code must not write frames
+        self.channel = Channel(fd)
+        self.outbox = warden_streams.Outbox(self.channel, self.log_fd)
+        self.captures = (warden_streams.FdCapture(self.outbox, 1, "stdout"),
+                         warden_streams.FdCapture(self.outbox, 2, "stderr"))
+        self.stdout = warden_streams.OutStream(self.outbox, "stdout", 1, self.captures[0])
+        self.stderr = warden_streams.OutStream(self.outbox, "stderr", 2, self.captures[1])
+
+    # ---- start-up ------------------------------------------------------------------------
+    def start(self):
+        import builtins
+
+        import warden_display
+        import warden_exec
+        import warden_hooks
+        import warden_input
+        from warden_signals import INTERRUPTS
+
+        for cap in self.captures:
+            cap.start()
+        self.outbox.captures = self.captures
+        sys.stdout, sys.stderr = self.stdout, self.stderr
+        self.outbox.start()
+        os.register_at_fork(after_in_child=self._after_fork_in_child)
+        INTERRUPTS.install()
+
+        self.executor = warden_exec.Executor(warden_exec.make_main_module())
+        self.executor.ensure_main()
+        self.publisher = warden_display.Publisher(self.outbox)
+        warden_display.set_publisher(self.publisher, self.stderr)
+        builtins.display = warden_display.display  # IPython puts display() in builtins too
+        self.broker = warden_input.install(self.outbox, self.channel)
+        warden_hooks.install()
+        sys.path.insert(0, "")  # the notebook's directory (cwd) first, as in IPython
+        if os.environ.get("WARDEN_PRELOAD") == "1":
+            self._preload()
+        self.outbox.send({"t": "ready", "python": sys.version.split()[0]})
+
+    def _preload(self):
+        import importlib
+        for name in _PRELOAD + _WARM:
+            try:
+                importlib.import_module(name)
+            except Exception as exc:
+                self._log("warden: preload of %s failed: %r\n" % (name, exc))
+
+    def _after_fork_in_child(self):
+        # A forked child (multiprocessing, os.fork) shares the channel fd: it must never write
+        # frames. Its prints go to fds 1/2, i.e. into the parent's pipes.
+        self.outbox.forked = True
+        try:
+            os.close(self.channel.fd)
+        except OSError:
+            pass
+
+    def _log(self, text):
+        try:
+            os.write(self.log_fd, text.encode("utf-8", "replace"))
+        except OSError:
+            pass
+
+    # ---- main loop -----------------------------------------------------------------------
+    def loop(self):
+        from warden_channel import ChannelClosed
+        handlers = {"execute": self.on_execute, "complete": self.on_complete,
+                    "inspect": self.on_inspect, "is_complete": self.on_is_complete}
+        while True:
+            try:
+                frame = self.channel.recv()
+                handler = handlers.get(frame["t"])
+                if handler is not None and _is_id(frame.get("id")) \
+                        and isinstance(frame.get("code"), str):
+                    handler(frame)
+            except ChannelClosed:
+                os._exit(0)  # the kernel is gone: exit at once, whatever user threads do
+            except BaseException as exc:  # the loop must survive anything
+                self._log("warden: internal error: %r\n" % (exc,))
+
+    def on_execute(self, f):
+        from warden_signals import INTERRUPTS
+        self.outbox.flush()  # earlier background output belongs to the previous id
+        self.outbox.exec_id = f["id"]
+        self.broker.allow_stdin = f.get("allow_stdin") is True
+        for cap in self.captures:
+            cap.ensure()
+        self.executor.ensure_main()
+        count = f.get("count") if _is_id(f.get("count")) else 0
+        try:
+            exc = self._run_cell(f["code"], count, f.get("silent") is True)
+        except BaseException as stray:  # e.g. a SIGINT landing just as user code finished
+            INTERRUPTS.end_user()
+            exc = stray
+        self._flush_native()
+        if exc is not None:
+            self._send_error(exc)
+        import warden_mpl
+        fig_exc = self._user(warden_mpl.flush_figures)
+        if fig_exc is not None and exc is None:
+            exc = fig_exc
+            self._send_error(fig_exc)
+        self._flush_native()
+        self.outbox.send({"t": "done", "id": f["id"], "status": "ok" if exc is None else "error"})
+
+    def _run_cell(self, code, count, silent):
+        """Runs one cell; returns the exception that ended it, or None."""
+        ex = self.executor
+        filename = ex.register_source(code, count)
+        if not silent:
+            ex.record_input(code, count)
+        try:
+            body, last = ex.compile_cell(code, filename)
+        except (SyntaxError, ValueError, OverflowError, MemoryError, RecursionError) as exc:
+            return exc
+        return self._user(lambda: self._run_and_show(body, last, count, silent))
+
+    def _run_and_show(self, body, last, count, silent):
+        value = self.executor.run(body, last)
+        if last is None or value is None or silent:
+            return
+        self._flush_native()  # C-level prints of the cell come before its result
+        import warden_display
+        self.executor.record_output(value, count)
+        data, md = warden_display.format_object(value)
+        if data:
+            self.publisher.result(data, md)
+
+    def _user(self, func):
+        """Run func as user code (SIGINT raises); return the exception it raised, or None."""
+        from warden_signals import INTERRUPTS
+        INTERRUPTS.begin_user()
+        try:
+            func()
+        except BaseException as exc:  # SystemExit and KeyboardInterrupt are cell errors too
+            INTERRUPTS.end_user()
+            return exc
+        finally:
+            INTERRUPTS.end_user()
+        return None
+
+    def _send_error(self, exc):
+        import warden_errors
+        try:
+            ename, evalue, tb = warden_errors.format_exception(exc)
+        except BaseException as fail:  # formatting ran user code (__str__) that failed
+            ename, evalue, tb = type(exc).__name__, "", ["(traceback unavailable: %r)" % fail]
+        self.outbox.send({"t": "error", "id": self.outbox.exec_id, "ename": ename,
+                          "evalue": evalue, "traceback": tb})
+
+    _fflush = None
+
+    def _flush_native(self):
+        """Flush C stdio and the original Python streams, which buffer when fd 1 is a pipe."""
+        for stream in (sys.__stdout__, sys.__stderr__):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        if self._fflush is None:
+            try:
+                import ctypes
+                Worker._fflush = ctypes.CDLL(None).fflush
+                Worker._fflush.argtypes = [ctypes.c_void_p]
+            except Exception:
+                Worker._fflush = False
+        if self._fflush:
+            self._fflush(None)
+
+    # ---- introspection -------------------------------------------------------------------
+    def on_complete(self, f):
+        import warden_complete
+        cursor = f.get("cursor") if _is_id(f.get("cursor")) else len(f["code"])
+        try:
+            reply = warden_complete.complete(f["code"], cursor, self.executor.ns)
+        except Exception as exc:
+            self._log("warden: complete failed: %r\n" % (exc,))
+            reply = {"matches": [], "cursor_start": cursor, "cursor_end": cursor}
+        reply.update(t="complete_reply", id=f["id"], metadata={})
+        self.outbox.send(reply)
+
+    def on_inspect(self, f):
+        import warden_inspect
+        cursor = f.get("cursor") if _is_id(f.get("cursor")) else len(f["code"])
+        detail = 1 if f.get("detail") in (1, True) else 0
+        try:
+            found, text = warden_inspect.inspect_object(f["code"], cursor, detail,
+                                                        self.executor.ns)
+        except Exception as exc:
+            self._log("warden: inspect failed: %r\n" % (exc,))
+            found, text = False, ""
+        self.outbox.send({"t": "inspect_reply", "id": f["id"], "found": found,
+                          "data": {"text/plain": text} if found else {}, "metadata": {}})
+
+    def on_is_complete(self, f):
+        import warden_inspect
+        try:
+            status, indent = warden_inspect.is_complete(f["code"])
+        except Exception as exc:
+            self._log("warden: is_complete failed: %r\n" % (exc,))
+            status, indent = "unknown", ""
+        self.outbox.send({"t": "is_complete_reply", "id": f["id"], "status": status,
+                          "indent": indent})
+
+
+def _is_id(value):
+    return type(value) is int
+
+
+def main():
+    worker = Worker(CHANNEL_FD)
+    worker.start()
+    worker.loop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""pytest configuration shared by every Python test suite under tests/.
+
+- Puts tests/ on sys.path so suites can ``from harness import Kernel, python``.
+- Calls ``harness.setup_environment()`` at import time, before any test class starts a kernel:
+  a temporary kernelspec for the warden binary (``WARDEN_BIN``, default ``<repo>/build/warden``)
+  is put first on ``JUPYTER_PATH``; history files are isolated.
+- ``WARDEN_TEST_KERNEL=python3`` runs the suites against ipykernel instead (to check the tests
+  themselves); tests marked ``warden_only`` are then skipped.
+
+Fixtures: ``kernel`` (a fresh kernel per test, cwd = the test's tmp_path), ``shared_kernel`` (one
+kernel per module, for tests that only need a working kernel and leave no state behind them).
+"""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import harness  # noqa: E402
+
+harness.setup_environment()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "warden_only: needs warden (skipped against ipykernel)")
+
+
+def pytest_report_header(config):
+    where = harness.warden_bin() if harness.IS_WARDEN else "ipykernel (Debian)"
+    return f"kernel under test: {harness.KERNEL_NAME} ({where}); JUPYTER_PATH={os.environ['JUPYTER_PATH']}"
+
+
+def pytest_collection_modifyitems(config, items):
+    if harness.IS_WARDEN:
+        return
+    skip = pytest.mark.skip(reason="warden-specific (WARDEN_TEST_KERNEL=%s)" % harness.KERNEL_NAME)
+    for item in items:
+        if "warden_only" in item.keywords:
+            item.add_marker(skip)
+
+
+def _require_kernel():
+    reason = harness.warden_missing_reason()
+    if reason:
+        pytest.fail(reason, pytrace=False)
+
+
+@pytest.fixture
+def kernel(tmp_path):
+    _require_kernel()
+    with harness.Kernel(cwd=tmp_path) as k:
+        yield k
+
+
+@pytest.fixture(scope="module")
+def shared_kernel(tmp_path_factory):
+    _require_kernel()
+    with harness.Kernel(cwd=tmp_path_factory.mktemp("shared")) as k:
+        yield k

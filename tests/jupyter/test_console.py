@@ -1,0 +1,130 @@
+"""jupyter console (6.4, prompt_toolkit) on the kernel, driven through a pty with pexpect.
+
+A person's session: type a multi-line ``%%python`` cell ended by a blank line (the console asks
+the kernel's is_complete after each line: ``%%python`` cells stay open until a blank line), see its
+output, run a second cell that uses the first one's state, leave with Ctrl-D, and find nothing of
+the kernel left running.
+"""
+
+import os
+import re
+import sys
+import time
+
+import pexpect
+import pytest
+
+import harness
+from harness import IS_WARDEN, KERNEL_NAME, describe, snapshot_tree, strip_ansi, wait_gone
+
+PROMPT = r"In \[(\d+)\]: "
+CONTINUATION = r"\.\.\.: "
+ENTER = "\r"  # what the Enter key sends on a terminal in raw mode
+
+
+def cells():
+    if IS_WARDEN:
+        return [
+            (["%%python", "x = 6 * 7", "print('answer', x)", ""], "answer 42"),
+            (["%%python", "y = x + 1", "print('next', y)", ""], "next 43"),
+        ]
+    # ipykernel: %%python is IPython's script magic (a subprocess, no shared state); the console
+    # indents the block's lines itself
+    return [
+        (["if True:", "x = 6 * 7", "print('answer', x)", ""], "answer 42"),
+        (["y = x + 1; print('next', y)"], "next 43"),
+    ]
+
+
+class Screen:
+    """Reads a pexpect child and matches regexes against its output with ANSI codes removed."""
+
+    def __init__(self, child):
+        self.child = child
+        self.raw = ""
+        self.pos = 0  # index in the stripped text up to which matches were consumed
+
+    @property
+    def text(self):
+        return strip_ansi(self.raw).replace("\r", "")
+
+    def expect(self, pattern, timeout=60):
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.text
+            m = regex.search(text, self.pos)
+            if m:
+                self.pos = m.end()
+                return m
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"console: no {pattern!r} within {timeout}s; screen:\n"
+                                     + text[-3000:])
+            try:
+                self.raw += self.child.read_nonblocking(65536, timeout=min(left, 0.5))
+            except pexpect.TIMEOUT:
+                pass
+            except pexpect.EOF:
+                m = regex.search(self.text, self.pos)
+                if m:
+                    self.pos = m.end()
+                    return m
+                raise AssertionError(f"console exited before {pattern!r}; screen:\n"
+                                     + self.text[-3000:]) from None
+
+    def read_to_eof(self, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self.raw += self.child.read_nonblocking(65536, timeout=0.5)
+            except pexpect.TIMEOUT:
+                continue
+            except pexpect.EOF:
+                return
+        raise AssertionError("console did not exit; screen:\n" + self.text[-3000:])
+
+
+def test_console_session(tmp_path):
+    reason = harness.warden_missing_reason()
+    if reason:
+        pytest.fail(reason, pytrace=False)
+    env = dict(os.environ)
+    env.update({"TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1",
+                "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")})
+    child = pexpect.spawn(sys.executable, ["-m", "jupyter_console", "--kernel", KERNEL_NAME,
+                                           "--ZMQTerminalInteractiveShell.kernel_timeout=60"],
+                          env=env, cwd=str(tmp_path), encoding="utf-8", timeout=60,
+                          dimensions=(50, 200))
+    screen = Screen(child)
+    snap = {}
+    try:
+        m = screen.expect(PROMPT)
+        assert m.group(1) == "1"
+        for lines, expected in cells():
+            for i, line in enumerate(lines):
+                child.send(line + ENTER)
+                if i < len(lines) - 1:
+                    screen.expect(CONTINUATION)
+            screen.expect(r"(?m)^" + re.escape(expected) + "$")
+            m = screen.expect(PROMPT)
+        assert m.group(1) == "3", screen.text
+        snap = snapshot_tree(child.pid)
+        assert len(snap) > 1, "no kernel process under jupyter console:\n" + describe(snap)
+        child.sendcontrol("d")
+        m = screen.expect(r"Do you really want to exit \(\[y\]/n\)\?")
+        child.send("y" + ENTER)
+        screen.read_to_eof()
+        child.wait()
+        assert child.exitstatus == 0, screen.text[-3000:]
+        assert "Shutting down kernel" in screen.text
+        left = wait_gone(snap, timeout=15)
+        assert not left, "left after jupyter console exited:\n" + describe(left)
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+        for pid in harness.alive(snap):
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
