@@ -51,8 +51,9 @@ class Session:
     """One kernel launched for measurement: jupyter_client's KernelManager and client, with
     synchronous shadows of the client's sockets for low-overhead polling."""
 
-    def __init__(self, kernel_name, env, cwd, is_warden):
+    def __init__(self, kernel_name, env, cwd, is_warden, stderr=None):
         self.kernel_name = kernel_name
+        self.stderr = stderr
         self.env = env
         self.cwd = cwd
         self.is_warden = is_warden
@@ -65,7 +66,7 @@ class Session:
 
     def launch(self):
         self.t_launch = now()
-        self.km.start_kernel(env=self.env, cwd=self.cwd)
+        self.km.start_kernel(env=self.env, cwd=self.cwd, stderr=self.stderr)
         self.kc = self.km.client()
         self.kc.start_channels(hb=False)
         self.session = self.kc.session
@@ -196,14 +197,14 @@ def pct_ms(values, q):
     return round(v[min(len(v) - 1, int(q * len(v)))] * 1000, 2)
 
 
-def measure(label, kernel_name, is_warden, env, cwd, opts, log):
+def measure(label, kernel_name, is_warden, env, cwd, opts, log, stderr):
     """All figures for one kernel configuration."""
     res = {"label": label, "kernel": kernel_name}
     ready, first = [], []
     launches = opts.launches + (0 if opts.quick else 1)  # the first one warms caches
     keep = None
     for i in range(launches):
-        s = Session(kernel_name, env, cwd, is_warden)
+        s = Session(kernel_name, env, cwd, is_warden, stderr)
         try:
             s.launch()
             t_ready = s.wait_ready()
@@ -428,10 +429,13 @@ def main(argv=None):
                 continue
         log(f"{label}:")
         try:
-            results[label] = measure(label, kernel_name, is_warden, env, work, opts, log)
+            with open(os.path.join(work, f"{label}.stderr.log"), "ab") as stderr:
+                results[label] = measure(label, kernel_name, is_warden, env, work, opts, log,
+                                         stderr)
         except Exception as e:  # figures only: report and go on
             results[label] = {"label": label, "error": f"{type(e).__name__}: {e}"}
             log(f"{label}: failed: {e}")
+    log(f"kernels' stderr: {work}/*.stderr.log")
     summary = summarize(results)
     if opts.json:
         print(json.dumps({"results": results, "summary": summary, "targets": TARGETS,

@@ -59,9 +59,13 @@ void jail_child_main(const struct jail_plan *plan) {
      * denied and the user's own groups stay (they show as nogroup inside); as root they are
      * dropped. We keep the capabilities of the namespace's creator: the uid we leave is not the
      * namespace's root, so the kernel does not clear them. */
-    if (!plan->deny_setgroups && setgroups(0, NULL) < 0) jc_fail("setgroups", errno);
-    if (setresgid(JAIL_GID, JAIL_GID, JAIL_GID) < 0) jc_fail("setresgid", errno);
-    if (setresuid(JAIL_UID, JAIL_UID, JAIL_UID) < 0) jc_fail("setresuid", errno);
+    jc_open_sources(plan);
+    /* Raw system calls, not glibc's wrappers: in a multi-threaded program those broadcast the
+     * change to every thread glibc knows of (SIGSETXID, under a lock another thread of the kernel
+     * may have held at the clone), which in this single-threaded copy can deadlock. */
+    if (!plan->deny_setgroups && syscall(SYS_setgroups, 0, NULL) < 0) jc_fail("setgroups", errno);
+    if (syscall(SYS_setresgid, JAIL_GID, JAIL_GID, JAIL_GID) < 0) jc_fail("setresgid", errno);
+    if (syscall(SYS_setresuid, JAIL_UID, JAIL_UID, JAIL_UID) < 0) jc_fail("setresuid", errno);
 
 
     if (unshare(CLONE_NEWCGROUP) < 0) jc_fail("unshare the cgroup namespace", errno);
@@ -130,7 +134,10 @@ void jail_child_main(const struct jail_plan *plan) {
         case SIGUSR2:
         case SIGWINCH:
         case SIGCONT:
-            /* to the command's process group (it called setsid), like a terminal would */
+            /* Only signals from outside the jail (the kernel: its pid is not visible here, so
+             * si_pid is 0); the jail must not be able to bounce signals off its init. To the
+             * command's process group (it called setsid), like a terminal would. */
+            if (si.si_pid != 0) break;
             if (kill(-child, sig) < 0) kill(child, sig);
             break;
         default:

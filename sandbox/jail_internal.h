@@ -42,9 +42,9 @@ enum jail_mount_kind {
 
 struct jail_mount {
     enum jail_mount_kind kind;
-    const char *src;     /* host path (absolute, seen under the old root) or symlink target */
+    const char *src;     /* host path (absolute, resolved) */
     const char *dst;     /* path inside the jail (absolute) */
-    const char *data;    /* tmpfs options / file content */
+    const char *data;    /* tmpfs options / file content / symlink target */
     size_t data_len;
     unsigned long flags; /* extra MS_* flags (nosuid, nodev, noexec) */
     unsigned mode;       /* JM_DIR / JM_FILE mode */
@@ -140,6 +140,8 @@ int jc_write_all(int fd, const void *buf, size_t len);
 void jail_child_main(const struct jail_plan *plan) __attribute__((noreturn));
 /* Command-process steps shared with the unjailed path. */
 void jc_apply_rlimits(const struct jail_plan *plan);
+/* Open every bind source (O_PATH) while still holding the creator's host uid (jail_mount.c). */
+void jc_open_sources(const struct jail_plan *plan);
 /* Mounts (jail_mount.c); called with the caps of the new user namespace. */
 void jc_build_root(const struct jail_plan *plan);
 /* Network and hostname (jail_ns.c). */

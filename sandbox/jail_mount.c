@@ -14,7 +14,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h> /* ST_* flags */
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -90,7 +91,7 @@ static struct jail_mount *add(struct builder *b, enum jail_mount_kind kind, cons
 
 static void set_src(struct builder *b, struct jail_mount *m, const char *host_path) {
     if (!m) return;
-    m->src = cat(OLD, host_path);
+    m->src = strdup(host_path);
     if (!m->src) b->oom = true;
 }
 
@@ -323,50 +324,95 @@ static void jc_touch(const char *path, unsigned mode) {
 /* Apply flags to a bind mount (and, where the kernel allows, every mount below it). Inside a user
  * namespace the flags the mount had when it was "locked" (nosuid, nodev, noexec, atime) must be
  * kept, or the kernel refuses the remount: mount_setattr only adds flags; the fallback reads the
- * current ones with statvfs. */
+ * current ones (statfs f_flags, what statvfs reports) and keeps them. */
 static void jc_restrict(const char *path, bool rdonly, bool nodev, bool noexec) {
     struct jail_mount_attr attr;
     memset(&attr, 0, sizeof attr);
     attr.attr_set = JAIL_MOUNT_ATTR_NOSUID | (rdonly ? JAIL_MOUNT_ATTR_RDONLY : 0) |
                     (nodev ? JAIL_MOUNT_ATTR_NODEV : 0) | (noexec ? JAIL_MOUNT_ATTR_NOEXEC : 0);
     if (syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &attr, sizeof attr) == 0) return;
-    struct statvfs sv;
-    if (statvfs(path, &sv) < 0) jc_fail2("statvfs", path, errno);
+    /* statfs, not statvfs: glibc's statvfs may read /proc/mounts (stdio, malloc) */
+    struct statfs sf;
+    if (statfs(path, &sf) < 0) jc_fail2("statfs", path, errno);
+    unsigned long have = (unsigned long)sf.f_flags;
     unsigned long flags = MS_REMOUNT | MS_BIND | MS_NOSUID;
     if (rdonly) flags |= MS_RDONLY;
-    if (nodev || (sv.f_flag & ST_NODEV)) flags |= MS_NODEV;
-    if (noexec || (sv.f_flag & ST_NOEXEC)) flags |= MS_NOEXEC;
-    if (sv.f_flag & ST_NOATIME) flags |= MS_NOATIME;
-    if (sv.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
-    if (sv.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+    if (nodev || (have & ST_NODEV)) flags |= MS_NODEV;
+    if (noexec || (have & ST_NOEXEC)) flags |= MS_NOEXEC;
+    if (have & ST_NOATIME) flags |= MS_NOATIME;
+    if (have & ST_NODIRATIME) flags |= MS_NODIRATIME;
+    if (have & ST_RELATIME) flags |= MS_RELATIME;
     if (mount(NULL, path, NULL, flags, NULL) < 0) jc_fail2("remount read-only", path, errno);
 }
 
-static void jc_do(const struct jail_mount *m) {
+/* Bind sources are opened (O_PATH) right after the clone, before the uid change: as root, the
+ * jail's uid owns nothing on the host and could not even traverse a 0700 directory such as /root
+ * that leads to the notebook. They are then bound through /proc/self/fd (the host's proc, under
+ * the old root), and closed. */
+#define JC_MAX_SOURCES 256
+static int jc_src_fd[JC_MAX_SOURCES];
+
+static bool jc_is_bind(const struct jail_mount *m) {
+    return m->kind == JM_BIND || m->kind == JM_DEVBIND;
+}
+
+void jc_open_sources(const struct jail_plan *plan) {
+    for (size_t i = 0; i < plan->nmounts && i < JC_MAX_SOURCES; i++) {
+        const struct jail_mount *m = &plan->mounts[i];
+        jc_src_fd[i] = -1;
+        if (!jc_is_bind(m)) continue;
+        int fd = open(m->src, O_PATH | O_CLOEXEC | (m->src_is_dir ? O_DIRECTORY : 0));
+        if (fd < 0) {
+            if (m->optional && (errno == ENOENT || errno == EACCES || errno == ENOTDIR)) continue;
+            if (errno == EACCES)
+                jc_fail2("the jail cannot reach", m->src,
+                         EACCES); /* e.g. root's kernel, a directory of another user */
+            jc_fail2("open", m->src, errno);
+        }
+        jc_src_fd[i] = fd;
+    }
+    if (plan->nmounts > JC_MAX_SOURCES) jc_fail("too many mounts", E2BIG);
+}
+
+/* "/oldroot/proc/self/fd/N" */
+static void jc_fd_path(char *out, size_t len, int fd) {
+    static const char prefix[] = OLD "/proc/self/fd/";
+    char digits[16];
+    int n = 0;
+    unsigned v = (unsigned)fd;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && n < (int)sizeof digits);
+    if (sizeof prefix + (size_t)n > len) jc_fail("fd path too long", 0);
+    memcpy(out, prefix, sizeof prefix - 1);
+    for (int i = 0; i < n; i++) out[sizeof prefix - 1 + (size_t)i] = digits[n - 1 - i];
+    out[sizeof prefix - 1 + (size_t)n] = '\0';
+}
+
+static void jc_do(const struct jail_mount *m, int src_fd) {
+    char src[64];
     switch (m->kind) {
     case JM_DIR:
         jc_mkdirs(m->dst, m->mode ? m->mode : 0755);
         break;
-    case JM_BIND: {
-        struct stat st;
-        if (stat(m->src, &st) < 0) {
-            if (m->optional && errno == ENOENT) return;
-            jc_fail2("stat", m->src, errno);
-        }
+    case JM_BIND:
+        if (src_fd < 0) return; /* optional and absent */
+        jc_fd_path(src, sizeof src, src_fd);
         if (m->src_is_dir)
             jc_mkdirs(m->dst, 0755);
         else
             jc_touch(m->dst, 0644);
-        if (mount(m->src, m->dst, NULL, MS_BIND | MS_REC, NULL) < 0) {
-            if (m->optional && (errno == ENOENT || errno == EACCES)) return;
-            jc_fail2("bind", m->src, errno);
-        }
+        if (mount(src, m->dst, NULL, MS_BIND | MS_REC, NULL) < 0) jc_fail2("bind", m->src, errno);
+        close(src_fd);
         jc_restrict(m->dst, !m->rw, true, false);
         break;
-    }
     case JM_DEVBIND:
+        if (src_fd < 0) jc_fail2("missing device", m->src, ENOENT);
+        jc_fd_path(src, sizeof src, src_fd);
         jc_touch(m->dst, 0666);
-        if (mount(m->src, m->dst, NULL, MS_BIND, NULL) < 0) jc_fail2("bind", m->src, errno);
+        if (mount(src, m->dst, NULL, MS_BIND, NULL) < 0) jc_fail2("bind", m->src, errno);
+        close(src_fd);
         jc_restrict(m->dst, false, false, true);
         break;
     case JM_TMPFS:
@@ -421,7 +467,7 @@ void jc_build_root(const struct jail_plan *plan) {
     if (syscall(SYS_pivot_root, ".", "oldroot") < 0) jc_fail("pivot_root (staging)", errno);
     if (chdir("/") < 0) jc_fail("chdir /", errno);
 
-    for (size_t i = 0; i < plan->nmounts; i++) jc_do(&plan->mounts[i]);
+    for (size_t i = 0; i < plan->nmounts; i++) jc_do(&plan->mounts[i], jc_src_fd[i]);
 
     /* forget the host, then make /newroot the root */
     if (umount2(OLD, MNT_DETACH) < 0) jc_fail("detach the old root", errno);

@@ -15,6 +15,7 @@
 #include "translate.h"
 
 #define MAX_SEGMENTS 4                  /* stdout/stderr runs kept apart within one flush */
+#define MAX_PENDING_UPDATES 16          /* display ids whose latest update waits for a flush */
 #define READ_BUDGET_FRAMES 256          /* per loop turn, so timers and interrupts stay live */
 #define READ_BUDGET_BYTES (8u << 20)
 
@@ -22,6 +23,13 @@ struct segment {
     bool is_stderr;
     char *buf;
     size_t len, cap;
+};
+
+/* update_display_data only replaces what a display shows: when a cell updates the same display
+ * faster than the flush interval, only the latest update per display id is sent. */
+struct pending_update {
+    char *display_id;
+    json_t *content;
 };
 
 struct run {
@@ -34,7 +42,9 @@ struct run {
     /* stream coalescing */
     struct segment seg[MAX_SEGMENTS];
     int nseg;
-    int64_t last_flush;
+    struct pending_update upd[MAX_PENDING_UPDATES];
+    int nupd;
+    int64_t last_flush;         /* last time pending output (streams, updates) was sent */
     /* output limit */
     uint64_t out_bytes;
     bool truncated, error_after_truncation;
@@ -103,6 +113,11 @@ static void streams_free(struct run *r)
 {
     for (int i = 0; i < MAX_SEGMENTS; i++)
         free(r->seg[i].buf);
+    for (int i = 0; i < r->nupd; i++) {
+        free(r->upd[i].display_id);
+        json_decref(r->upd[i].content);
+    }
+    r->nupd = 0;
 }
 
 static void truncation_notice(struct run *r)
@@ -152,10 +167,9 @@ static void add_stream(struct run *r, bool is_stderr, const char *text, size_t l
         truncation_notice(r);
 }
 
-/* Non-stream output: streams are flushed first so the order is kept. Takes `content`. */
-static void emit_output(struct run *r, const char *msg_type, json_t *content)
+/* Sends non-stream output now, within the output limit. Takes `content`. */
+static void emit_now(struct run *r, const char *msg_type, json_t *content)
 {
-    stream_flush(r);
     bool is_error = strcmp(msg_type, "error") == 0;
     if (r->truncated) {
         /* One error still gets through: it is what the user (and the agent) needs most. */
@@ -177,6 +191,61 @@ static void emit_output(struct run *r, const char *msg_type, json_t *content)
     sink_emit(r->sink, msg_type, content);
 }
 
+static void updates_flush(struct run *r)
+{
+    int n = r->nupd;
+    r->nupd = 0;
+    for (int i = 0; i < n; i++) {
+        emit_now(r, "update_display_data", r->upd[i].content);
+        free(r->upd[i].display_id);
+    }
+    if (n)
+        r->last_flush = frame_now_ms();
+}
+
+/* Everything pending (streams, display updates), in the order it can matter. */
+static void pending_flush(struct run *r)
+{
+    stream_flush(r);
+    updates_flush(r);
+}
+
+static void queue_update(struct run *r, json_t *content)
+{
+    const char *id = json_string_value(json_object_get(json_object_get(content, "transient"),
+                                                       "display_id"));
+    for (int i = 0; id && i < r->nupd; i++)
+        if (strcmp(r->upd[i].display_id, id) == 0) {
+            json_decref(r->upd[i].content);
+            r->upd[i].content = content;
+            return;
+        }
+    char *copy = id ? strdup(id) : NULL;
+    if (!copy) {
+        pending_flush(r);
+        emit_now(r, "update_display_data", content);
+        return;
+    }
+    if (r->nupd == MAX_PENDING_UPDATES)
+        updates_flush(r);
+    r->upd[r->nupd].display_id = copy;
+    r->upd[r->nupd].content = content;
+    r->nupd++;
+}
+
+/* Non-stream output: what is pending goes first so the order is kept. Takes `content`. */
+static void emit_output(struct run *r, const char *msg_type, json_t *content)
+{
+    if (strcmp(msg_type, "update_display_data") == 0) {
+        /* An update changes a display already shown: its order relative to pending text does
+         * not matter, so text is not flushed for it (a print + update loop stays coalesced). */
+        queue_update(r, content);
+        return;
+    }
+    pending_flush(r);
+    emit_now(r, msg_type, content);
+}
+
 static void set_outcome_error(struct run *r, const char *ename, const char *evalue,
                               const json_t *traceback)
 {
@@ -192,7 +261,7 @@ static void set_outcome_error(struct run *r, const char *ename, const char *eval
 static void fail_cell(struct run *r, enum cell_status status, const char *ename,
                       const char *evalue)
 {
-    stream_flush(r);
+    pending_flush(r);
     char line[1400];
     snprintf(line, sizeof line, "%s: %s", ename, evalue);
     json_t *tb = json_pack("[s]", line);
@@ -262,7 +331,7 @@ static void handle_input_request(struct run *r, const json_t *frame)
     bool password = false;
     if (!translate_input_request(frame, r->id, &input_id, &prompt, &password))
         return;
-    stream_flush(r);
+    pending_flush(r);
     char *value = NULL;
     if (r->cell->allow_stdin && r->sink && r->sink->read_input)
         value = r->sink->read_input(r->sink->ctx, prompt, password);
@@ -469,8 +538,8 @@ static void run_loop(struct run *r)
     struct worker *w = r->w;
     while (!r->done && !r->ended) {
         int64_t now = frame_now_ms();
-        if (r->nseg && now >= r->last_flush + SUP_STREAM_INTERVAL_MS)
-            stream_flush(r);
+        if ((r->nseg || r->nupd) && now >= r->last_flush + SUP_STREAM_INTERVAL_MS)
+            pending_flush(r);
         if (r->wall_deadline && !r->wall_fired && now >= r->wall_deadline)
             wall_time_reached(r);
         if (r->grace_deadline && now >= r->grace_deadline) {
@@ -478,7 +547,7 @@ static void run_loop(struct run *r)
             break;
         }
         int64_t next = 0;
-        if (r->nseg)
+        if (r->nseg || r->nupd)
             next = r->last_flush + SUP_STREAM_INTERVAL_MS;
         if (r->wall_deadline && !r->wall_fired)
             next = min_deadline(next, r->wall_deadline);
@@ -517,7 +586,7 @@ static void run_loop(struct run *r)
         if ((fds[1].revents & POLLIN) || (w->proc.pidfd < 0 && worker_exited(w)))
             on_exit_seen(r);
     }
-    stream_flush(r);
+    pending_flush(r);
 }
 
 /* ---- entry point ------------------------------------------------------------------------------ */

@@ -7,8 +7,9 @@
 - ``WARDEN_TEST_KERNEL=python3`` runs the suites against ipykernel instead (to check the tests
   themselves); tests marked ``warden_only`` are then skipped.
 
-Fixtures: ``kernel`` (a fresh kernel per test, cwd = the test's tmp_path), ``shared_kernel`` (one
-kernel per module, for tests that only need a working kernel and leave no state behind them).
+Fixtures: ``kernel`` (a fresh kernel per test), ``shared_kernel`` (one kernel per module, for
+tests that only need a working kernel and leave no state behind them); both start in a fresh
+world-readable directory (``harness.make_workdir()``), ``workdir`` is such a directory.
 """
 
 import os
@@ -48,14 +49,19 @@ def _require_kernel():
 
 
 @pytest.fixture
-def kernel(tmp_path):
+def workdir():
+    return harness.make_workdir()
+
+
+@pytest.fixture
+def kernel(workdir):
     _require_kernel()
-    with harness.Kernel(cwd=tmp_path) as k:
+    with harness.Kernel(cwd=workdir) as k:
         yield k
 
 
 @pytest.fixture(scope="module")
-def shared_kernel(tmp_path_factory):
+def shared_kernel():
     _require_kernel()
-    with harness.Kernel(cwd=tmp_path_factory.mktemp("shared")) as k:
+    with harness.Kernel(cwd=harness.make_workdir()) as k:
         yield k

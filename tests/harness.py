@@ -18,7 +18,8 @@ temporary kernelspec ``<tmp>/kernels/warden/kernel.json`` whose argv runs the bi
 ``WARDEN_BIN`` (default ``<repo>/build/warden``), and prepends ``<tmp>`` to ``JUPYTER_PATH`` so
 jupyter_client, jupyter console, nbclient and jupyter_kernel_test find it without any system-wide
 install. It also isolates state: ``WARDEN_HISTORY``, ``IPYTHONDIR`` and ``JUPYTER_RUNTIME_DIR``
-(connection files) point into ``<tmp>`` unless already set. ``write_kernelspec(dir, binary)`` writes a kernelspec anywhere.
+(connection files) point into ``<tmp>`` unless already set. ``write_kernelspec(dir, binary)`` writes a kernelspec anywhere. ``make_workdir()`` makes a fresh
+world-readable notebook directory (pytest's ``tmp_path`` sits under a 0700 directory).
 
 Kernel
 ------
@@ -168,8 +169,11 @@ def setup_environment() -> str:
     # connection files: a private runtime dir (works for users without a writable home too)
     os.environ.setdefault("JUPYTER_RUNTIME_DIR", os.path.join(root, "runtime"))
     home = os.path.expanduser("~")
-    if not os.access(home, os.W_OK):
+    if not os.access(home, os.W_OK):  # e.g. nobody: tools that write under ~ need a place
         os.environ.setdefault("MPLCONFIGDIR", os.path.join(root, "matplotlib"))
+        os.environ.setdefault("JUPYTER_CONFIG_DIR", os.path.join(root, "config"))
+        os.environ.setdefault("JUPYTER_DATA_DIR", os.path.join(root, "data"))
+        os.environ.setdefault("XDG_CACHE_HOME", os.path.join(root, "cache"))  # jedi
     ipython_dir = os.path.join(root, "ipython")
     os.makedirs(ipython_dir, exist_ok=True)
     os.environ.setdefault("IPYTHONDIR", ipython_dir)
@@ -178,6 +182,16 @@ def setup_environment() -> str:
     atexit.register(shutil.rmtree, root, True)
     _ENV_ROOT = root
     return root
+
+
+def make_workdir(prefix: str = "nb-") -> str:
+    """A fresh notebook directory that any uid can enter and read (0755, under the 0755 harness
+    dir). pytest's tmp_path lies under a 0700 directory that, as root, a jail mapping the worker
+    to another uid cannot enter; tests that are not about that use this instead."""
+    root = setup_environment()
+    path = tempfile.mkdtemp(prefix=prefix, dir=root)
+    os.chmod(path, 0o755)
+    return path
 
 
 # ---------------------------------------------------------------------------------------------
@@ -685,6 +699,6 @@ class Kernel:
 __all__ = [
     "Kernel", "Execution", "Result", "Reply", "KernelTimeout", "python", "strip_ansi",
     "KERNEL_NAME", "IS_WARDEN", "PYTHON_PREFIX", "REPO_ROOT", "warden_bin",
-    "warden_missing_reason", "write_kernelspec", "setup_environment", "process_tree",
+    "warden_missing_reason", "write_kernelspec", "setup_environment", "make_workdir", "process_tree",
     "snapshot_tree", "alive", "wait_gone", "describe", "rss_kib",
 ]

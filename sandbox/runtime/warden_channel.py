@@ -16,7 +16,22 @@ from warden_signals import INTERRUPTS
 
 FRAME_MAX = 32 * 1024 * 1024
 _READ_CHUNK = 256 * 1024
-_encoder = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+# The C encoder and scanner directly: json's Python wrappers look up builtins (isinstance, len)
+# at call time, and user code may have replaced those.
+_scan_once = json.JSONDecoder().scan_once
+
+
+def _not_json(obj):
+    raise TypeError("not JSON serializable: %s" % type(obj).__name__)
+
+
+def _encode_json(obj):
+    make = json.encoder.c_make_encoder
+    if make is None:  # no C accelerator: the Python encoder will do
+        return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    encoder = make({}, _not_json, json.encoder.c_encode_basestring, None, ":", ",", False,
+                   False, False)
+    return "".join(encoder(obj, 0))
 
 
 class ChannelClosed(Exception):
@@ -26,7 +41,7 @@ class ChannelClosed(Exception):
 def encode(frame):
     """Frame bytes, or None when the frame cannot be encoded (NaN, non-JSON values)."""
     try:
-        body = _encoder.encode(frame)
+        body = _encode_json(frame)
     except (ValueError, TypeError, RecursionError):
         return None
     # Lone surrogates (e.g. from surrogateescape'd text) are not valid UTF-8: replace them.
@@ -37,12 +52,30 @@ def encode(frame):
 class Channel:
     def __init__(self, fd):
         self.fd = fd
+        os.set_blocking(fd, True)  # writes must complete, never fail with EAGAIN
         self.write_lock = threading.RLock()
         self._buf = bytearray()
         self._skip = 0          # bytes of an oversized incoming frame still to discard
         self._poll = select.poll()
         self._poll.register(fd, select.POLLIN)
         self.closed = False
+
+    def watch_hangup(self):
+        """Exit as soon as the kernel closes its end, even while a cell is busy (a cell that
+        never reads the channel would otherwise outlive its kernel)."""
+        def watch():
+            poll = select.poll()
+            poll.register(self.fd, select.POLLRDHUP)  # not POLLIN: queued frames are not ours
+            while True:
+                try:
+                    events = poll.poll()
+                except InterruptedError:
+                    continue
+                if any(ev & (select.POLLRDHUP | select.POLLHUP | select.POLLERR | select.POLLNVAL)
+                       for _, ev in events):
+                    os._exit(0)
+
+        threading.Thread(target=watch, name="warden-hangup", daemon=True).start()
 
     # ---- writing -------------------------------------------------------------------------
     def send_bytes(self, data):
@@ -55,9 +88,9 @@ class Channel:
                 except InterruptedError:
                     continue
                 except OSError:
-                    # EPIPE/EBADF: the kernel is gone; the reader will see EOF and exit.
-                    self.closed = True
-                    return False
+                    # EPIPE/ECONNRESET: the kernel is gone. Nothing a cell still does can reach
+                    # anyone, so stop now rather than when the main loop next reads.
+                    os._exit(0)
                 view = view[n:]
         return True
 
@@ -121,9 +154,12 @@ class Channel:
 
 
 def _decode(body):
+    text = body.decode("utf-8", "replace").strip(" \t\r\n")
     try:
-        frame = json.loads(body.decode("utf-8", "replace"))
-    except (ValueError, RecursionError):
+        frame, end = _scan_once(text, 0)
+    except (StopIteration, ValueError, RecursionError):
+        return None
+    if end != len(text):
         return None
     if isinstance(frame, dict) and isinstance(frame.get("t"), str):
         return frame

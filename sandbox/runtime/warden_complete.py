@@ -72,8 +72,9 @@ def resolve(dotted, ns):
 def _name_matches(text, line, ns):
     m = _NAME_RE.search(text)
     prefix = m.group(0) if m else ""
-    if not prefix and text and (text[-1].isalnum() or text[-1] in "_.'\""):
-        return [], 0  # after a number, a dot or a quote: nothing sensible to offer
+    before = text[:len(text) - len(prefix)][-1:]
+    if before == "." or (not prefix and before and (before.isalnum() or before in "_'\"")):
+        return [], 0  # an attribute of something unresolvable, or after a number or quote
     names = list(ns) + dir(builtins) + keyword.kwlist
     return _filter(names, prefix), len(prefix)
 

@@ -61,14 +61,17 @@ def _chain(exc):
 
 def _format_one(exc):
     ename = type(exc).__name__
-    entries = [_RULE + "\n" + RED + ename.ljust(42) + RESET + "Traceback (most recent call last)"]
-    entries.extend(_frames(exc.__traceback__))
+    frames = _frames(exc.__traceback__)
     if isinstance(exc, SyntaxError):
-        entries.append(_syntax_error(exc))
-    else:
-        value = safe_str(exc)
-        entries.append(RED + ename + RESET + (": " + value if value else ""))
-    return entries
+        # A cell that does not compile has no frames: just the line and the caret, as IPython.
+        head = [_header(ename)] if frames else []
+        return head + frames + [_syntax_error(exc)]
+    value = safe_str(exc)
+    return [_header(ename)] + frames + [RED + ename + RESET + (": " + value if value else "")]
+
+
+def _header(ename):
+    return _RULE + "\n" + RED + ename.ljust(42) + RESET + "Traceback (most recent call last)"
 
 
 def _frames(tb):
@@ -77,12 +80,13 @@ def _frames(tb):
         frames.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno, tb.tb_frame.f_code.co_name))
         tb = tb.tb_next
     # Start at the cell: everything before it is the runtime (or asyncio running the cell).
+    # No cell frame at all means the runtime raised it (compiling the cell): show no frames.
     for i, (filename, _, _) in enumerate(frames):
         if filename.startswith(CELL_PREFIX):
             frames = frames[i:]
             break
     else:
-        frames = [f for f in frames if not f[0].startswith(CELL_PREFIX)]
+        frames = []
     frames = [f for f in frames if not f[0].startswith(RUNTIME_DIR)]
     out, last, repeat = [], None, 0
     for frame in frames:
@@ -112,7 +116,7 @@ def _frame_block(filename, lineno, name):
         if name != "<module>":
             where += ", in " + CYAN + name + "()" + RESET
     else:
-        where = "File " + GREEN + "%s:%d" % (filename, lineno) + RESET + ", in " + CYAN + name + "()" + RESET
+        where = "File %s%s:%d%s, in %s%s()%s" % (GREEN, filename, lineno, RESET, CYAN, name, RESET)
     context = _context(filename, lineno)
     return where + ("\n" + context if context else "")
 
@@ -122,7 +126,7 @@ def _context(filename, lineno, before=2, after=2):
     width = len(str(lineno + after))
     lines = []
     for n in range(max(1, lineno - before), lineno + after + 1):
-        text = linecache.getline(filename, n)
+        text = _getline(filename, n)
         if not text:
             if n > lineno:
                 break
@@ -130,6 +134,19 @@ def _context(filename, lineno, before=2, after=2):
         mark = GREEN + "----> " + RESET if n == lineno else "      "
         lines.append(mark + str(n).rjust(width) + " " + text.rstrip("\r\n"))
     return "\n".join(lines)
+
+
+def _getline(filename, n):
+    # Cells straight from the cache: linecache's own code uses builtins user code may replace.
+    entry = linecache.cache.get(filename)
+    if entry is not None and len(entry) == 4:
+        lines = entry[2]
+    else:
+        try:
+            lines = linecache.getlines(filename)
+        except Exception:
+            return ""
+    return lines[n - 1] if 0 < n <= len(lines) else ""
 
 
 def _syntax_error(exc):

@@ -55,7 +55,8 @@ class Executor:
 
     def compile_cell(self, code, filename):
         """(body code object or None, last-expression code object or None). Raises SyntaxError."""
-        tree = ast.parse(code, filename, "exec")
+        # compile() rather than ast.parse(): ours is the private builtin, immune to user code
+        tree = compile(code, filename, "exec", ast.PyCF_ONLY_AST, True)
         last = None
         if tree.body and isinstance(tree.body[-1], ast.Expr) and not _ends_with_semicolon(
                 code, tree.body[-1]):
@@ -96,7 +97,7 @@ class Executor:
     def record_input(self, code, count):
         ns = self.ns
         hist = ns.get("In")
-        if isinstance(hist, list):
+        if isinstance(hist, list) and count >= 0 and count - len(hist) < 100000:
             while len(hist) < count:
                 hist.append("")
             if len(hist) == count:

@@ -63,7 +63,7 @@ def inspect_object(code, cursor, detail, ns):
 
 
 def _field(label, value):
-    head = _HEAD + (label + ":").ljust(_LABEL_WIDTH) + _RESET
+    head = _HEAD + (label + ":").ljust(max(_LABEL_WIDTH, len(label) + 2)) + _RESET
     if "\n" in value:
         return _HEAD + label + ":" + _RESET + "\n" + value
     return head + value

@@ -23,6 +23,9 @@ from warden_signals import INTERRUPTS
 
 FLUSH_INTERVAL = 0.05
 FLUSH_BYTES = 64 * 1024
+# After output starts from idle, wait this long so that one print()'s text and "\n" writes (or a
+# few quick lines) go out as one frame; live output still shows well within FLUSH_INTERVAL.
+SETTLE = 0.01
 
 
 class Outbox:
@@ -36,6 +39,7 @@ class Outbox:
         self.segments = []            # [[name, [text, ...]], ...] in write order
         self.size = 0
         self.last_flush = 0.0
+        self.first_write = 0.0        # when the buffer last went from empty to non-empty
         self.exec_id = None           # id of the execute that output belongs to
         self.captures = ()            # FdCaptures, drained before every flush
         self.forked = False           # True in a forked child: write straight to fds 1/2
@@ -56,12 +60,23 @@ class Outbox:
             if self.size >= FLUSH_BYTES:
                 self._flush_locked()
             elif was_empty:
+                self.first_write = time.monotonic()
                 self.cond.notify()
+
+    def drain(self):
+        """Move what the fd pipes hold now into the buffer (one select() when they are empty)."""
+        caps = [c for c in self.captures if c.rfd is not None]
+        try:
+            ready = select.select([c.rfd for c in caps], [], [], 0)[0] if caps else ()
+        except (OSError, ValueError):
+            ready = [c.rfd for c in caps]  # a pipe went away meanwhile: let drain() sort it out
+        for cap in caps:
+            if cap.rfd in ready:
+                cap.drain()
 
     def flush(self):
         """Send everything written so far (fd-level output included)."""
-        for cap in self.captures:
-            cap.drain()
+        self.drain()
         with INTERRUPTS, self.lock:
             self._flush_locked()
 
@@ -85,7 +100,8 @@ class Outbox:
             while True:
                 while not self.segments:
                     self.cond.wait()
-                delay = self.last_flush + FLUSH_INTERVAL - time.monotonic()
+                due = max(self.last_flush + FLUSH_INTERVAL, self.first_write + SETTLE)
+                delay = due - time.monotonic()
                 if delay > 0:
                     self.cond.wait(delay)
                     continue  # re-check: a 64 KiB write or another frame may have flushed
@@ -99,8 +115,7 @@ class Outbox:
         """Send a non-stream frame, after all output written before it."""
         if self.forked:
             return
-        for cap in self.captures:
-            cap.drain()
+        self.drain()
         with INTERRUPTS, self.lock:
             self._flush_locked()
             self._send(frame)
@@ -108,7 +123,11 @@ class Outbox:
     def _send(self, frame):
         data = encode(frame)
         if data is None or len(data) > FRAME_MAX:
-            data = encode(_shrink(frame, data is None))
+            why = "could not be encoded" if data is None else "exceeds the 32 MiB frame limit"
+            if frame.get("t") in ("display", "result"):
+                self._send({"t": "stream", "id": frame.get("id"), "name": "stderr",
+                            "text": "warden: rich output %s; only text/plain is shown\n" % why})
+            data = encode(_shrink(frame, why))
             if data is None:
                 self._log("warden: dropped unencodable %r frame\n" % (frame.get("t"),))
                 return
@@ -121,14 +140,14 @@ class Outbox:
             pass
 
 
-def _shrink(frame, unencodable):
+def _shrink(frame, why):
     """A frame the kernel will accept in place of one that is too big (or not JSON at all)."""
-    why = "could not be encoded" if unencodable else "exceeds the 32 MiB frame limit"
-    t = frame.get("t")
-    if t in ("display", "result"):
-        out = dict(frame, data={"text/plain": "[warden: output %s; not shown]" % why},
-                   metadata={})
-        return out
+    if frame.get("t") in ("display", "result"):
+        data = frame.get("data")
+        plain = data.get("text/plain") if isinstance(data, dict) else None
+        if not isinstance(plain, str) or len(plain) > (1 << 20):
+            plain = "[warden: output %s; not shown]" % why
+        return dict(frame, data={"text/plain": plain}, metadata={})
     out = {}
     for key, value in frame.items():
         if isinstance(value, str):
@@ -142,12 +161,11 @@ def _shrink(frame, unencodable):
 class OutStream(io.TextIOBase):
     """sys.stdout / sys.stderr replacement feeding the Outbox."""
 
-    def __init__(self, outbox, name, fd, capture):
+    def __init__(self, outbox, name, fd):
         super().__init__()
         self._outbox = outbox
         self._name = name
         self._fd = fd
-        self._capture = capture
         self._buffer = None
 
     @property
@@ -171,9 +189,8 @@ class OutStream(io.TextIOBase):
             # In a forked child the channel is not ours: go through the fd pipe to the parent.
             _write_fd(self._fd, s.encode("utf-8", "replace"))
             return len(s)
-        if self._capture is not None:
-            # fd-level output already in the pipe was written before this: keep the order.
-            self._capture.drain()
+        # fd-level output already in the pipes was written before this: keep the order.
+        self._outbox.drain()
         self._outbox.write(self._name, s)
         return len(s)
 
@@ -235,6 +252,25 @@ class _BinaryWriter(io.RawIOBase):
         return self._text.fileno()
 
 
+def _high_pipe():
+    """A pipe whose ends are above the standard fds: when fd 1/2 was closed, pipe() would hand
+    out that very number. Nothing leaks when fds run out half-way."""
+    import fcntl
+    low = os.pipe()
+    high = []
+    try:
+        for fd in low:
+            high.append(fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10))
+    except OSError:
+        for fd in high:
+            os.close(fd)
+        raise
+    finally:
+        for fd in low:
+            os.close(fd)
+    return high
+
+
 def _write_fd(fd, data):
     try:
         while data:
@@ -260,7 +296,7 @@ class FdCapture:
         self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
 
     def start(self):
-        rfd, wfd = os.pipe()
+        rfd, wfd = _high_pipe()
         os.set_blocking(rfd, False)
         os.dup2(wfd, self.fd)        # inheritable: subprocesses write into the pipe
         os.close(wfd)
@@ -293,12 +329,15 @@ class FdCapture:
             os.close(rfd)
 
     def drain(self):
-        if self.rfd is not None:
-            self._read_available(self.rfd)
+        rfd = self.rfd
+        if rfd is not None:
+            self._read_available(rfd)
 
     def _read_available(self, rfd):
         """Read what the pipe holds now. False on EOF."""
         with self.lock:
+            if rfd != self.rfd:
+                return False  # closed (and the number maybe reused): not ours any more
             while True:
                 try:
                     data = os.read(rfd, 65536)

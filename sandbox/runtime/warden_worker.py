@@ -19,6 +19,22 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
+# All runtime modules are bound here, once: user code may `del sys.modules[...]`, and a lazy
+# re-import would then give the runtime a second, uninitialised copy of a module.
+import builtins  # noqa: E402
+
+import warden_complete  # noqa: E402
+import warden_display  # noqa: E402
+import warden_errors  # noqa: E402
+import warden_exec  # noqa: E402
+import warden_hooks  # noqa: E402
+import warden_input  # noqa: E402
+import warden_inspect  # noqa: E402
+import warden_mpl  # noqa: E402
+import warden_streams  # noqa: E402
+from warden_channel import Channel, ChannelClosed  # noqa: E402
+from warden_signals import INTERRUPTS  # noqa: E402
+
 CHANNEL_FD = 3
 _PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "IPython.display")
 # The runtime's own lazy imports, done at once by the warm standby.
@@ -27,33 +43,23 @@ _WARM = ("traceback", "inspect", "tokenize", "codeop", "pprint", "pkgutil", "cty
 
 class Worker:
     def __init__(self, fd):
-        import warden_streams
-        from warden_channel import Channel
-
         self.log_fd = os.dup(2)  # the supervisor's stderr, for the runtime's own diagnostics
         os.set_inheritable(fd, False)  # children of user code must not write frames
         self.channel = Channel(fd)
         self.outbox = warden_streams.Outbox(self.channel, self.log_fd)
         self.captures = (warden_streams.FdCapture(self.outbox, 1, "stdout"),
                          warden_streams.FdCapture(self.outbox, 2, "stderr"))
-        self.stdout = warden_streams.OutStream(self.outbox, "stdout", 1, self.captures[0])
-        self.stderr = warden_streams.OutStream(self.outbox, "stderr", 2, self.captures[1])
+        self.stdout = warden_streams.OutStream(self.outbox, "stdout", 1)
+        self.stderr = warden_streams.OutStream(self.outbox, "stderr", 2)
 
     # ---- start-up ------------------------------------------------------------------------
     def start(self):
-        import builtins
-
-        import warden_display
-        import warden_exec
-        import warden_hooks
-        import warden_input
-        from warden_signals import INTERRUPTS
-
         for cap in self.captures:
             cap.start()
         self.outbox.captures = self.captures
         sys.stdout, sys.stderr = self.stdout, self.stderr
         self.outbox.start()
+        self.channel.watch_hangup()
         os.register_at_fork(after_in_child=self._after_fork_in_child)
         INTERRUPTS.install()
 
@@ -94,7 +100,6 @@ class Worker:
 
     # ---- main loop -----------------------------------------------------------------------
     def loop(self):
-        from warden_channel import ChannelClosed
         handlers = {"execute": self.on_execute, "complete": self.on_complete,
                     "inspect": self.on_inspect, "is_complete": self.on_is_complete}
         while True:
@@ -110,12 +115,27 @@ class Worker:
                 self._log("warden: internal error: %r\n" % (exc,))
 
     def on_execute(self, f):
-        from warden_signals import INTERRUPTS
         self.outbox.flush()  # earlier background output belongs to the previous id
         self.outbox.exec_id = f["id"]
+        ok = False
+        try:
+            ok = self._execute(f)
+        except BaseException as exc:  # e.g. no fd left for a new pipe: still end the cell
+            INTERRUPTS.end_user()
+            self._log("warden: internal error in execute: %r\n" % (exc,))
+            self._send_error(exc)
+        finally:
+            # `done` is always the last frame of an execute, whatever happened before it.
+            self.outbox.send({"t": "done", "id": f["id"], "status": "ok" if ok else "error"})
+
+    def _execute(self, f):
+        """Run the cell, send its error if any, flush its figures; True when it succeeded."""
         self.broker.allow_stdin = f.get("allow_stdin") is True
         for cap in self.captures:
-            cap.ensure()
+            try:
+                cap.ensure()
+            except OSError as exc:  # e.g. the cells used up every fd: run without fd capture
+                self._log("warden: cannot restore fd %d capture: %r\n" % (cap.fd, exc))
         self.executor.ensure_main()
         count = f.get("count") if _is_id(f.get("count")) else 0
         try:
@@ -126,13 +146,12 @@ class Worker:
         self._flush_native()
         if exc is not None:
             self._send_error(exc)
-        import warden_mpl
         fig_exc = self._user(warden_mpl.flush_figures)
         if fig_exc is not None and exc is None:
             exc = fig_exc
             self._send_error(fig_exc)
         self._flush_native()
-        self.outbox.send({"t": "done", "id": f["id"], "status": "ok" if exc is None else "error"})
+        return exc is None
 
     def _run_cell(self, code, count, silent):
         """Runs one cell; returns the exception that ended it, or None."""
@@ -151,7 +170,6 @@ class Worker:
         if last is None or value is None or silent:
             return
         self._flush_native()  # C-level prints of the cell come before its result
-        import warden_display
         self.executor.record_output(value, count)
         data, md = warden_display.format_object(value)
         if data:
@@ -159,7 +177,6 @@ class Worker:
 
     def _user(self, func):
         """Run func as user code (SIGINT raises); return the exception it raised, or None."""
-        from warden_signals import INTERRUPTS
         INTERRUPTS.begin_user()
         try:
             func()
@@ -171,7 +188,6 @@ class Worker:
         return None
 
     def _send_error(self, exc):
-        import warden_errors
         try:
             ename, evalue, tb = warden_errors.format_exception(exc)
         except BaseException as fail:  # formatting ran user code (__str__) that failed
@@ -191,16 +207,15 @@ class Worker:
         if self._fflush is None:
             try:
                 import ctypes
-                Worker._fflush = ctypes.CDLL(None).fflush
-                Worker._fflush.argtypes = [ctypes.c_void_p]
+                fflush = ctypes.CDLL(None).fflush
+                fflush.argtypes = [ctypes.c_void_p]
+                Worker._fflush = fflush
             except Exception:
-                Worker._fflush = False
-        if self._fflush:
-            self._fflush(None)
+                return  # e.g. no fd left to load it: try again after the next cell
+        self._fflush(None)
 
     # ---- introspection -------------------------------------------------------------------
     def on_complete(self, f):
-        import warden_complete
         cursor = f.get("cursor") if _is_id(f.get("cursor")) else len(f["code"])
         try:
             reply = warden_complete.complete(f["code"], cursor, self.executor.ns)
@@ -211,7 +226,6 @@ class Worker:
         self.outbox.send(reply)
 
     def on_inspect(self, f):
-        import warden_inspect
         cursor = f.get("cursor") if _is_id(f.get("cursor")) else len(f["code"])
         detail = 1 if f.get("detail") in (1, True) else 0
         try:
@@ -224,7 +238,6 @@ class Worker:
                           "data": {"text/plain": text} if found else {}, "metadata": {}})
 
     def on_is_complete(self, f):
-        import warden_inspect
         try:
             status, indent = warden_inspect.is_complete(f["code"])
         except Exception as exc:

@@ -85,16 +85,17 @@ class Screen:
         raise AssertionError("console did not exit; screen:\n" + self.text[-3000:])
 
 
-def test_console_session(tmp_path):
+def test_console_session(tmp_path, workdir):
     reason = harness.warden_missing_reason()
     if reason:
         pytest.fail(reason, pytrace=False)
     env = dict(os.environ)
     env.update({"TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1",
-                "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")})
+                "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+                "JUPYTER_CONFIG_DIR": str(tmp_path / "config")})  # no user console config
     child = pexpect.spawn(sys.executable, ["-m", "jupyter_console", "--kernel", KERNEL_NAME,
                                            "--ZMQTerminalInteractiveShell.kernel_timeout=60"],
-                          env=env, cwd=str(tmp_path), encoding="utf-8", timeout=60,
+                          env=env, cwd=workdir, encoding="utf-8", timeout=60,
                           dimensions=(50, 200))
     screen = Screen(child)
     snap = {}

@@ -2,6 +2,7 @@
 and the saved outputs hold an HTML table and a PNG plot."""
 
 import base64
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -11,10 +12,11 @@ import harness
 from harness import KERNEL_NAME, python
 
 
-def test_notebook_with_table_and_plot(tmp_path):
+def test_notebook_with_table_and_plot(workdir):
     reason = harness.warden_missing_reason()
     if reason:
         pytest.fail(reason, pytrace=False)
+    tmp_path = Path(workdir)
     (tmp_path / "data.csv").write_text("city,people\nLyon,522\nNantes,320\nLille,236\n")
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": KERNEL_NAME,

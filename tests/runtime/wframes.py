@@ -31,6 +31,16 @@ class Result:
     def __init__(self, frames):
         self.frames = frames
 
+    @property
+    def kinds(self):
+        """Frame types in order, consecutive stream frames counted once (timing decides how
+        output is split, not the code)."""
+        out = []
+        for f in self.frames:
+            if not (f["t"] == "stream" and out and out[-1] == "stream"):
+                out.append(f["t"])
+        return out
+
     def of(self, t):
         return [f for f in self.frames if f["t"] == t]
 
@@ -139,6 +149,16 @@ class RuntimeProc:
             if not data:
                 raise EOFError("worker closed the channel; log:\n" + self.logtext())
             self.buf += data
+
+    def wait_stream(self, text, name="stdout"):
+        """Read stream frames until their text (concatenated) starts with `text`."""
+        got = ""
+        while len(got) < len(text):
+            frame = self.recv()
+            assert frame["t"] == "stream" and frame["name"] == name, frame
+            got += frame["text"]
+        assert got.startswith(text), got[:200]
+        return got
 
     def new_id(self):
         self.next_id += 1

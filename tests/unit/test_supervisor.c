@@ -229,6 +229,27 @@ static bool process_gone(int pid)
     return false;
 }
 
+/* Waits (up to 5 s) until /proc says the process is in one of `states` ('Z' zombie, 'T' stopped)
+ * or gone. */
+static bool wait_state(int pid, const char *states)
+{
+    for (int i = 0; i < 500; i++) {
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/%d/stat", pid);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            return true;
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = 0;
+        const char *paren = strrchr(buf, ')');
+        if (paren && paren[1] == ' ' && strchr(states, paren[2]))
+            return true;
+        usleep(10000);
+    }
+    return false;
+}
+
 /* Python helpers for forging bytes on the channel: the socket among the worker's fds. */
 #define FORGE_PRELUDE                                                                              \
     "import os, json\n"                                                                            \
@@ -444,7 +465,7 @@ static void test_death(void)
              &r);
     CHECK(r.out.status == CELL_OK);
     result_free(&r);
-    usleep(500000);
+    CHECK(wait_state(sandbox_test_active_pid(sb), "Z"));
     run_cell(sb, "1 + 2", &r);
     CHECK(r.out.status == CELL_OK && r.out.state_lost);
     CHECK(stream_has(&r, "stderr", "died since the previous cell (killed by signal 9"));
@@ -456,7 +477,7 @@ static void test_death(void)
     run_cell(sb, "import os, threading, time\n"
                  "threading.Thread(target=lambda: (time.sleep(0.2), os._exit(7))).start()", &r);
     result_free(&r);
-    usleep(500000);
+    CHECK(wait_state(sandbox_test_active_pid(sb), "Z"));
     json_t *reply = sandbox_complete(sb, "pri", 3);
     CHECK(reply && json_is_array(json_object_get(reply, "matches")));
     CHECK(strcmp(json_string_value(json_object_get(reply, "status")), "ok") == 0);
@@ -590,6 +611,42 @@ static void test_flood(void)
     CHECK(!stream_has(&r, "stderr", "truncated"));
     result_free(&r);
 
+    /* 3000 updates of one display: only the latest per flush interval is sent, the last one
+     * always. The display itself comes first. */
+    if (using_fake)
+        run_cell(sb, "_send({'t': 'display', 'id': _current['id'], 'data': {'text/plain': 'start'},"
+                     " 'transient': {'display_id': 'p'}})\n"
+                     "for i in range(3000):\n"
+                     "    _send({'t': 'display', 'id': _current['id'], 'data': {'text/plain': str(i)},"
+                     " 'transient': {'display_id': 'p'}, 'update': True})\n"
+                     "    print('.', end='')", &r);
+    else
+        run_cell(sb, "from IPython.display import display, update_display\n"
+                     "display('start', display_id='p')\n"
+                     "for i in range(3000):\n"
+                     "    update_display(i, display_id='p')\n"
+                     "    print('.', end='')", &r);
+    CHECK(r.out.status == CELL_OK);
+    int updates = count_type(&r, "update_display_data");
+    CHECK(updates >= 1 && updates <= 2 + (int)(r.ms / 40));
+    CHECK(count_type(&r, "stream") <= 2 + (int)(r.ms / 40));
+    json_t *first_msg = json_array_get(r.cap.msgs, 0);
+    CHECK(first_msg && strcmp(json_string_value(json_object_get(first_msg, "msg_type")), "display_data") == 0);
+    json_t *last_update = NULL;
+    size_t k;
+    json_t *msg;
+    json_array_foreach(r.cap.msgs, k, msg)
+        if (strcmp(json_string_value(json_object_get(msg, "msg_type")), "update_display_data") == 0)
+            last_update = json_object_get(msg, "content");
+    const char *last_text = json_string_value(
+        json_object_get(json_object_get(last_update, "data"), "text/plain"));
+    CHECK(last_text && strcmp(last_text, "2999") == 0);
+    if (!last_text || strcmp(last_text, "2999") != 0)
+        dump("updates", &r);
+    printf("  3000 display updates + prints in %lld ms -> %d update_display_data, %d stream\n",
+           (long long)r.ms, updates, count_type(&r, "stream"));
+    result_free(&r);
+
     /* Interleaved stdout/stderr keeps its order when it is not a flood. */
     run_cell(sb, "import sys, time\nprint('one')\nsys.stdout.flush()\ntime.sleep(0.1)\n"
                  "print('two', file=sys.stderr)\nsys.stderr.flush()\ntime.sleep(0.1)\nprint('three')", &r);
@@ -716,7 +773,7 @@ static void test_requests(void)
     run_cell(sb, "import os, signal, threading, time\n"
                  "threading.Thread(target=lambda: (time.sleep(0.2), os.kill(os.getpid(), signal.SIGSTOP))).start()", &r);
     result_free(&r);
-    usleep(400000);
+    CHECK(wait_state(sandbox_test_active_pid(sb), "Tt"));
     int64_t t0 = frame_now_ms();
     c = sandbox_complete(sb, "alpha_v", 7);
     int64_t took = frame_now_ms() - t0;
@@ -792,7 +849,7 @@ static void test_standby(void)
     CHECK(sandbox_test_standby_ready(sb, 30000));
     standby = sandbox_test_standby_pid(sb);
     kill(standby, SIGKILL);
-    usleep(100000);
+    CHECK(wait_state(standby, "Z"));
     sandbox_reset(sb);
     replace_ms = sandbox_test_last_replace_ms(sb, &promoted);
     CHECK(!promoted);
@@ -916,6 +973,7 @@ static void test_jailed(void)
 
 int main(void)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0);
     log_set_level(log_level_from_env());
     signal(SIGPIPE, SIG_IGN);
     char real[PATH_MAX + 32];
@@ -943,5 +1001,16 @@ int main(void)
     test_refusing();
     test_missing_runtime();
     test_jailed();
+
+    if (!using_fake) {
+        /* The real runtime coalesces output itself; the stand-in sends one frame per write, which
+         * is what a hostile worker can do: run the flood and protocol tests against it too. */
+        using_fake = true;
+        snprintf(runtime_dir, sizeof runtime_dir, "%s/../../tests/unit/fake_runtime",
+                 WARDEN_SOURCE_RUNTIME_DIR);
+        printf("flood and protocol tests again against the stand-in worker (no coalescing)\n");
+        test_flood();
+        test_protocol_violations();
+    }
     return check_summary("supervisor");
 }

@@ -1,0 +1,129 @@
+"""Errors, tracebacks, interrupts and robustness against hostile cells."""
+
+import re
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def tb_text(r):
+    return ANSI.sub("", "\n".join(r.error["traceback"]))
+
+
+def test_traceback_points_at_cell_lines(fresh):
+    fresh.execute("def f(x):\n    return 1 / x", count=4)
+    r = fresh.execute("a = 1\nb = 0\nf(b)", count=5)
+    assert r.status == "error" and r.frames[-1] == {"t": "done", "id": fresh.next_id,
+                                                     "status": "error"}
+    err = r.error
+    assert (err["ename"], err["evalue"]) == ("ZeroDivisionError", "division by zero")
+    text = tb_text(r)
+    assert "Cell In[5], line 3" in text and "----> 3 f(b)" in text
+    assert "Cell In[4], line 2, in f()" in text and "----> 2     return 1 / x" in text
+    assert "warden_" not in text  # the runtime's own frames are stripped
+    assert text.endswith("ZeroDivisionError: division by zero")
+
+
+def test_syntax_error_shows_line_and_caret(worker):
+    r = worker.execute("x = 1\ny = (1,\n", count=7007)
+    assert r.error["ename"] == "SyntaxError"
+    text = tb_text(r)
+    assert "Cell In[7007], line 2" in text
+    assert "    y = (1,\n        ^" in text
+    assert "Traceback" not in text
+    r = worker.execute("for x in 1:\nprint(x)")
+    assert r.error["ename"] == "IndentationError"
+
+
+def test_system_exit_is_an_error_not_an_exit(worker):
+    r = worker.execute("import sys\nsys.exit(3)")
+    assert (r.error["ename"], r.error["evalue"], r.status) == ("SystemExit", "3", "error")
+    r = worker.execute("exit()")
+    assert r.error["ename"] == "SystemExit"
+    assert worker.execute("'alive'").result == {"text/plain": "'alive'"}
+
+
+def test_chained_exceptions(worker):
+    r = worker.execute("try:\n    {}['k']\nexcept KeyError as e:\n    raise ValueError('v') from e")
+    text = tb_text(r)
+    assert text.index("KeyError: 'k'") < text.index("direct cause") < text.index("ValueError: v")
+
+
+def test_deep_recursion_is_survived_and_summarised(worker):
+    r = worker.execute("def down(n):\n    return down(n + 1)\ndown(0)")
+    assert r.error["ename"] == "RecursionError"
+    assert len(r.error["traceback"]) < 20
+    assert "repeated" in tb_text(r)
+    assert worker.execute("sum(range(10))").result == {"text/plain": "45"}
+
+
+def test_hostile_cells_do_not_break_the_runtime(fresh):
+    hostile = [
+        "import sys\nfor m in ('json', 'os', 'linecache', 'warden_display', 'warden_mpl',"
+        " 'asyncio'):\n    sys.modules.pop(m, None)",
+        "class E(Exception):\n    def __str__(self): raise RuntimeError('no str')\nraise E()",
+        "import sys\ndel sys.modules['__main__']",
+        "import signal\nsignal.signal(signal.SIGINT, signal.SIG_DFL)\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)",
+        "import builtins\nsaved = dict(vars(builtins))\nbuiltins.print = None\n"
+        "builtins.len = lambda x: 0\nbuiltins.isinstance = None\ndel builtins.repr\n"
+        "builtins.compile = None",
+    ]
+    for code in hostile:
+        r = fresh.execute(code)
+        assert r.frames[-1]["t"] == "done"
+    # With builtins broken, the runtime still runs cells, formats results and tracebacks.
+    r = fresh.execute("import sys\nsys.stdout.write('out\\n')\ndisplay('d')\n40 + 2")
+    assert (r.stdout, r.result, r.displays[0]["data"]) == (
+        "out\n", {"text/plain": "42"}, {"text/plain": "'d'"})
+    r = fresh.execute("x = 1\nraise KeyError('x')")
+    assert r.error["ename"] == "KeyError" and "----> 2 raise KeyError('x')" in tb_text(r)
+    fresh.execute("vars(builtins).update(saved)")
+    r = fresh.execute("import pickle\nclass Q: pass\n"
+                      "[type(pickle.loads(pickle.dumps(Q()))).__name__]")
+    assert r.result == {"text/plain": "['Q']"}, r.error
+
+
+def _interrupt_cell(w, code):
+    eid = w.start_execute("print('started')\n" + code)
+    w.wait_stream("started\n")  # the cell is running now
+    w.interrupt()
+    return w.collect(eid)
+
+
+def test_interrupt_busy_loop(fresh):
+    r = _interrupt_cell(fresh, "while True:\n    pass")
+    assert (r.error["ename"], r.status) == ("KeyboardInterrupt", "error")
+    assert "Cell In[" in tb_text(r)
+
+
+def test_interrupt_sleep(fresh):
+    r = _interrupt_cell(fresh, "import time\ntime.sleep(100)")
+    assert (r.error["ename"], r.status) == ("KeyboardInterrupt", "error")
+
+
+def test_interrupt_between_cells_is_ignored(fresh):
+    for _ in range(3):
+        fresh.interrupt()
+    # SIGINT is delivered asynchronously; the next execute must still just work.
+    assert fresh.execute("'fine'").result == {"text/plain": "'fine'"}
+    assert fresh.proc.poll() is None
+
+
+def test_interrupt_during_flood_of_output(fresh):
+    r = _interrupt_cell(fresh, "while True:\n    print('x' * 100)")
+    assert r.error["ename"] == "KeyboardInterrupt"
+    assert fresh.execute("'ok after flood'").result == {"text/plain": "'ok after flood'"}
+
+
+def test_fd_exhaustion_still_ends_cells(fresh):
+    r = fresh.execute("import os, resource\n"
+                      "resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))\n"
+                      "held = []\ntry:\n    while True:\n        held.append(os.open('/dev/null', 0))\n"
+                      "except OSError as e:\n    err = e\nos.close(1)\nprint('still here')\n"
+                      "err.errno")
+    assert r.status == "ok" and r.result == {"text/plain": "24"} and "still here" in r.stdout
+    r = fresh.execute("'runs anyway'")  # fd 1 cannot be restored yet: no fd left
+    assert r.result == {"text/plain": "'runs anyway'"}
+    fresh.execute("for fd in held:\n    os.close(fd)")
+    r = fresh.execute("os.system('echo recovered')\n'ok'")
+    assert r.result == {"text/plain": "'ok'"} and r.stdout == "recovered\n"

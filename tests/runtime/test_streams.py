@@ -1,0 +1,100 @@
+"""stdout/stderr capture: coalescing, live streaming, fd-level output, robustness."""
+
+import os
+import time
+
+
+def test_many_prints_are_coalesced_in_order(worker):
+    r = worker.execute("for i in range(1000):\n    print(i)")
+    streams = r.of("stream")
+    assert r.stdout == "".join("%d\n" % i for i in range(1000))
+    assert len(streams) < 20, len(streams)
+
+
+def test_stdout_stderr_interleaving_is_kept(worker):
+    r = worker.execute("import sys\nprint('a')\nprint('b', file=sys.stderr)\nprint('c')")
+    assert [(f["name"], f["text"]) for f in r.of("stream")] == [
+        ("stdout", "a\n"), ("stderr", "b\n"), ("stdout", "c\n")]
+
+
+def test_output_streams_live(fresh, tmp_path):
+    """Each line shows up while the cell still runs (the cell waits on a FIFO we control)."""
+    fifo = tmp_path / "go"
+    os.mkfifo(fifo)
+    eid = fresh.start_execute(
+        "f = open(%r)\nfor i in range(3):\n    print('line', i)\n    f.readline()\nprint('end')"
+        % str(fifo))
+    with open(fifo, "w") as go:
+        for i in range(3):
+            t = time.monotonic()
+            fresh.wait_stream("line %d\n" % i)
+            latency = time.monotonic() - t
+            assert latency < 1.0
+            go.write("\n")
+            go.flush()
+    r = fresh.collect(eid)
+    assert r.stdout == "end\n" and r.status == "ok"
+
+
+def test_fd_level_output_is_captured_in_order(worker):
+    r = worker.execute("import os, subprocess\nprint('py1')\nos.system('echo shell')\n"
+                       "print('py2')\nsubprocess.run(['echo', 'child'])\nprint('py3')\n"
+                       "os.system('echo to-stderr >&2')")
+    assert r.stdout == "py1\nshell\npy2\nchild\npy3\n"
+    assert r.stderr == "to-stderr\n"
+
+
+def test_c_level_stdio_is_flushed(worker):
+    r = worker.execute("import ctypes\nctypes.CDLL(None).printf(b'from C\\n')\n'after'")
+    assert r.stdout == "from C\n"
+    assert r.frames.index(r.of("stream")[0]) < r.frames.index(r.of("result")[0])
+
+
+def test_binary_junk_becomes_replacement_chars(worker):
+    r = worker.execute("import os, sys\nos.write(1, b'ok \\xff\\xfe\\x80 end\\n')\n"
+                       "sys.stdout.buffer.write(b'buf \\xc3\\xa9 \\xff\\n')")
+    assert r.status == "ok"
+    assert "ok \ufffd\ufffd\ufffd end\n" in r.stdout
+    assert "buf \u00e9 \ufffd\n" in r.stdout
+
+
+def test_huge_output_is_split_and_complete(worker):
+    r = worker.execute("print('x' * 3_000_000)")
+    assert len(r.stdout) == 3_000_001
+    assert max(len(f["text"]) for f in r.of("stream")) <= 64 * 1024
+
+
+def test_user_rebinding_or_closing_streams(fresh):
+    r = fresh.execute("import io, sys, os\nsys.stdout = io.StringIO()\nprint('lost')\n"
+                      "os.system('echo fd-still-works')\nsys.stderr.close()\n42")
+    assert r.stdout == "fd-still-works\n" and r.result == {"text/plain": "42"}
+    r = fresh.execute("sys.stdout = sys.__stdout__\nprint('via __stdout__')\n"
+                      "print('err', file=sys.stderr)")
+    assert r.stdout == "via __stdout__\n" and r.stderr == "err\n"
+
+
+def test_closed_fd1_is_restored_next_cell(fresh):
+    r = fresh.execute("import os\nos.close(1)\n'closed'")
+    assert r.status == "ok"
+    r = fresh.execute("os.system('echo back')\n")
+    assert r.stdout == "back\n"
+
+
+def test_forked_child_output_reaches_parent(fresh):
+    r = fresh.execute("import os\npid = os.fork()\nif pid == 0:\n    print('child says hi')\n"
+                      "    display('child display is dropped')\n    os._exit(0)\n"
+                      "os.waitpid(pid, 0)\nprint('parent')")
+    assert r.status == "ok" and not r.displays
+    assert "child says hi\n" in r.stdout and r.stdout.endswith("parent\n")
+    assert fresh.execute("'channel intact'").result == {"text/plain": "'channel intact'"}
+
+
+def test_background_thread_output(worker):
+    r = worker.execute("import threading\nt = threading.Thread(target=print, args=('thr',))\n"
+                       "t.start(); t.join()")
+    assert r.stdout == "thr\n"
+
+
+def test_warnings_go_to_stderr(worker):
+    r = worker.execute("import warnings\nwarnings.warn('careful')")
+    assert "UserWarning: careful" in r.stderr
