@@ -47,6 +47,21 @@ def now():
     return time.perf_counter()
 
 
+_CONTEXT = None
+
+
+def client_context():
+    """The clients' zmq context: its sockets try to (re)connect every 10 ms instead of 100 ms,
+    for both kernels alike, so the time to ready measures the kernel, not the client's
+    reconnect timer."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        import zmq.asyncio
+        _CONTEXT = zmq.asyncio.Context()
+        _CONTEXT.setsockopt(zmq.RECONNECT_IVL, 10)
+    return _CONTEXT
+
+
 class Session:
     """One kernel launched for measurement: jupyter_client's KernelManager and client, with
     synchronous shadows of the client's sockets for low-overhead polling."""
@@ -67,7 +82,7 @@ class Session:
     def launch(self):
         self.t_launch = now()
         self.km.start_kernel(env=self.env, cwd=self.cwd, stderr=self.stderr)
-        self.kc = self.km.client()
+        self.kc = self.km.client(context=client_context())
         self.kc.start_channels(hb=False)
         self.session = self.kc.session
         self.shell = zmq.Socket.shadow(self.kc.shell_channel.socket.underlying)
@@ -110,7 +125,7 @@ class Session:
         message (so iopub is connected). Returns the time it was ready."""
         deadline = now() + timeout
         t_reply = t_iopub = None
-        msg_id = self.send("kernel_info_request", {})
+        self.send("kernel_info_request", {})
         sent = now()
         while now() < deadline:
             for channel, msg, t in self._poll(0.05):
@@ -125,9 +140,27 @@ class Session:
             waited = now() - (t_reply if t_reply is not None else sent)
             if (t_reply is not None and waited > 0.2) or (t_reply is None and waited > 1.0):
                 t_reply = None
-                msg_id = self.send("kernel_info_request", {})  # noqa: F841
+                self.send("kernel_info_request", {})
                 sent = now()
         raise BenchError(f"{self.kernel_name} not ready within {timeout}s")
+
+    def kernel_info_round_trip(self, timeout=30):
+        """kernel_info_request on shell until reply and idle: the kernel alone, no worker."""
+        t0 = now()
+        msg_id = self.send("kernel_info_request", {})
+        reply = idle = False
+        while not (reply and idle):
+            if now() - t0 > timeout:
+                raise BenchError(f"{self.kernel_name}: no kernel_info reply/idle in {timeout}s")
+            for channel, msg, t in self._poll(timeout):
+                if msg["parent_header"].get("msg_id") != msg_id:
+                    continue
+                if channel == "shell":
+                    reply = True
+                elif (msg["msg_type"] == "status"
+                      and msg["content"]["execution_state"] == "idle"):
+                    idle = True
+        return now() - t0
 
     def execute(self, code, timeout=120):
         """Send an execute_request; wait for its reply and its idle. Returns (seconds, reply
@@ -243,6 +276,8 @@ def measure(label, kernel_name, is_warden, env, cwd, opts, log, stderr):
         res["round_trip_min_ms"] = round(min(rts) * 1000, 3)
         res["round_trips"] = len(rts)
         log(f"  {label}: 1+1 round trip median {res['round_trip_ms']} ms over {len(rts)}")
+        kis = [s.kernel_info_round_trip() for _ in range(max(10, opts.round_trips // 4))]
+        res["kernel_info_round_trip_ms"] = median_ms(kis)
 
         k, w, n = s.rss()
         res["kernel_rss_kib"], res["worker_tree_rss_kib"], res["worker_tree_procs"] = k, w, n
@@ -325,6 +360,7 @@ def print_table(results, summary, opts, out=sys.stdout):
         ("launch -> first cell done, median (ms)", "first_cell_ms"),
         ("1+1 round trip, median (ms)", "round_trip_ms"),
         ("1+1 round trip, p90 (ms)", "round_trip_p90_ms"),
+        ("kernel_info round trip, median (ms)", "kernel_info_round_trip_ms"),
         ("plot cell, first (ms)", "plot_cold_ms"),
         ("plot cell, warm median (ms)", "plot_warm_ms"),
         ("kernel process RSS (MiB)", "kernel_rss_kib"),
@@ -396,9 +432,6 @@ def main(argv=None):
         os.environ["WARDEN_BIN"] = os.path.abspath(opts.warden_bin)
 
     harness.setup_environment()
-    # Sockets try to (re)connect every 10 ms instead of 100 ms, for both kernels alike: the time
-    # to ready measures the kernel, not the client's reconnect timer.
-    zmq.Context.instance().setsockopt(zmq.RECONNECT_IVL, 10)
 
     log = (lambda m: print(m, file=sys.stderr, flush=True))
     work = tempfile.mkdtemp(prefix="warden-bench-")

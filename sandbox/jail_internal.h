@@ -38,6 +38,7 @@ enum jail_mount_kind {
     JM_DIR,     /* directory dst with mode */
     JM_RO_OVER, /* bind dst onto itself read-only (e.g. /proc/sys) */
     JM_SEAL,    /* remount our own tmpfs at dst read-only once populated (/dev) */
+    JM_MASK,    /* hide a secret below the workdir: empty read-only tmpfs (dir) or /dev/null (file) */
 };
 
 struct jail_mount {
@@ -106,8 +107,9 @@ const char *jail_seccomp_summary(void);
 /* ids (jail_ns.c) */
 void jail_choose_ids(const struct sandbox_config *cfg, uid_t *uid, gid_t *gid, bool *deny_setgroups);
 int jail_write_id_maps(pid_t pid, const struct jail_plan *plan, char *err, size_t errlen);
-/* Reasons user namespaces would fail, from sysctls/AppArmor; "" if none known. */
-void jail_userns_diagnose(char *why, size_t len);
+/* Why creating the namespaces failed with errno `err` (sysctls, AppArmor, containers...) and how
+ * to fix it; "" if nothing is known. */
+void jail_userns_diagnose(int err, char *why, size_t len);
 
 /* limits (jail_limits.c) */
 struct jail_cgroup {

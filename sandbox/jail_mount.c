@@ -172,6 +172,99 @@ static const char nsswitch[] =
     "passwd: files\ngroup: files\nshadow: files\nhosts: files\nnetworks: files\n"
     "protocols: files\nservices: files\nethers: files\nrpc: files\n";
 
+/* Can uid:gid list and enter this directory (supplementary groups aside)? */
+static bool reachable(const struct stat *st, uid_t uid, gid_t gid) {
+    unsigned need = 05;
+    unsigned bits = st->st_uid == uid   ? (st->st_mode >> 6) & 07
+                    : st->st_gid == gid ? (st->st_mode >> 3) & 07
+                                        : st->st_mode & 07;
+    return (bits & need) == need;
+}
+
+/* Never a workdir: shared with other users or the system, or holding live sockets. */
+static const char *const shared_dirs[] = {"/",    "/tmp", "/var/tmp", "/dev", "/dev/shm", "/run",
+                                          "/var/run", "/proc", "/sys",  "/home", "/var", "/etc"};
+
+/* Secrets that live in a home directory. When the workdir is a home (people start Jupyter in
+ * ~), or contains the home, they would be visible read-only to the jail: credentials, the warden
+ * config (API keys), and the Jupyter runtime directory with the connection files (the key that
+ * signs kernel messages). They are hidden. */
+static const char *const home_secrets[] = {
+    ".ssh", ".gnupg", ".aws", ".azure", ".kube", ".docker", ".netrc", ".pgpass",
+    ".git-credentials", ".password-store", ".config/gcloud", ".config/gh", ".config/warden",
+    ".config/hub", ".local/share/jupyter/runtime", ".local/share/keyrings", ".jupyter/runtime",
+    ".ipython/profile_default/security", ".bash_history", ".python_history", ".zsh_history",
+    ".mozilla", ".config/google-chrome", ".config/chromium", ".env",
+};
+
+static bool under(const char *path, const char *dir) {
+    size_t n = strlen(dir);
+    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0') &&
+           !(n == 1 && dir[0] == '/');
+}
+
+static void mask(struct builder *b, const char *host_path, const char *workdir) {
+    struct stat st;
+    char real[PATH_MAX];
+    if (lstat(host_path, &st) < 0 || S_ISLNK(st.st_mode)) return;
+    if (!realpath(host_path, real) || !under(real, workdir)) return;
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) return;
+    for (size_t i = 0; i < b->plan->nmounts; i++) /* once */
+        if (b->plan->mounts[i].kind == JM_MASK && strcmp(b->plan->mounts[i].dst + strlen(NEW), real) == 0)
+            return;
+    struct jail_mount *m = add(b, JM_MASK, real);
+    if (!m) return;
+    m->src_is_dir = S_ISDIR(st.st_mode);
+    set_src(b, m, "/dev/null");
+}
+
+static void mask_secrets(struct builder *b, const char *workdir) {
+    char path[PATH_MAX], home[PATH_MAX];
+    const char *bases[2] = {workdir, NULL};
+    const char *h = getenv("HOME");
+    if (h && h[0] == '/' && realpath(h, home) && under(home, workdir) && strcmp(home, workdir) != 0)
+        bases[1] = home;
+    for (size_t k = 0; k < 2 && bases[k]; k++) {
+        for (size_t i = 0; i < sizeof home_secrets / sizeof home_secrets[0]; i++) {
+            snprintf(path, sizeof path, "%s/%s", bases[k], home_secrets[i]);
+            mask(b, path, workdir);
+        }
+    }
+    /* wherever they are configured to be */
+    static const char *const dir_vars[] = {"JUPYTER_RUNTIME_DIR", "IPYTHONDIR"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *v = getenv(dir_vars[i]);
+        if (v && v[0] == '/') mask(b, v, workdir);
+    }
+    const char *cfg = getenv("WARDEN_CONFIG");
+    if (cfg && cfg[0] == '/') mask(b, cfg, workdir);
+    /* the connection file this kernel was started with (-f FILE), and its directory */
+    FILE *f = fopen("/proc/self/cmdline", "re");
+    if (f) {
+        char args[8192];
+        size_t n = fread(args, 1, sizeof args - 1, f);
+        fclose(f);
+        args[n] = '\0';
+        for (size_t off = 0; off < n;) {
+            const char *a = args + off;
+            size_t len = strlen(a);
+            if ((strcmp(a, "-f") == 0 || strcmp(a, "--connection-file") == 0) && off + len + 1 < n) {
+                const char *file = a + len + 1;
+                char dir[PATH_MAX];
+                if (realpath(file, dir)) {
+                    mask(b, dir, workdir);
+                    char *slash = strrchr(dir, '/');
+                    if (slash && slash != dir) {
+                        *slash = '\0';
+                        if (strcmp(dir, workdir) != 0) mask(b, dir, workdir);
+                    }
+                }
+            }
+            off += len + 1;
+        }
+    }
+}
+
 int jail_plan_mounts(struct jail_plan *plan, const struct sandbox_config *cfg, char *err,
                      size_t errlen) {
     struct builder b = {.plan = plan};
@@ -246,19 +339,35 @@ int jail_plan_mounts(struct jail_plan *plan, const struct sandbox_config *cfg, c
             snprintf(err, errlen, "working directory %s: %s", cfg->workdir, strerror(errno));
             goto fail;
         }
-        if (strcmp(real, "/") == 0) {
-            snprintf(err, errlen,
-                     "the working directory is / : refusing to expose the whole host filesystem "
-                     "to the jail; start warden from the notebook's directory");
-            goto fail;
+        for (size_t i = 0; i < sizeof shared_dirs / sizeof shared_dirs[0]; i++) {
+            if (strcmp(real, shared_dirs[i]) == 0) {
+                snprintf(err, errlen,
+                         "the working directory is %s: refusing to show it to the jail (it holds "
+                         "other users' files, sockets or the whole system); start warden from the "
+                         "notebook's own directory, or set sandbox.workdir",
+                         real);
+                goto fail;
+            }
         }
         if (strlen(real) + sizeof NEW >= PATH_MAX) {
             snprintf(err, errlen, "working directory path too long");
             goto fail;
         }
+        struct stat st;
+        if (stat(real, &st) == 0 && !reachable(&st, plan->outside_uid, plan->outside_gid)) {
+            snprintf(err, errlen,
+                     "the jail's user (host uid %u) cannot read the working directory %s "
+                     "(owner uid %u, mode %03o): make it readable to others (chmod o+rx %s), or "
+                     "configure it writable (sandbox.workdir_writable: the jail then runs as its "
+                     "owner)",
+                     (unsigned)plan->outside_uid, real, (unsigned)st.st_uid,
+                     (unsigned)(st.st_mode & 0777), real);
+            goto fail;
+        }
         bind(&b, real, real, cfg->workdir_writable, false);
         plan->workdir = strdup(real);
         if (!plan->workdir) b.oom = true;
+        mask_secrets(&b, real);
     }
     if (b.oom) {
         snprintf(err, errlen, "out of memory planning the jail's mounts");
@@ -353,7 +462,7 @@ static void jc_restrict(const char *path, bool rdonly, bool nodev, bool noexec) 
 static int jc_src_fd[JC_MAX_SOURCES];
 
 static bool jc_is_bind(const struct jail_mount *m) {
-    return m->kind == JM_BIND || m->kind == JM_DEVBIND;
+    return m->kind == JM_BIND || m->kind == JM_DEVBIND || (m->kind == JM_MASK && !m->src_is_dir);
 }
 
 void jc_open_sources(const struct jail_plan *plan) {
@@ -431,6 +540,20 @@ static void jc_do(const struct jail_mount *m, int src_fd) {
             jc_fail2("bind", m->dst, errno);
         }
         jc_restrict(m->dst, true, true, true);
+        break;
+    case JM_MASK:
+        if (m->src_is_dir) {
+            if (mount("tmpfs", m->dst, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                      "size=4k,nr_inodes=1,mode=000") < 0)
+                jc_fail2("hide", m->dst + sizeof NEW - 1, errno);
+        } else {
+            if (src_fd < 0) jc_fail2("hide", m->dst + sizeof NEW - 1, ENOENT);
+            jc_fd_path(src, sizeof src, src_fd);
+            if (mount(src, m->dst, NULL, MS_BIND, NULL) < 0)
+                jc_fail2("hide", m->dst + sizeof NEW - 1, errno);
+            close(src_fd);
+            jc_restrict(m->dst, true, true, true);
+        }
         break;
     case JM_SEAL:
         if (mount(NULL, m->dst, NULL, MS_REMOUNT | MS_RDONLY | m->flags, NULL) < 0)

@@ -82,7 +82,7 @@ static long read_long(const char *path, long dflt) {
     return v;
 }
 
-void jail_userns_diagnose(char *why, size_t len) {
+void jail_userns_diagnose(int err, char *why, size_t len) {
     if (len) why[0] = '\0';
     bool root = geteuid() == 0;
     if (!root && read_long("/proc/sys/kernel/unprivileged_userns_clone", 1) == 0) {
@@ -106,12 +106,35 @@ void jail_userns_diagnose(char *why, size_t len) {
                  "binary an AppArmor profile with the 'userns,' rule");
         return;
     }
-    if (access("/.dockerenv", F_OK) == 0 || access("/run/.containerenv", F_OK) == 0) {
+    switch (err) {
+    case ENOSPC:
         snprintf(why, len,
-                 "this looks like a container: its seccomp profile or missing privileges may forbid "
-                 "creating namespaces or mounting /proc; run the container with "
-                 "--security-opt seccomp=unconfined --security-opt apparmor=unconfined (or "
-                 "--privileged)");
+                 "the limit of user namespaces is reached (user.max_user_namespaces, or nesting "
+                 "deeper than 32 levels); raise it with: sudo sysctl -w "
+                 "user.max_user_namespaces=15000");
+        break;
+    case ENOSYS:
+    case EINVAL:
+        snprintf(why, len,
+                 "this kernel lacks the namespaces the jail needs (user, pid, mount, net, ipc, "
+                 "uts, cgroup): use a Linux kernel >= 5.4 built with CONFIG_USER_NS");
+        break;
+    case EPERM:
+    case EACCES: {
+        bool container =
+            access("/.dockerenv", F_OK) == 0 || access("/run/.containerenv", F_OK) == 0;
+        snprintf(why, len,
+                 "something forbids creating user namespaces here: %s; check with: unshare "
+                 "--user --map-root-user --pid --fork --mount-proc true",
+                 container ? "this looks like a container, whose seccomp profile usually does "
+                             "(run it with --security-opt seccomp=unconfined --security-opt "
+                             "apparmor=unconfined, or --privileged)"
+                           : "a seccomp filter (another sandbox or container around warden), an "
+                             "LSM policy (AppArmor, SELinux), or a hardened kernel");
+        break;
+    }
+    default:
+        break;
     }
 }
 

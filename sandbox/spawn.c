@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -202,7 +203,7 @@ static int spawn_unjailed(const struct spawn_request *req, struct jailed *out, c
     out->pidfd = sys_pidfd_open(pid);
     out->jailed = false;
     out->status_fd = -1;
-    log_warn("UNJAILED: started %s (pid %d) with no isolation (sandbox.unjailed is set)",
+    log_info("UNJAILED: started %s (pid %d) with no isolation (sandbox.unjailed is set)",
              req->argv[0], (int)pid);
     return 0;
 }
@@ -285,7 +286,9 @@ static int spawn_jailed(const struct spawn_request *req, struct jailed *out, boo
     jail_cgroup_create(&cfg->limits, &cg);
     jail_plan_rlimits(&plan, &cfg->limits, cg.version != 0, true);
 
-    if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) {
+    /* sync is a socket so that telling a child that already died is EPIPE, not SIGPIPE */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0 ||
+        pipe2(errp, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         goto out;
     }
@@ -293,8 +296,8 @@ static int spawn_jailed(const struct spawn_request *req, struct jailed *out, boo
     pid = clone_jail(&pidfd);
     if (pid < 0) {
         int e = errno;
-        char why[512];
-        jail_userns_diagnose(why, sizeof why);
+        char why[768];
+        jail_userns_diagnose(e, why, sizeof why);
         snprintf(err, errlen, "cannot create the jail's namespaces (clone: %s)%s%s", strerror(e),
                  why[0] ? ": " : "", why);
         pid = -1;
@@ -313,7 +316,7 @@ static int spawn_jailed(const struct spawn_request *req, struct jailed *out, boo
 
     if (jail_write_id_maps(pid, &plan, err, errlen) < 0) goto out;
     if (cg.version != 0 && jail_cgroup_attach(&cg, pid, err, errlen) < 0) goto out;
-    if (jc_write_all(sync[1], "g", 1) < 0) {
+    if (send(sync[1], "g", 1, MSG_NOSIGNAL) != 1) {
         snprintf(err, errlen, "the jail's init died before setup");
         goto out;
     }
@@ -385,14 +388,9 @@ int jail_check(char *why, size_t len) {
     j.pid = -1;
     j.pidfd = -1;
     j.status_fd = -1;
-    char err[1024];
+    char err[1536];
     if (spawn_jailed(&req, &j, true, err, sizeof err) < 0) {
-        char diag[512];
-        jail_userns_diagnose(diag, sizeof diag);
-        if (diag[0] && !strstr(err, diag))
-            snprintf(why, len, "%s. %s", err, diag);
-        else
-            snprintf(why, len, "%s", err);
+        snprintf(why, len, "%s", err);
         size_t used = strlen(why);
         if (used < len)
             snprintf(why + used, len - used,

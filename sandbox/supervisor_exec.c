@@ -140,7 +140,8 @@ static void add_stream(struct run *r, bool is_stderr, const char *text, size_t l
     uint64_t limit = r->sb->cfg.limits.output_bytes;
     bool over = false;
     if (r->out_bytes + len > limit) {
-        len = utf8_cut(text, len, (size_t)(limit - r->out_bytes));
+        /* (errors are counted but never dropped, so out_bytes may already be past the limit) */
+        len = r->out_bytes >= limit ? 0 : utf8_cut(text, len, (size_t)(limit - r->out_bytes));
         over = true;
     }
     r->out_bytes += len;

@@ -8,8 +8,8 @@ Which kernel
 ``WARDEN_TEST_KERNEL`` picks the kernel the tests talk to: ``warden`` (default) or ``python3``
 (Debian's ipykernel; used to validate the tests themselves where the semantics match).
 ``KERNEL_NAME`` and ``IS_WARDEN`` expose the choice. ``python(code)`` returns ``"%%python\\n" +
-code`` for warden and ``code`` unchanged for ipykernel (where ``%%python`` is IPython's script magic,
-which would run the body in a subprocess).
+code`` for warden and ``code`` unchanged for ipykernel (where ``%%python`` is IPython's script
+magic, which would run the body in a subprocess).
 
 Kernelspec and environment
 --------------------------
@@ -18,8 +18,11 @@ temporary kernelspec ``<tmp>/kernels/warden/kernel.json`` whose argv runs the bi
 ``WARDEN_BIN`` (default ``<repo>/build/warden``), and prepends ``<tmp>`` to ``JUPYTER_PATH`` so
 jupyter_client, jupyter console, nbclient and jupyter_kernel_test find it without any system-wide
 install. It also isolates state: ``WARDEN_HISTORY``, ``IPYTHONDIR`` and ``JUPYTER_RUNTIME_DIR``
-(connection files) point into ``<tmp>`` unless already set. ``write_kernelspec(dir, binary)`` writes a kernelspec anywhere. ``make_workdir()`` makes a fresh
-world-readable notebook directory (pytest's ``tmp_path`` sits under a 0700 directory).
+(connection files) point into ``<tmp>`` unless already set (and, when ``~`` is not writable, the
+config, data, cache and matplotlib dirs too). ``write_kernelspec(dir, binary)`` writes a kernelspec
+anywhere. ``make_workdir()`` makes a fresh world-readable notebook directory (pytest's
+``tmp_path`` sits under a 0700 directory, which a jail mapping root's worker to another uid
+cannot enter).
 
 Kernel
 ------

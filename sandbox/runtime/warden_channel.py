@@ -7,7 +7,8 @@ buys nothing here.
 
 __builtins__ = dict(__import__("builtins").__dict__)  # private copy: user code may replace builtins
 
-import json
+import _json
+import _thread
 import os
 import select
 import threading
@@ -16,22 +17,39 @@ from warden_signals import INTERRUPTS
 
 FRAME_MAX = 32 * 1024 * 1024
 _READ_CHUNK = 256 * 1024
-# The C encoder and scanner directly: json's Python wrappers look up builtins (isinstance, len)
-# at call time, and user code may have replaced those.
-_scan_once = json.JSONDecoder().scan_once
+
+
+class _DecoderContext:
+    """What json's C scanner reads from a JSONDecoder. The json package itself is not imported:
+    it pulls in `re`, several ms of start-up; and its Python wrappers look up builtins (isinstance,
+    len) at call time, which user code may have replaced."""
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = float  # NaN, Infinity, -Infinity
+
+
+_scan_once = _json.make_scanner(_DecoderContext())
 
 
 def _not_json(obj):
     raise TypeError("not JSON serializable: %s" % type(obj).__name__)
 
 
-def _encode_json(obj):
-    make = json.encoder.c_make_encoder
-    if make is None:  # no C accelerator: the Python encoder will do
-        return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    encoder = make({}, _not_json, json.encoder.c_encode_basestring, None, ":", ",", False,
-                   False, False)
+def encode_json(obj):
+    """Compact JSON text; raises ValueError (NaN, circular) or TypeError (non-JSON value)."""
+    encoder = _json.make_encoder({}, _not_json, _json.encode_basestring, None, ":", ",", False,
+                                 False, False)
     return "".join(encoder(obj, 0))
+
+
+def start_thread(func, *args):
+    """Start a runtime thread. _thread rather than threading.Thread: start() waits for the new
+    thread to run (about 1 ms each at start-up), and these threads need none of its machinery;
+    they also stay out of threading.enumerate(), which is the user's business."""
+    _thread.start_new_thread(func, args)
 
 
 class ChannelClosed(Exception):
@@ -41,7 +59,7 @@ class ChannelClosed(Exception):
 def encode(frame):
     """Frame bytes, or None when the frame cannot be encoded (NaN, non-JSON values)."""
     try:
-        body = _encode_json(frame)
+        body = encode_json(frame)
     except (ValueError, TypeError, RecursionError):
         return None
     # Lone surrogates (e.g. from surrogateescape'd text) are not valid UTF-8: replace them.
@@ -75,7 +93,7 @@ class Channel:
                        for _, ev in events):
                     os._exit(0)
 
-        threading.Thread(target=watch, name="warden-hangup", daemon=True).start()
+        start_thread(watch)
 
     # ---- writing -------------------------------------------------------------------------
     def send_bytes(self, data):

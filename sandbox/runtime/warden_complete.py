@@ -13,20 +13,26 @@ __builtins__ = dict(__import__("builtins").__dict__)  # private copy: user code 
 import builtins
 import keyword
 import os
-import re
 import sys
 
 _RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__))
 _MISSING = object()
 _MAX_MATCHES = 2000
 
-_IMPORT_RE = re.compile(r"\s*import\s+(?:[\w.]+\s*(?:as\s+\w+\s*)?,\s*)*(?P<mod>[\w.]*)$")
-_FROM_RE = re.compile(r"\s*from\s+(?P<mod>[\w.]*)$")
-_FROM_IMPORT_RE = re.compile(
-    r"\s*from\s+(?P<mod>[\w.]+)\s+import\s+\(?\s*(?:\w+\s*(?:as\s+\w+\s*)?,\s*)*(?P<name>\w*)$")
-_KEY_RE = re.compile(r"(?P<expr>[^\W\d][\w.]*)\s*\[\s*(?P<quote>[\"']?)(?P<prefix>[^\"'\]]*)$")
-_ATTR_RE = re.compile(r"(?P<expr>[^\W\d]\w*(?:\.[^\W\d]\w*)*)\.(?P<prefix>\w*)$")
-_NAME_RE = re.compile(r"[^\W\d]\w*$")
+# Patterns as strings: re caches what it compiles, and start-up pays neither for compiling them
+# nor for importing re.
+_IMPORT_RE = r"\s*import\s+(?:[\w.]+\s*(?:as\s+\w+\s*)?,\s*)*(?P<mod>[\w.]*)$"
+_FROM_RE = r"\s*from\s+(?P<mod>[\w.]*)$"
+_FROM_IMPORT_RE = (r"\s*from\s+(?P<mod>[\w.]+)\s+import\s+\(?\s*"
+                   r"(?:\w+\s*(?:as\s+\w+\s*)?,\s*)*(?P<name>\w*)$")
+_KEY_RE = r"(?P<expr>[^\W\d][\w.]*)\s*\[\s*(?P<quote>[\"']?)(?P<prefix>[^\"'\]]*)$"
+_ATTR_RE = r"(?P<expr>[^\W\d]\w*(?:\.[^\W\d]\w*)*)\.(?P<prefix>\w*)$"
+_NAME_RE = r"[^\W\d]\w*$"
+
+
+def _re():
+    import re
+    return re
 
 
 def complete(code, cursor, ns):
@@ -70,7 +76,7 @@ def resolve(dotted, ns):
 
 
 def _name_matches(text, line, ns):
-    m = _NAME_RE.search(text)
+    m = _re().search(_NAME_RE, text)
     prefix = m.group(0) if m else ""
     before = text[:len(text) - len(prefix)][-1:]
     if before == "." or (not prefix and before and (before.isalnum() or before in "_'\"")):
@@ -80,7 +86,7 @@ def _name_matches(text, line, ns):
 
 
 def _attr_matches(text, line, ns):
-    m = _ATTR_RE.search(text)
+    m = _re().search(_ATTR_RE, text)
     if m is None:
         return None
     start = m.start()
@@ -98,7 +104,7 @@ def _attr_matches(text, line, ns):
 
 
 def _key_matches(text, line, ns):
-    m = _KEY_RE.search(text)
+    m = _re().search(_KEY_RE, text)
     if m is None or (not m.group("quote") and m.group("prefix")):
         return None
     obj = resolve(m.group("expr"), ns)
@@ -137,11 +143,11 @@ def _search_path():
 
 
 def _import_matches(text, line, ns):
-    m = _FROM_IMPORT_RE.match(line)
+    m = _re().match(_FROM_IMPORT_RE, line)
     if m:
         prefix = m.group("name")
         return _filter(_module_members(m.group("mod")), prefix), len(prefix)
-    m = _IMPORT_RE.match(line) or _FROM_RE.match(line)
+    m = _re().match(_IMPORT_RE, line) or _re().match(_FROM_RE, line)
     if m is None:
         return None
     dotted = m.group("mod")

@@ -8,9 +8,10 @@ the bundle did not give. A failing `_repr_*_` costs only its own mime type, with
 __builtins__ = dict(__import__("builtins").__dict__)  # private copy: user code may replace builtins
 
 import binascii
-import json
 import os
 import sys
+
+from warden_channel import encode_json
 
 # method -> (mime, kind): "text" must return str, "b64" bytes (or base64 str), "json" JSON data
 _REPR_METHODS = (
@@ -76,11 +77,12 @@ def _as_mime_value(value, kind):
             return binascii.b2a_base64(bytes(value), newline=False).decode("ascii")
         return value if isinstance(value, str) else None
     if isinstance(value, str):  # _repr_json_ may return JSON text
+        import json
         try:
             value = json.loads(value)
         except ValueError:
             return None
-    json.dumps(value, allow_nan=False)  # raises on NaN / non-JSON: reported as a failure
+    encode_json(value)  # raises on NaN / non-JSON values: reported as a failure
     return value
 
 

@@ -1,16 +1,16 @@
 """Exception -> (ename, evalue, traceback), in IPython's layout.
 
-Cells are compiled under file names "Cell In[N]" whose source is in linecache, so every frame of
+Cells are compiled under file names "Cell In[N]" whose source the runtime keeps, so every frame of
 user code can show its lines. The runtime's own frames (and the asyncio runner, for top-level
 await) are stripped: the traceback starts at the cell.
 """
 
 __builtins__ = dict(__import__("builtins").__dict__)  # private copy: user code may replace builtins
 
-import linecache
 import os
 
-CELL_PREFIX = "Cell In["
+from warden_exec import CELL_PREFIX, CELLS
+
 RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 RED, GREEN, CYAN, RESET = "\x1b[0;31m", "\x1b[0;32m", "\x1b[0;36m", "\x1b[0m"
@@ -137,12 +137,11 @@ def _context(filename, lineno, before=2, after=2):
 
 
 def _getline(filename, n):
-    # Cells straight from the cache: linecache's own code uses builtins user code may replace.
-    entry = linecache.cache.get(filename)
-    if entry is not None and len(entry) == 4:
-        lines = entry[2]
-    else:
+    # Cells from our own registry: linecache's code uses builtins that user code may replace.
+    lines = CELLS.get(filename)
+    if lines is None:
         try:
+            import linecache
             lines = linecache.getlines(filename)
         except Exception:
             return ""

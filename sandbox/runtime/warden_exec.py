@@ -10,16 +10,19 @@ coroutine runs on a persistent event loop.
 
 __builtins__ = dict(__import__("builtins").__dict__)  # private copy: user code may replace builtins
 
-import ast
+import _ast  # the node classes without the ast module's helpers (3 ms of start-up)
 import builtins
-import linecache
 import sys
 import types
 
-from warden_errors import CELL_PREFIX
+CELL_PREFIX = "Cell In["
+# Cell file name -> source lines. linecache gets them too once something imports it (an import
+# hook calls fill_linecache), so tracebacks and inspect.getsource() find cell code; importing
+# linecache ourselves would cost start-up time (it pulls in tokenize and re).
+CELLS = {}
 
 _CO_COROUTINE = 0x80
-_FLAGS = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+_FLAGS = _ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
 
 
 def make_main_module():
@@ -44,23 +47,27 @@ class Executor:
 
     # ---- compilation ---------------------------------------------------------------------
     def register_source(self, code, count):
-        """Put the cell source in linecache; returns its file name ("Cell In[N]")."""
+        """Record the cell's source; returns its file name ("Cell In[N]")."""
+        lines = _lines(code)
         name = "%s%s]" % (CELL_PREFIX, count)
         n = 1
-        while name in linecache.cache and linecache.cache[name][2] != _lines(code):
+        while name in CELLS and CELLS[name] != lines:
             n += 1  # the same count reused (store_history=False): keep the older source intact
             name = "%s%s]-%d" % (CELL_PREFIX, count, n)
-        linecache.cache[name] = (len(code), None, _lines(code), name)
+        CELLS[name] = lines
+        linecache = sys.modules.get("linecache")
+        if linecache is not None:
+            _put(linecache, name, lines)
         return name
 
     def compile_cell(self, code, filename):
         """(body code object or None, last-expression code object or None). Raises SyntaxError."""
         # compile() rather than ast.parse(): ours is the private builtin, immune to user code
-        tree = compile(code, filename, "exec", ast.PyCF_ONLY_AST, True)
+        tree = compile(code, filename, "exec", _ast.PyCF_ONLY_AST, True)
         last = None
-        if tree.body and isinstance(tree.body[-1], ast.Expr) and not _ends_with_semicolon(
+        if tree.body and isinstance(tree.body[-1], _ast.Expr) and not _ends_with_semicolon(
                 code, tree.body[-1]):
-            last = ast.Expression(tree.body.pop().value)
+            last = _ast.Expression(tree.body.pop().value)
         body = compile(tree, filename, "exec", _FLAGS, True) if tree.body else None
         if last is not None:
             last = compile(last, filename, "eval", _FLAGS, True)
@@ -120,6 +127,17 @@ class Executor:
             if name not in prev or ns.get(name, prev.get(name)) is prev.get(name):
                 ns[name] = val
         self._out_names = new
+
+
+def fill_linecache(linecache):
+    """Import hook for linecache: it learns every cell registered so far."""
+    for name, lines in CELLS.items():
+        _put(linecache, name, lines)
+
+
+def _put(linecache, name, lines):
+    # mtime None: linecache.checkcache() never drops the entry
+    linecache.cache[name] = (sum(map(len, lines)), None, lines, name)
 
 
 def _lines(code):

@@ -10,6 +10,7 @@ __builtins__ = dict(__import__("builtins").__dict__)  # private copy: user code 
 import sys
 
 import warden_display
+import warden_exec
 import warden_input
 import warden_mpl
 
@@ -29,6 +30,7 @@ PATCHES = {
     "matplotlib.figure": warden_mpl.on_figure_module,
     "matplotlib.pyplot": warden_mpl.on_pyplot,
     "getpass": warden_input.patch_getpass,
+    "linecache": warden_exec.fill_linecache,
 }
 
 

@@ -11,10 +11,10 @@ protocol violation and kill the worker). So:
 
 __builtins__ = dict(__import__("builtins").__dict__)  # private copy: user code may replace builtins
 
-import signal
-import threading
+import _signal  # not `signal`: it imports enum, a few ms of start-up for nothing
+import _thread
 
-_MAIN = threading.main_thread().ident
+_MAIN = _thread.get_ident()  # imported by the worker's main thread
 
 
 class Interrupts:
@@ -24,7 +24,7 @@ class Interrupts:
         self._pending = False   # a SIGINT arrived inside a critical section
 
     def install(self):
-        signal.signal(signal.SIGINT, self._handler)
+        _signal.signal(_signal.SIGINT, self._handler)
 
     def _handler(self, signum, frame):
         if not self.user_mode:
@@ -36,11 +36,11 @@ class Interrupts:
 
     def enter(self):
         # Only the main thread receives signals, so only its sections matter.
-        if threading.get_ident() == _MAIN:
+        if _thread.get_ident() == _MAIN:
             self._depth += 1
 
     def leave(self):
-        if threading.get_ident() != _MAIN:
+        if _thread.get_ident() != _MAIN:
             return
         self._depth -= 1
         if self._depth == 0 and self._pending:

@@ -18,7 +18,7 @@ import select
 import threading
 import time
 
-from warden_channel import FRAME_MAX, encode
+from warden_channel import FRAME_MAX, encode, start_thread
 from warden_signals import INTERRUPTS
 
 FLUSH_INTERVAL = 0.05
@@ -45,7 +45,7 @@ class Outbox:
         self.forked = False           # True in a forked child: write straight to fds 1/2
 
     def start(self):
-        threading.Thread(target=self._flusher, name="warden-flusher", daemon=True).start()
+        start_thread(self._flusher)
 
     # ---- output text ---------------------------------------------------------------------
     def write(self, name, text):
@@ -292,7 +292,6 @@ class FdCapture:
         self.name = name
         self.lock = threading.Lock()
         self.rfd = None
-        self.pipe_ino = None
         self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
 
     def start(self):
@@ -301,9 +300,7 @@ class FdCapture:
         os.dup2(wfd, self.fd)        # inheritable: subprocesses write into the pipe
         os.close(wfd)
         self.rfd = rfd
-        self.pipe_ino = os.fstat(self.fd).st_ino
-        threading.Thread(target=self._reader, args=(rfd,), name="warden-fd%d" % self.fd,
-                         daemon=True).start()
+        start_thread(self._reader, rfd)
 
     def ensure(self):
         """Re-create the pipe if user code closed fd 1/2 (a replaced fd is left alone)."""

@@ -36,6 +36,17 @@ def cells():
     ]
 
 
+# jupyter console 6.4.4 + prompt_toolkit 3.0.36 on Python 3.11 now and then fails in its own event
+# loop while it waits for an is_complete reply ("Unhandled exception in event loop ... cannot
+# enter context ... is already entered"). That is the client's bug, whatever the kernel: the
+# session is then run once more.
+CLIENT_GLITCH = "Unhandled exception in event loop"
+
+
+class ClientGlitch(Exception):
+    pass
+
+
 class Screen:
     """Reads a pexpect child and matches regexes against its output with ANSI codes removed."""
 
@@ -57,6 +68,8 @@ class Screen:
             if m:
                 self.pos = m.end()
                 return m
+            if CLIENT_GLITCH in text:
+                raise ClientGlitch(text[-3000:])
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError(f"console: no {pattern!r} within {timeout}s; screen:\n"
@@ -89,6 +102,16 @@ def test_console_session(tmp_path, workdir):
     reason = harness.warden_missing_reason()
     if reason:
         pytest.fail(reason, pytrace=False)
+    for attempt in (1, 2):
+        try:
+            return console_session(tmp_path / f"try{attempt}", workdir)
+        except ClientGlitch as e:
+            if attempt == 2:
+                raise AssertionError("jupyter console failed in its own event loop twice:\n"
+                                     + str(e)) from None
+
+
+def console_session(tmp_path, workdir):
     env = dict(os.environ)
     env.update({"TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1",
                 "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),

@@ -6,8 +6,6 @@ Ordering is asserted on events (message arrival, kernel-stamped header dates), n
 """
 
 import base64
-import json
-import os
 import re
 import signal
 
@@ -107,7 +105,12 @@ def test_every_request_has_busy_and_idle(kernel):
                               ("complete_request", {"code": python("pri"),
                                                     "cursor_pos": len(python("pri"))}),
                               ("is_complete_request", {"code": python("x = 1\n\n")}),
-                              ("comm_info_request", {})]:
+                              ("comm_info_request", {}),
+                              ("inspect_request", {"code": python("len"),
+                                                   "cursor_pos": len(python("len")),
+                                                   "detail_level": 0}),
+                              ("history_request", {"hist_access_type": "tail", "n": 1,
+                                                   "output": False, "raw": True})]:
         rep = kernel.request(msg_type, content)
         states = [m["content"]["execution_state"] for m in rep.iopub if m["msg_type"] == "status"]
         assert states == ["busy", "idle"], (msg_type, states)
@@ -335,10 +338,15 @@ def test_sigint_to_kernel_pid_only_interrupts(kernel):
     assert result_text(ok(kernel.run(python("kept")))) == "'still here'"
 
 
-def test_interrupt_request_on_control(kernel):
+@pytest.mark.parametrize("channel", [
+    "control",
+    # VS Code once sent it on shell: it must not wait behind the running execute
+    pytest.param("shell", marks=warden_only),
+])
+def test_interrupt_request(kernel, channel):
     ex = kernel.execute(python("print('started', flush=True)\nimport time\ntime.sleep(100)"))
     ex.wait_for(lambda r: "started" in r.stdout, timeout=30, what="cell start")
-    rep = kernel.request("interrupt_request", channel="control", wait_idle=False)
+    rep = kernel.request("interrupt_request", channel=channel, wait_idle=False)
     assert rep.msg["msg_type"] == "interrupt_reply"
     if IS_WARDEN:  # ipykernel 6.17 sends an empty content
         assert rep.content["status"] == "ok"
@@ -623,6 +631,20 @@ def test_shutdown_leaves_no_process(workdir):
         k.close()
 
 
+@pytest.mark.parametrize("channel", ["control", "shell"])
+def test_shutdown_request_exits_the_kernel(workdir, channel):
+    """shutdown_request moved to control in protocol 5.4; it is still accepted on shell."""
+    with Kernel(cwd=workdir) as k:
+        ok(k.run(python("1")))
+        snap = snapshot_tree(k.pid)
+        rep = k.request("shutdown_request", {"restart": False}, channel=channel,
+                        wait_idle=False)
+        assert rep.msg["msg_type"] == "shutdown_reply"
+        assert rep.content["status"] == "ok" and rep.content["restart"] is False, rep.content
+        left = wait_gone(snap, timeout=15)
+        assert not left, f"left after shutdown_request:\n{describe(left)}"
+
+
 def test_restart_resets_state(kernel):
     ok(kernel.run(python("gone_after_restart = 1")))
     old = snapshot_tree(kernel.pid)
@@ -711,5 +733,8 @@ def test_malformed_and_unsigned_messages_are_ignored(kernel):
     finally:
         sock.close()
     assert kernel.is_alive()
+    # A barrier: the malformed executes above may end in errors that abort executes queued
+    # behind them (stop_on_error); once this one is answered, all of them have been handled.
+    kernel.run(python("1"))
     r = ok(kernel.run(python("'forged' in globals()")))
     assert result_text(r) == "False", "a message with a bad signature was executed"

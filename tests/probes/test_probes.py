@@ -60,14 +60,8 @@ def still_serves(k, timeout=60):
 def workdir(tmp_path_factory):
     d = tmp_path_factory.mktemp("probe-work")
     (d / "data.csv").write_text("a,b\n1,2\n3,4\n")
-    # the jail's user must be able to reach it whichever host user runs the tests
-    p = d
-    while str(p) not in ("/", "/tmp"):
-        try:
-            os.chmod(p, os.stat(p).st_mode | 0o055)
-        except OSError:
-            break
-        p = p.parent
+    # as root the jail's user is a host uid of its own: the notebook directory must be readable
+    os.chmod(d, 0o755)
     return d
 
 
@@ -587,7 +581,7 @@ def test_fork_bomb_and_kill_minus_one(fresh):
                     pass
             return n
         # zombies waiting for init to reap them are not tasks any more (a cgroup does not count them)
-        print('processes', max(live() for i in range(20)))
+        print("processes", max(live() for i in range(3)))
         os.kill(-1, signal.SIGKILL)   # everything in the jail but init and us
         p.wait()
         for i in range(100):
@@ -814,8 +808,10 @@ def test_kill_init_from_inside(k):
                 os.kill(1, sig); res.append('sent')
             except OSError as e:
                 res.append(type(e).__name__)
-        print(res, os.getppid())
+        import time; time.sleep(0.2)
+        print(res, os.getppid(), open('/proc/1/stat').read().rsplit(')', 1)[1].split()[0])
     """)
-    assert "['sent', 'sent', 'sent'] 1" in out, out   # delivered to init, and ignored
+    # delivered to init, and ignored: it is not stopped (state S, sleeping in sigwaitinfo)
+    assert "['sent', 'sent', 'sent'] 1 S" in out, out
     assert ok(k, "import os; print(os.getpid())").strip() == "2"   # same worker
     still_serves(k)

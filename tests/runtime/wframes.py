@@ -75,7 +75,8 @@ class Result:
 
 
 class RuntimeProc:
-    def __init__(self, env=None, cwd=None):
+    def __init__(self, env=None, cwd=None, script=None):
+        self.script = script or WORKER
         self.extra_env = env or {}
         self.cwd = cwd
         self.next_id = 0
@@ -94,14 +95,15 @@ class RuntimeProc:
         env.pop("WARDEN_PRELOAD", None)
         env.update(self.extra_env)
         self.log = tempfile.TemporaryFile()
-        self.t0 = time.perf_counter()
-        self.proc = subprocess.Popen([PYTHON, "-I", WORKER], preexec_fn=to_fd3, pass_fds=(3,),
+        self.proc = subprocess.Popen([PYTHON, "-I", self.script], preexec_fn=to_fd3, pass_fds=(3,),
                                      stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=self.log, env=env, cwd=self.cwd)
+        # Popen returns once the exec succeeded: start-up is measured from there to `ready`.
+        self.t_exec = time.perf_counter()
         child.close()
         self.sock = parent
         self.ready = self.recv(timeout=30)
-        self.startup_s = time.perf_counter() - self.t0
+        self.startup_s = time.perf_counter() - self.t_exec
         assert self.ready["t"] == "ready", self.ready
         return self
 

@@ -131,10 +131,16 @@ static void test_root_listing(void) {
         snprintf(needle, sizeof needle, "%s\n", required[i]);
         CHECK(strstr(r.out, needle) != NULL, "/ lacks %s: [%s]", required[i], r.out);
     }
-    sh("ls -1A /home; ls -1A /opt/warden; ls -1A /dev | sort | tr '\\n' ' '", &r);
-    CHECK(strcmp(r.out, "warden\nruntime\nfd full null random shm stderr stdin stdout urandom zero ") ==
-              0,
-          "/home, /opt/warden, /dev: [%s]", r.out);
+    sh("ls -1A /home; ls -1A /dev | sort | tr '\\n' ' '", &r);
+    CHECK(strcmp(r.out, "warden\nfd full null random shm stderr stdin stdout urandom zero ") == 0,
+          "/home, /dev: [%s]", r.out);
+    if (base_cfg.runtime_dir[0]) {
+        sh("ls /opt/warden/runtime/warden_worker.py; touch /opt/warden/runtime/x 2>/dev/null || "
+           "echo ro",
+           &r);
+        CHECK(strcmp(r.out, "/opt/warden/runtime/warden_worker.py\nro\n") == 0, "runtime: [%s]",
+              r.out);
+    }
     /* host things that must not be there */
     sh("for p in /run /var /sys /root /etc/shadow /etc/ssh /home/wtest /work /tmp/.X11-unix "
        "/var/run/docker.sock /run/dbus; do [ -e $p ] && echo visible: $p; done; true",
@@ -216,6 +222,23 @@ static void test_fds_and_privileges(void) {
                                  "sid True pid 2"};
     for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
         CHECK(strstr(r.out, zero[i]) != NULL, "want %s: [%s]", zero[i], r.out);
+}
+
+/* init is a copy of this process that never execs: nothing of ours may show through /proc/1 */
+static void test_init_scrubbed(void) {
+    struct result r;
+    py("def rd(p):\n"
+       "    try:\n        return open(p, 'rb').read()\n"
+       "    except OSError as e:\n        return type(e).__name__.encode()\n"
+       "c = rd('/proc/1/cmdline').rstrip(b'\\0')\n"
+       "print(bool(c) and b'warden-jail-init'.startswith(c), rd('/proc/1/environ'), rd('/proc/1/mem'))\n"
+       "print(rd('/proc/1/comm'))\n",
+       &r);
+    CHECK(exited(&r, 0), "init: %s %s", r.err, r.cause);
+    CHECK(strstr(r.out, "True b'PermissionError' b'PermissionError'\n") != NULL,
+          "/proc/1: [%s]", r.out);
+    CHECK(strstr(r.out, "test_jail") == NULL && strstr(r.out, "jail-init") != NULL, "/proc/1: [%s]",
+          r.out);
 }
 
 static void test_filesystem(void) {
@@ -353,6 +376,55 @@ static void test_workdir_modes(void) {
     CHECK(strcmp(r.out, "refused\n") == 0, "ro workdir writable: [%s]", r.out);
 }
 
+/* A workdir that is a home: its credentials and Jupyter's connection files are hidden. */
+static void test_secrets_masked(void) {
+    char path[256];
+    const char *dirs[] = {".ssh", ".local", ".local/share", ".local/share/jupyter",
+                          ".local/share/jupyter/runtime", ".config", ".config/warden"};
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", workdir, dirs[i]);
+        mkdir(path, 0755);
+    }
+    const char *files[] = {".ssh/id_rsa", ".local/share/jupyter/runtime/kernel-1.json",
+                           ".config/warden/config.json", ".netrc", "notebook.ipynb"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", workdir, files[i]);
+        FILE *f = fopen(path, "w");
+        if (f) {
+            fputs("SECRET-CONTENT\n", f);
+            fclose(f);
+        }
+        chmod(path, 0644);
+    }
+    char *old_home = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+    setenv("HOME", workdir, 1);
+    struct result r;
+    sh("cat .ssh/id_rsa .local/share/jupyter/runtime/kernel-1.json .config/warden/config.json "
+       ".netrc 2>/dev/null; ls .ssh .local/share/jupyter/runtime 2>/dev/null; cat notebook.ipynb",
+       &r);
+    if (old_home) {
+        setenv("HOME", old_home, 1);
+        free(old_home);
+    }
+    CHECK(strcmp(r.out, "SECRET-CONTENT\n") == 0, "home secrets visible: [%s] %s %s", r.out,
+          r.err, r.cause);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", workdir, files[i]);
+        unlink(path);
+    }
+    for (size_t i = sizeof dirs / sizeof dirs[0]; i-- > 0;) {
+        snprintf(path, sizeof path, "%s/%s", workdir, dirs[i]);
+        rmdir(path);
+    }
+    /* a shared directory is never a workdir */
+    struct sandbox_config cfg = base_cfg;
+    snprintf(cfg.workdir, sizeof cfg.workdir, "/tmp");
+    char *argv[] = {"/bin/true", NULL};
+    run_cfg(&cfg, argv, NULL, &r);
+    CHECK(!r.spawned && strstr(r.err, "working directory is /tmp: refusing"), "workdir /tmp: %s",
+          r.err);
+}
+
 static void test_limits(void) {
     struct result r;
     struct sandbox_config cfg = base_cfg;
@@ -388,6 +460,39 @@ static void test_limits(void) {
     }
 }
 
+/* Without cgroups the task limit is RLIMIT_NPROC, which (Linux >= 5.14) counts the processes of
+ * the jail's own user namespace only: 40 processes of ours outside must not eat into it. */
+static void test_nproc_per_namespace(void) {
+    pid_t kids[40];
+    int n = 0;
+    for (; n < 40; n++) {
+        kids[n] = fork();
+        if (kids[n] == 0) {
+            pause();
+            _exit(0);
+        }
+        if (kids[n] < 0) break;
+    }
+    setenv("WARDEN_JAIL_NO_CGROUP", "1", 1);
+    struct sandbox_config cfg = base_cfg;
+    cfg.limits.max_tasks = 32;
+    struct result r;
+    char *argv[] = {"/usr/bin/python3", "-I", "-c",
+                    "import os, time\nn = 0\ntry:\n    while n < 100:\n"
+                    "        if os.fork() == 0:\n            time.sleep(3); os._exit(0)\n"
+                    "        n += 1\nexcept OSError as e:\n    os.write(3, b'forked %d' % n)\n",
+                    NULL};
+    run_cfg(&cfg, argv, NULL, &r);
+    unsetenv("WARDEN_JAIL_NO_CGROUP");
+    for (int i = 0; i < n; i++) {
+        kill(kids[i], SIGKILL);
+        waitpid(kids[i], NULL, 0);
+    }
+    /* 32 = init + python + 30 */
+    CHECK(strcmp(r.out, "forked 30") == 0, "RLIMIT_NPROC per user namespace: [%s] %s", r.out,
+          r.cause);
+}
+
 static void test_unjailed(void) {
     struct result r;
     struct sandbox_config cfg = base_cfg;
@@ -419,19 +524,28 @@ int main(void) {
     chmod(workdir, 0755);
     sandbox_config_defaults(&base_cfg);
     snprintf(base_cfg.workdir, sizeof base_cfg.workdir, "%s", workdir);
+    char probe[PATH_MAX + 32];
+    snprintf(probe, sizeof probe, "%s/warden_worker.py", base_cfg.runtime_dir);
+    if (access(probe, R_OK) != 0) {
+        printf("note: no worker runtime at %s; testing without it\n", base_cfg.runtime_dir);
+        base_cfg.runtime_dir[0] = '\0';
+    }
 
     test_identity();
     test_root_listing();
     test_network();
     test_env();
     test_fds_and_privileges();
+    test_init_scrubbed();
     test_filesystem();
     test_syscalls();
     test_causes();
     test_signal_and_kill();
     test_parent_death();
     test_workdir_modes();
+    test_secrets_masked();
     test_limits();
+    test_nproc_per_namespace();
     test_unjailed();
 
     rmdir(workdir);

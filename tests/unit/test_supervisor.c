@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -227,6 +229,18 @@ static bool process_gone(int pid)
         usleep(10000);
     }
     return false;
+}
+
+/* Waits (up to 5 s) until the process has exited (its pidfd is readable). */
+static bool wait_exit(int pid)
+{
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd < 0)
+        return errno == ESRCH;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int n = poll(&p, 1, 5000);
+    close(fd);
+    return n == 1;
 }
 
 /* Waits (up to 5 s) until /proc says the process is in one of `states` ('Z' zombie, 'T' stopped)
@@ -465,7 +479,7 @@ static void test_death(void)
              &r);
     CHECK(r.out.status == CELL_OK);
     result_free(&r);
-    CHECK(wait_state(sandbox_test_active_pid(sb), "Z"));
+    CHECK(wait_exit(sandbox_test_active_pid(sb)));
     run_cell(sb, "1 + 2", &r);
     CHECK(r.out.status == CELL_OK && r.out.state_lost);
     CHECK(stream_has(&r, "stderr", "died since the previous cell (killed by signal 9"));
@@ -477,7 +491,7 @@ static void test_death(void)
     run_cell(sb, "import os, threading, time\n"
                  "threading.Thread(target=lambda: (time.sleep(0.2), os._exit(7))).start()", &r);
     result_free(&r);
-    CHECK(wait_state(sandbox_test_active_pid(sb), "Z"));
+    CHECK(wait_exit(sandbox_test_active_pid(sb)));
     json_t *reply = sandbox_complete(sb, "pri", 3);
     CHECK(reply && json_is_array(json_object_get(reply, "matches")));
     CHECK(strcmp(json_string_value(json_object_get(reply, "status")), "ok") == 0);
@@ -849,7 +863,7 @@ static void test_standby(void)
     CHECK(sandbox_test_standby_ready(sb, 30000));
     standby = sandbox_test_standby_pid(sb);
     kill(standby, SIGKILL);
-    CHECK(wait_state(standby, "Z"));
+    CHECK(wait_exit(standby));
     sandbox_reset(sb);
     replace_ms = sandbox_test_last_replace_ms(sb, &promoted);
     CHECK(!promoted);
@@ -971,6 +985,25 @@ static void test_jailed(void)
     sandbox_stop(sb);
 }
 
+/* WARDEN_TEST_ONLY=name[,name...] runs only those tests (for debugging). */
+static bool want(const char *name)
+{
+    const char *only = getenv("WARDEN_TEST_ONLY");
+    if (!only || !*only)
+        return true;
+    size_t len = strlen(name);
+    for (const char *p = only; (p = strstr(p, name)) != NULL; p += len)
+        if ((p == only || p[-1] == ',') && (p[len] == 0 || p[len] == ','))
+            return true;
+    return false;
+}
+
+#define RUN(test)                                                                                  \
+    do {                                                                                           \
+        if (want(#test))                                                                           \
+            test_##test();                                                                         \
+    } while (0)
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -990,17 +1023,17 @@ int main(void)
            using_fake ? "stand-in worker" : "real runtime");
     fflush(stdout);
 
-    test_basics();
-    test_interrupts();
-    test_death();
-    test_protocol_violations();
-    test_flood();
-    test_input();
-    test_requests();
-    test_standby();
-    test_refusing();
-    test_missing_runtime();
-    test_jailed();
+    RUN(basics);
+    RUN(interrupts);
+    RUN(death);
+    RUN(protocol_violations);
+    RUN(flood);
+    RUN(input);
+    RUN(requests);
+    RUN(standby);
+    RUN(refusing);
+    RUN(missing_runtime);
+    RUN(jailed);
 
     if (!using_fake) {
         /* The real runtime coalesces output itself; the stand-in sends one frame per write, which
@@ -1009,8 +1042,8 @@ int main(void)
         snprintf(runtime_dir, sizeof runtime_dir, "%s/../../tests/unit/fake_runtime",
                  WARDEN_SOURCE_RUNTIME_DIR);
         printf("flood and protocol tests again against the stand-in worker (no coalescing)\n");
-        test_flood();
-        test_protocol_violations();
+        RUN(flood);
+        RUN(protocol_violations);
     }
     return check_summary("supervisor");
 }
