@@ -130,7 +130,7 @@ static json_t *is_complete(void *self, const char *code)
     json_t *reply;
     if (status && strcmp(status, "invalid") == 0)
         reply = json_pack("{s:s}", "status", "invalid");
-    else if (cell_ends_with_blank_line(view.body))
+    else if (cell_ends_with_blank_line(code))
         reply = json_pack("{s:s}", "status", "complete");
     else {
         const char *indent = json_string_value(json_object_get(python, "indent"));

@@ -71,32 +71,10 @@ static void send_aborted(struct kernel *k, struct job *job)
     kernel_publish_status(k, parent, "idle");
 }
 
-/* After an error with stop_on_error, executes already received are answered "aborted". The
- * shell socket is drained first so that requests still in ZeroMQ's queue count as received. */
-static void abort_queued(struct kernel *k)
-{
-    for (int budget = 1024; budget > 0; budget--) {
-        struct jmsg *msg = NULL;
-        if (wire_recv(k->shell, k->signer, &msg) <= 0)
-            break;
-        if (msg)
-            dispatch_shell(k, msg);
-    }
-    for (struct job *job = executor_take_queued_executes(k->executor); job;) {
-        struct job *next = job->next;
-        send_aborted(k, job);
-        job_free(job);
-        job = next;
-    }
-}
-
 static void done(struct kernel *k, struct job *job, json_t *reply)
 {
     kernel_reply(k, k->shell, job->request, json_incref(reply));
     kernel_publish_status(k, job->request->header, "idle");
-    const char *status = json_string_value(json_object_get(reply, "status"));
-    if (is_execute(job) && job->stop_on_error && status && strcmp(status, "error") == 0)
-        abort_queued(k);
     job_free(job);
 }
 
@@ -116,6 +94,10 @@ void dispatch_executor_events(struct kernel *k)
             break;
         case EVENT_DONE:
             done(k, event->job, event->content);
+            break;
+        case EVENT_ABORTED:
+            send_aborted(k, event->job);
+            job_free(event->job);
             break;
         }
         event_free(event);

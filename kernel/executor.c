@@ -145,8 +145,10 @@ static json_t *run_execute(struct executor *ex, struct job *job)
     if (job->store_history)
         ex->execution_count++;
     json_object_set_new(reply, "execution_count", json_integer(job->execution_count));
-    if (json_is_string(json_object_get(reply, "status")) &&
-        strcmp(string_field(reply, "status"), "ok") == 0) {
+    const char *status = string_field(reply, "status");
+    if (!status)
+        json_object_set_new(reply, "status", json_string("ok"));
+    if (!status || strcmp(status, "ok") == 0) {
         json_object_set_new(reply, "user_expressions", json_object());
         json_object_set_new(reply, "payload", json_array());
     }
@@ -187,6 +189,18 @@ static struct job *next_job(struct executor *ex)
     return job;
 }
 
+/* After an error with stop_on_error, executes already received are answered "aborted". Done
+ * here, before the next job is taken, so none of them can start in between. */
+static void abort_queued_executes(struct executor *ex)
+{
+    for (struct job *job = executor_take_queued_executes(ex); job;) {
+        struct job *next = job->next;
+        job->next = NULL;
+        post_event(ex, EVENT_ABORTED, job, NULL, NULL);
+        job = next;
+    }
+}
+
 static void *executor_main(void *arg)
 {
     struct executor *ex = arg;
@@ -201,7 +215,12 @@ static void *executor_main(void *arg)
         pthread_mutex_lock(&ex->lock);
         ex->running = NULL;
         pthread_mutex_unlock(&ex->lock);
+        const char *status = json_string_value(json_object_get(reply, "status"));
+        bool abort_rest = job->kind == JOB_EXECUTE && job->stop_on_error && status &&
+                          strcmp(status, "error") == 0;
         post_event(ex, EVENT_DONE, job, NULL, reply);
+        if (abort_rest)
+            abort_queued_executes(ex);
     }
     ex->engine->stop(ex->engine->self);
     pthread_mutex_lock(&ex->lock);

@@ -24,6 +24,7 @@ enum event_kind {
     EVENT_OUTPUT, /* msg_type + content to publish */
     EVENT_INPUT,  /* ask the frontend for input: content = {prompt, password} */
     EVENT_DONE,   /* content = reply content; the main thread now owns and frees the job */
+    EVENT_ABORTED,/* a queued execute dropped after an error (stop_on_error); main frees the job */
 };
 
 struct event {

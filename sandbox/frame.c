@@ -336,6 +336,18 @@ enum frame_result frame_reader_next(struct frame_reader *r, json_t **out)
     return FRAME_AGAIN;
 }
 
+bool frame_reader_ready(const struct frame_reader *r)
+{
+    if (r->failed != FRAME_OK)
+        return true;
+    size_t have = r->end - r->start;
+    if (have < 4)
+        return false;
+    const unsigned char *h = (const unsigned char *)r->buf + r->start;
+    uint32_t len = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+    return len == 0 || len > FRAME_MAX || have - 4 >= len;
+}
+
 /* Bytes still missing for the frame being buffered (at least a header's worth). */
 static size_t bytes_wanted(const struct frame_reader *r)
 {

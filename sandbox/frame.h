@@ -50,6 +50,10 @@ void frame_reader_feed_eof(struct frame_reader *r);
 enum frame_result frame_reader_next(struct frame_reader *r, json_t **out);
 /* Next frame, reading at most once from the non-blocking fd when the buffer has none. */
 enum frame_result frame_read(struct frame_reader *r, int fd, json_t **out);
+/* True when frame_reader_next would return something other than FRAME_AGAIN without reading:
+ * a complete frame, a bad header or a pending EOF is buffered. A poll loop must not wait on the fd
+ * while this is true (the bytes were already read from it). */
+bool frame_reader_ready(const struct frame_reader *r);
 /* Bytes buffered but not yet returned as frames. */
 static inline size_t frame_reader_pending(const struct frame_reader *r) { return r->end - r->start; }
 

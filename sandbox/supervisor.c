@@ -193,6 +193,8 @@ int sup_wait_ready(struct sandbox *sb, struct worker *w, int timeout_ms, bool wa
         int64_t left = deadline - frame_now_ms();
         if (left <= 0)
             return 0;
+        if (frame_reader_ready(&w->reader))
+            continue; /* more frames already buffered: no poll */
         struct pollfd fds[3] = {
             {.fd = w->fd, .events = POLLIN},
             {.fd = w->proc.pidfd, .events = POLLIN},

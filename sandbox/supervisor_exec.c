@@ -560,6 +560,10 @@ static void run_loop(struct run *r)
         }
         if (w->proc.pidfd < 0 && (timeout < 0 || timeout > 100))
             timeout = 100;
+        /* Frames already read into the buffer (a read budget ran out) do not wake poll. */
+        bool buffered = frame_reader_ready(&w->reader);
+        if (buffered)
+            timeout = 0;
         struct pollfd fds[3] = {
             {.fd = w->fd, .events = POLLIN},
             {.fd = w->proc.pidfd, .events = POLLIN},
@@ -580,7 +584,7 @@ static void run_loop(struct run *r)
             if (atomic_exchange(&r->sb->interrupt_requested, false))
                 send_interrupt(r);
         }
-        if (fds[0].revents)
+        if (fds[0].revents || buffered)
             read_batch(r);
         if (r->done || r->ended)
             break;

@@ -193,8 +193,12 @@ static void test_two_frames_one_read(void)
     struct frame_reader r;
     frame_reader_init(&r);
     json_t *x = NULL, *y = NULL, *z = NULL;
+    CHECK(!frame_reader_ready(&r));
     CHECK(frame_read(&r, sv[1], &x) == FRAME_OK);
+    /* The second frame is buffered: poll would not report it, frame_reader_ready does. */
+    CHECK(frame_reader_ready(&r));
     CHECK(frame_read(&r, sv[1], &y) == FRAME_OK);
+    CHECK(!frame_reader_ready(&r)); /* 2 bytes of a header */
     CHECK(frame_read(&r, sv[1], &z) == FRAME_AGAIN);
     CHECK(x && json_integer_value(json_object_get(x, "n")) == 1);
     CHECK(y && json_integer_value(json_object_get(y, "n")) == 2);

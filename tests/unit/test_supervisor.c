@@ -559,6 +559,26 @@ static void test_protocol_violations(void)
         dump("forged", &r);
     result_free(&r);
 
+    /* Many frames and `done` in one write: the kernel reads them in one go and must not wait on
+     * the fd for frames it already holds (regression: a hang until the worker wrote again). */
+    if (using_fake) {
+        run_cell(sb, FORGE_PRELUDE "me = _current['id']\n"
+                     "burst = b''.join(_frame({'t': 'stream', 'id': me, 'name': 'stdout', 'text': 'b'})"
+                     " for i in range(2000))\n"
+                     "_raw(burst + _frame({'t': 'done', 'id': me, 'status': 'ok'}))\n"
+                     "import time\ntime.sleep(10)", &r);
+        CHECK(r.out.status == CELL_OK);
+        CHECK(r.ms < 5000);
+        char *o = stream_of(&r, "stdout");
+        CHECK(strlen(o) == 2000);
+        free(o);
+        printf("  2000 frames + done in one write: cell ended after %lld ms\n", (long long)r.ms);
+        result_free(&r);
+        /* That worker is still sleeping in the cell: start afresh. */
+        sandbox_reset(sb);
+        CHECK(cell_gives(sb, "2 + 3", "5"));
+    }
+
     /* The worker closing its channel: the cell ends with an error, the next cell is fresh. */
     run_cell(sb, FORGE_PRELUDE "import socket\n"
                  "socket.socket(fileno=os.dup(_chan_fd())).shutdown(socket.SHUT_WR)\n"
