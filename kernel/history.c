@@ -37,7 +37,7 @@ static void path_for_history(char *out, size_t len)
     }
     const char *data = getenv("XDG_DATA_HOME");
     const char *home = getenv("HOME");
-    char dir[PATH_MAX];
+    char dir[PATH_MAX - 32]; /* room for "/history.jsonl" */
     if (data && *data)
         snprintf(dir, sizeof dir, "%s/warden", data);
     else if (home && *home)
@@ -46,7 +46,7 @@ static void path_for_history(char *out, size_t len)
         out[0] = '\0';
         return;
     }
-    char parent[PATH_MAX];
+    char parent[sizeof dir];
     snprintf(parent, sizeof parent, "%s", dir);
     for (char *slash = strchr(parent + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
         *slash = '\0';

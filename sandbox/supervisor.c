@@ -161,7 +161,14 @@ void sup_maybe_spawn_standby(struct sandbox *sb)
 int sup_ensure_active(struct sandbox *sb, char *err, size_t errlen)
 {
     if (sb->active && worker_exited(sb->active)) {
+        bool had_state = sb->active->state != WORKER_STARTING;
         worker_reap(sb->active, 0, "exited");
+        if (!had_state) {
+            /* It never ran a cell: nothing was lost, but say why it is being restarted. */
+            log_warn("the Python worker died while starting (%s); starting another",
+                     sb->active->cause);
+            return sup_replace_active(sb, "died while starting", err, errlen);
+        }
         snprintf(sb->notice, sizeof sb->notice,
                  "The Python worker died since the previous cell (%.300s); a fresh one runs this "
                  "cell, so earlier variables are lost.",

@@ -35,6 +35,7 @@ from harness import IS_WARDEN, KERNEL_NAME, python  # noqa: E402
 harness.setup_environment()  # JUPYTER_PATH must name the kernelspec before setUpClass
 
 import jupyter_kernel_test  # noqa: E402
+from jupyter_client.manager import start_new_kernel  # noqa: E402
 
 P = "%%python\n"
 
@@ -53,7 +54,9 @@ class WardenKernelTests(jupyter_kernel_test.KernelTests):
         reason = harness.warden_missing_reason()
         if reason:
             raise RuntimeError(reason)
-        super().setUpClass()
+        # as the suite does, but started in a notebook directory of its own rather than in
+        # whatever directory pytest runs from
+        cls.km, cls.kc = start_new_kernel(kernel_name=cls.kernel_name, cwd=harness.make_workdir())
 
     code_hello_world = python("print('hello, world')")
 
