@@ -20,20 +20,12 @@ bool cell_is_blank(const char *text)
     return true;
 }
 
-/* IPython's rule for cell magics: split into lines keeping their ends; the cell is complete once
- * the last of those lines is blank. So "x = 1\n" is not complete yet, "x = 1\n\n" is. */
+/* The last line (the text after the final newline) is blank: the user pressed Enter on an empty
+ * line, which is how a console user ends a cell magic. */
 bool cell_ends_with_blank_line(const char *text)
 {
-    size_t len = strlen(text);
-    if (len > 0 && text[len - 1] == '\n')
-        len--; /* the newline that ends the last line */
-    const char *last_newline = memrchr(text, '\n', len);
-    if (!last_newline)
-        return false;
-    for (const char *c = last_newline + 1; c < text + len; c++)
-        if (!isspace((unsigned char)*c))
-            return false;
-    return true;
+    const char *last_newline = strrchr(text, '\n');
+    return last_newline && cell_is_blank(last_newline + 1);
 }
 
 /* The magic must be the whole first line (trailing spaces allowed): "%%pythonic" is not it. */

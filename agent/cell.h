@@ -16,7 +16,7 @@ struct cell_view {
 struct cell_view cell_parse(const char *code);
 /* Whitespace only. */
 bool cell_is_blank(const char *text);
-/* The text ends with a blank line (IPython's end of a cell magic). */
+/* The last line of text is blank (a trailing newline counts as an empty last line). */
 bool cell_ends_with_blank_line(const char *text);
 
 #endif

@@ -114,9 +114,10 @@ static json_t *inspect(void *self, const char *code, int cursor, int detail)
     return sandbox_inspect(engine->sandbox, view.body, cursor - view.body_offset, detail);
 }
 
-/* A %%python cell follows IPython's cell-magic rule: it is complete once it ends with a blank
- * line (so a console user can type several lines); invalid Python is reported as such. A
- * plain-language request is complete as typed. */
+/* A %%python cell is complete once the user ends it with a blank line (as with IPython's cell
+ * magics, so a console user can type several lines) and Python agrees the body is complete:
+ * "for i in x:" followed by an empty line still wants its block. Invalid Python is reported as
+ * such. A plain-language request is complete as typed. */
 static json_t *is_complete(void *self, const char *code)
 {
     struct agent_engine *engine = self;
@@ -127,17 +128,16 @@ static json_t *is_complete(void *self, const char *code)
         return json_pack("{s:s, s:s}", "status", "incomplete", "indent", "");
     json_t *python = engine->sandbox ? sandbox_is_complete(engine->sandbox, view.body) : NULL;
     const char *status = json_string_value(json_object_get(python, "status"));
+    const char *indent = json_string_value(json_object_get(python, "indent"));
+    bool python_wants_more = status && strcmp(status, "incomplete") == 0;
     json_t *reply;
     if (status && strcmp(status, "invalid") == 0)
         reply = json_pack("{s:s}", "status", "invalid");
-    else if (cell_ends_with_blank_line(code))
+    else if (cell_ends_with_blank_line(code) && !python_wants_more)
         reply = json_pack("{s:s}", "status", "complete");
-    else {
-        const char *indent = json_string_value(json_object_get(python, "indent"));
-        bool more = status && strcmp(status, "incomplete") == 0;
+    else
         reply = json_pack("{s:s, s:s}", "status", "incomplete", "indent",
-                          more && indent ? indent : "");
-    }
+                          python_wants_more && indent ? indent : "");
     json_decref(python);
     return reply;
 }

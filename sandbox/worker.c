@@ -166,6 +166,10 @@ void worker_reap(struct worker *w, int wait_ms, const char *fallback)
             usleep(5000);
         }
     }
+    /* Unjailed, what the worker started lives on in its process group (a jail's dies with its
+     * init). The group id cannot be reused while the leader is an unreaped zombie. */
+    if (!w->proc.jailed && w->proc.pid > 0)
+        kill(-w->proc.pid, SIGKILL);
     spawn_reap(&w->proc, w->cause, sizeof w->cause);
     close_channel(w);
     w->state = WORKER_DEAD;

@@ -13,10 +13,11 @@ Python):
 
 - complete_request: ``cursor_pos`` is counted in code points over the whole cell, the ``%%python``
   line included (the suite sends ``cursor_pos = len(text)``).
-- is_complete_request follows IPython's cell-magic rule: ``%%python`` alone or a body whose last
-  line is not blank is ``incomplete``; a body ending with a blank line is ``complete`` -- unless the
-  body is not valid Python, which is ``invalid`` (IPython itself never says ``invalid`` for a cell
-  magic, so the invalid samples assume warden checks the body once the blank line ends it).
+- is_complete_request: ``%%python`` alone, or a cell whose last line is not blank, is
+  ``incomplete``; a cell ending with a blank line (a trailing newline counts: that is what a console
+  sends when Enter is pressed on an empty line) is ``complete`` when Python agrees the body is
+  complete (``for i in x:`` + newline still wants its block), and ``invalid`` when the body is not
+  valid Python.
 - history stores each cell as sent, ``%%python`` line included; ``search`` uses IPython's glob
   semantics (``fnmatch``: the pattern must match the whole cell, ``*`` crosses newlines).
 - code_page_something needs a ``page`` payload in the execute_reply
@@ -71,7 +72,7 @@ class WardenKernelTests(jupyter_kernel_test.KernelTests):
         {"text": python("x = 1\nissubcl"), "matches": {"issubclass"}},
     ]
 
-    complete_code_samples = [
+    complete_code_samples = [P + "x = 1\n"] * IS_WARDEN + [  # IPython wants one more blank line
         P + "x = 1\n\n",
         P + "print('hello')\n\n",
         P + "for i in range(3):\n    print(i)\n\n",
@@ -80,7 +81,6 @@ class WardenKernelTests(jupyter_kernel_test.KernelTests):
         "%%python",
         P,
         P + "x = 1",
-        P + "x = 1\n",
         P + "for i in range(3):\n",
         P + "x = [1,\n",
     ]

@@ -470,6 +470,25 @@ static void test_death(void)
     result_free(&r);
     CHECK(cell_gives(sb, "1 + 1", "2"));
 
+    /* Unjailed, what a dead worker started dies with it (its process group). */
+    char code[PATH_MAX + 256];
+    snprintf(code, sizeof code,
+             "import os, time\npid = os.fork()\nif pid == 0:\n    time.sleep(60)\n    os._exit(0)\n"
+             "open('%s/child.pid', 'w').write(str(pid))\nos._exit(5)", workdir);
+    run_cell(sb, code, &r);
+    CHECK(r.out.status == CELL_WORKER_LOST && contains(r.out.evalue, "exited with code 5"));
+    result_free(&r);
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/child.pid", workdir);
+    FILE *f = fopen(path, "r");
+    int child = 0;
+    CHECK(f && fscanf(f, "%d", &child) == 1 && child > 0);
+    if (f)
+        fclose(f);
+    unlink(path);
+    if (child > 0)
+        CHECK(wait_state(child, "Z"));
+
     run_cell(sb, "import ctypes\nctypes.string_at(0)", &r);
     CHECK(r.out.status == CELL_WORKER_LOST && contains(r.out.evalue, "SIGSEGV"));
     result_free(&r);
@@ -1020,6 +1039,22 @@ static void test_jailed(void)
     pthread_join(it.thread, NULL);
     CHECK(r.out.status == CELL_ERROR && contains(r.out.ename, "KeyboardInterrupt"));
     result_free(&r);
+    sandbox_stop(sb);
+
+    /* Memory limit: with a memory cgroup the worker is killed and the cause is named; with
+     * rlimits only (RLIMIT_AS) Python raises MemoryError instead. */
+    cfg.standby = false;
+    cfg.limits.memory_bytes = 300ull * 1024 * 1024;
+    sb = start(&cfg);
+    run_cell(sb, "b = bytearray(1 << 30)", &r);
+    printf("  jailed 1 GiB allocation under a 300 MiB limit: %s: %s\n",
+           r.out.ename ? r.out.ename : "-", r.out.evalue ? r.out.evalue : "-");
+    if (r.out.status == CELL_WORKER_LOST)
+        CHECK(contains(r.out.evalue, "memory limit of 300 MiB reached"));
+    else
+        CHECK(r.out.status == CELL_ERROR && contains(r.out.ename, "MemoryError"));
+    result_free(&r);
+    CHECK(cell_gives(sb, "1 + 1", "2"));
     sandbox_stop(sb);
 }
 
