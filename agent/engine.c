@@ -29,7 +29,7 @@ static json_t *error_reply(const struct output_sink *sink, const char *ename, co
 static json_t *outcome_reply(const struct cell_outcome *outcome)
 {
     if (outcome->status == CELL_OK)
-        return json_pack("{s:s}", "status", "ok");
+        return json_pack("{s:s, s:O?}", "status", "ok", "payload", outcome->payload);
     return json_pack("{s:s, s:s, s:s, s:O?}", "status", "error", "ename",
                      outcome->ename ? outcome->ename : "Error", "evalue",
                      outcome->evalue ? outcome->evalue : "", "traceback",

@@ -150,7 +150,8 @@ static json_t *run_execute(struct executor *ex, struct job *job)
         json_object_set_new(reply, "status", json_string("ok"));
     if (!status || strcmp(status, "ok") == 0) {
         json_object_set_new(reply, "user_expressions", json_object());
-        json_object_set_new(reply, "payload", json_array());
+        if (!json_is_array(json_object_get(reply, "payload")))
+            json_object_set_new(reply, "payload", json_array());
     }
     return reply;
 }

@@ -56,6 +56,7 @@ struct cell_outcome {
     char *evalue;         /* malloc'd; set on error */
     json_t *traceback;    /* array of strings; set on error */
     bool state_lost;      /* the worker was replaced: variables are gone */
+    json_t *payload;      /* execute_reply payloads (the pager's {"source":"page",...}), or NULL */
 };
 void cell_outcome_clear(struct cell_outcome *outcome);
 

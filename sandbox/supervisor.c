@@ -49,6 +49,7 @@ void cell_outcome_clear(struct cell_outcome *outcome)
     free(outcome->ename);
     free(outcome->evalue);
     json_decref(outcome->traceback);
+    json_decref(outcome->payload);
     memset(outcome, 0, sizeof *outcome);
 }
 

@@ -319,6 +319,16 @@ bool translate_input_request(const json_t *frame, long long id, long long *input
     return *prompt != NULL;
 }
 
+json_t *translate_page(const json_t *frame, long long id)
+{
+    if (!translate_id_is(frame, id))
+        return NULL;
+    json_t *data = translate_mime_bundle(json_object_get(frame, "data"), true);
+    if (!data)
+        return NULL;
+    return json_pack("{s:s, s:o, s:i}", "source", "page", "data", data, "start", 0);
+}
+
 bool translate_done(const json_t *frame, long long id, bool *ok)
 {
     if (!translate_id_is(frame, id))

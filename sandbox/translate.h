@@ -44,6 +44,10 @@ json_t *translate_bounded_string(const json_t *s, size_t max);
 bool translate_input_request(const json_t *frame, long long id, long long *input_id,
                              char **prompt, bool *password);
 
+/* page for execute `id` (IPython's `name?`): the execute_reply payload
+ * {"source":"page","data":{...},"start":0}, or NULL when the frame is invalid. */
+json_t *translate_page(const json_t *frame, long long id);
+
 /* done for execute `id`: true with *ok = status == "ok". */
 bool translate_done(const json_t *frame, long long id, bool *ok);
 

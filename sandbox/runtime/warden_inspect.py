@@ -62,6 +62,26 @@ def inspect_object(code, cursor, detail, ns):
     return True, describe(name, obj, detail)[:_MAX_TEXT]
 
 
+def help_request(code):
+    """(name, detail) when the cell is IPython's help syntax `name?` / `name??`, else None."""
+    text = code.strip()
+    if not text.endswith("?"):
+        return None
+    detail = 1 if text.endswith("??") else 0
+    name = text[:-(detail + 1)].strip()
+    if name and all(part.isidentifier() for part in name.split(".")):
+        return name, detail
+    return None
+
+
+def help_text(name, detail, ns):
+    """The pager text for `name?`, or None when nothing of that name resolves."""
+    obj = resolve(name, ns)
+    if obj is _MISSING:
+        return None
+    return describe(name, obj, detail)[:_MAX_TEXT]
+
+
 def _field(label, value):
     head = _HEAD + (label + ":").ljust(max(_LABEL_WIDTH, len(label) + 2)) + _RESET
     if "\n" in value:

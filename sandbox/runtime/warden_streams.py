@@ -199,9 +199,10 @@ class OutStream(io.TextIOBase):
             self.write(line)
 
     def flush(self):
-        # Delivery happens within FLUSH_INTERVAL anyway; an eager send per flush() would undo
-        # coalescing for progress bars that flush on every update.
-        pass
+        # An explicit flush sends now, so `print(..., flush=True)` right before a crash is not
+        # lost. Progress bars that flush on every update cost a frame each; the kernel merges
+        # stream frames itself, so iopub still sees a few messages per second.
+        self._outbox.flush()
 
     def close(self):
         # `sys.stdout.close()` must not silence the rest of the session.

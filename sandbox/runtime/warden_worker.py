@@ -156,6 +156,9 @@ class Worker:
     def _run_cell(self, code, count, silent):
         """Runs one cell; returns the exception that ended it, or None."""
         ex = self.executor
+        help_wanted = warden_inspect.help_request(code)
+        if help_wanted is not None:
+            return self._user(lambda: self._page_help(*help_wanted))
         filename = ex.register_source(code, count)
         if not silent:
             ex.record_input(code, count)
@@ -174,6 +177,15 @@ class Worker:
         data, md = warden_display.format_object(value)
         if data:
             self.publisher.result(data, md)
+
+    def _page_help(self, name, detail):
+        """IPython's `name?`: the description goes to the frontend's pager (a reply payload)."""
+        text = warden_inspect.help_text(name, detail, self.executor.ns)
+        if text is None:
+            self.outbox.write("stdout", "Object `%s` not found.\n" % name)
+        else:
+            self.outbox.send({"t": "page", "id": self.outbox.exec_id,
+                              "data": {"text/plain": text}})
 
     def _user(self, func):
         """Run func as user code (SIGINT raises); return the exception it raised, or None."""

@@ -141,3 +141,18 @@ def test_is_complete_samples(ns_worker):
     assert check("for i in x:\n    pass\n")[0] == "complete"
     assert check("1)")[0] == "invalid"
     assert check("1 2")[0] == "invalid"
+
+
+def test_help_syntax_pages(ns_worker):
+    """`name?` / `name??` send the description for the pager, not an output."""
+    cell = ns_worker.execute("documented?")
+    assert cell.status == "ok" and cell.displays == [] and cell.result is None
+    pages = cell.of("page")
+    assert len(pages) == 1
+    text = ANSI.sub("", pages[0]["data"]["text/plain"])
+    assert "Signature: documented(a, b=2)" in text and "Source:" not in text
+    deep = ns_worker.execute("documented??").of("page")
+    assert "return a + b" in ANSI.sub("", deep[0]["data"]["text/plain"])
+    missing = ns_worker.execute("no_such_thing?")
+    assert missing.of("page") == [] and "Object `no_such_thing` not found." in missing.stdout
+    assert ns_worker.execute("x = 1 if True else 2  # not help?").of("page") == []

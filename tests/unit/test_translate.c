@@ -350,8 +350,27 @@ static void test_bytes(void)
     json_decref(c);
 }
 
+static void test_page(void)
+{
+    json_t *f = J("{\"t\":\"page\",\"id\":5,\"data\":{\"text/plain\":\"Docstring: x\",\"bad\":1}}");
+    json_t *payload = translate_page(f, 5);
+    CHECK(payload != NULL);
+    CHECK(strcmp(json_string_value(json_object_get(payload, "source")), "page") == 0);
+    json_t *data = json_object_get(payload, "data");
+    CHECK(strcmp(json_string_value(json_object_get(data, "text/plain")), "Docstring: x") == 0);
+    CHECK(json_object_get(data, "bad") == NULL);
+    CHECK(json_integer_value(json_object_get(payload, "start")) == 0);
+    CHECK(translate_page(f, 6) == NULL);
+    json_decref(payload);
+    json_decref(f);
+    f = J("{\"t\":\"page\",\"id\":5,\"data\":\"text\"}");
+    CHECK(translate_page(f, 5) == NULL);
+    json_decref(f);
+}
+
 int main(void)
 {
+    test_page();
     test_stream();
     test_display();
     test_clear();
