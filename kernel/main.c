@@ -10,8 +10,6 @@
 #include "install.h"
 #include "kernel.h"
 
-#define CONFIG_MAX_BYTES (1 << 20)
-
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -28,65 +26,6 @@ static void usage(FILE *out)
             "--unjailed runs cells WITHOUT the jail. Only for machines that cannot jail, and only "
             "for code you trust.\n",
             WARDEN_VERSION);
-}
-
-static void default_config_path(char *out, size_t len)
-{
-    const char *chosen = getenv("WARDEN_CONFIG");
-    const char *xdg = getenv("XDG_CONFIG_HOME");
-    const char *home = getenv("HOME");
-    if (chosen && *chosen)
-        snprintf(out, len, "%s", chosen);
-    else if (xdg && *xdg)
-        snprintf(out, len, "%s/warden/config.json", xdg);
-    else if (home && *home)
-        snprintf(out, len, "%s/.config/warden/config.json", home);
-    else
-        out[0] = '\0';
-}
-
-/* The config file is untrusted input: bounded, must be an object of known sections. A missing
- * default file is fine; a missing file that was asked for is an error. */
-static int apply_config_file(const char *path, bool required, struct sandbox_config *cfg,
-                             char *err, size_t err_len)
-{
-    FILE *file = path[0] ? fopen(path, "rb") : NULL;
-    if (!file) {
-        if (required)
-            snprintf(err, err_len, "warden config file %s cannot be read", path);
-        return required ? -1 : 0;
-    }
-    json_error_t error;
-    json_t *root = json_loadf(file, 0, &error);
-    long size = ftell(file);
-    fclose(file);
-    int rc = -1;
-    const char *key;
-    json_t *section;
-    if (size > CONFIG_MAX_BYTES)
-        snprintf(err, err_len, "warden config file %s is larger than 1 MiB", path);
-    else if (!json_is_object(root))
-        snprintf(err, err_len, "warden config file %s is not a JSON object: %s", path,
-                 root ? "wrong type" : error.text);
-    else {
-        rc = 0;
-        json_object_foreach(root, key, section)
-        {
-            char why[768];
-            if (strcmp(key, "sandbox") == 0)
-                rc = sandbox_config_apply_json(cfg, section, why, sizeof why);
-            else {
-                snprintf(why, sizeof why, "unknown section \"%s\" (known: \"sandbox\")", key);
-                rc = -1;
-            }
-            if (rc != 0) {
-                snprintf(err, err_len, "warden config file %s: %s", path, why);
-                break;
-            }
-        }
-    }
-    json_decref(root);
-    return rc;
 }
 
 static int kernel_main(int argc, char **argv)
@@ -112,11 +51,8 @@ static int kernel_main(int argc, char **argv)
     }
     struct sandbox_config cfg;
     sandbox_config_defaults(&cfg);
-    char path[PATH_MAX], config_error[1024] = "";
-    snprintf(path, sizeof path, "%s", config_path ? config_path : "");
-    if (!config_path)
-        default_config_path(path, sizeof path);
-    if (apply_config_file(path, config_path != NULL, &cfg, config_error, sizeof config_error))
+    char config_error[1024] = "";
+    if (sandbox_config_load_file(&cfg, config_path, config_error, sizeof config_error) != 0)
         log_error("%s", config_error);
     if (unjailed)
         cfg.unjailed = true;

@@ -159,7 +159,7 @@ int sandbox_doctor_main(int argc, char **argv) {
     }
     char err[2048];
     printf("warden doctor %s: isolation on this machine\n\n", WARDEN_VERSION);
-    if (jail_cli_load_config(&cfg, config_path, err, sizeof err) < 0) {
+    if (sandbox_config_load_file(&cfg, config_path, err, sizeof err) < 0) {
         line("[FAIL]", "config", "%s", err);
         problem(true, "%s: fix the file (warden kernel would refuse every cell)", err);
     }

@@ -17,54 +17,6 @@
 #include "jail_internal.h"
 #include "log.h"
 
-#define CONFIG_MAX_BYTES (1 << 20)
-
-/* Same precedence as the kernel: --config FILE, else $WARDEN_CONFIG, else
- * $XDG_CONFIG_HOME/warden/config.json, else ~/.config/warden/config.json. A missing default file
- * is fine; a missing file that was asked for is an error. */
-int jail_cli_load_config(struct sandbox_config *cfg, const char *path, char *err, size_t errlen) {
-    char chosen[PATH_MAX] = "";
-    bool required = path != NULL;
-    if (path) {
-        snprintf(chosen, sizeof chosen, "%s", path);
-    } else {
-        const char *env = getenv("WARDEN_CONFIG"), *xdg = getenv("XDG_CONFIG_HOME"),
-                   *home = getenv("HOME");
-        if (env && *env) {
-            snprintf(chosen, sizeof chosen, "%s", env);
-            required = true;
-        } else if (xdg && *xdg) {
-            snprintf(chosen, sizeof chosen, "%s/warden/config.json", xdg);
-        } else if (home && *home) {
-            snprintf(chosen, sizeof chosen, "%s/.config/warden/config.json", home);
-        }
-    }
-    if (!chosen[0]) return 0;
-    struct stat st;
-    if (stat(chosen, &st) < 0) {
-        if (!required) return 0;
-        snprintf(err, errlen, "config file %s: %s", chosen, strerror(errno));
-        return -1;
-    }
-    if (st.st_size > CONFIG_MAX_BYTES) {
-        snprintf(err, errlen, "config file %s is larger than 1 MiB", chosen);
-        return -1;
-    }
-    json_error_t jerr;
-    json_t *root = json_load_file(chosen, 0, &jerr);
-    if (!json_is_object(root)) {
-        snprintf(err, errlen, "config file %s is not a JSON object%s%s", chosen, root ? "" : ": ",
-                 root ? "" : jerr.text);
-        json_decref(root);
-        return -1;
-    }
-    char why[768];
-    int rc = sandbox_config_apply_json(cfg, json_object_get(root, "sandbox"), why, sizeof why);
-    if (rc < 0) snprintf(err, errlen, "config file %s: %s", chosen, why);
-    json_decref(root);
-    return rc;
-}
-
 static void usage(FILE *out) {
     fprintf(out,
             "usage: warden jail [OPTIONS] -- COMMAND [ARGS...]\n"
@@ -124,7 +76,7 @@ int sandbox_jail_main(int argc, char **argv) {
     for (int k = 1; k < argc && strcmp(argv[k], "--") != 0; k++)
         if (strcmp(argv[k], "--config") == 0 && k + 1 < argc) config_path = argv[k + 1];
     char err[1024];
-    if (jail_cli_load_config(&cfg, config_path, err, sizeof err) < 0) {
+    if (sandbox_config_load_file(&cfg, config_path, err, sizeof err) < 0) {
         fprintf(stderr, "warden jail: %s\n", err);
         return 125;
     }

@@ -1,16 +1,16 @@
 /* The jail's init (pid 1 of the jail's pid namespace) and the command (pid 2).
  *
- * init: waits until the parent has written the uid/gid maps, unshares the cgroup namespace (the
- * parent has already moved it into its cgroup), builds the root, brings up lo, becomes uid 1000,
- * drops every capability, makes itself non-dumpable and forks the command. It then only forwards
- * catchable signals to the command's process group, reaps orphans, and when the command exits
- * reports its raw wait status to the parent and exits with its code (or 128 + signal) — which
- * tears the pid namespace, and everything the command left behind, down.
+ * init: waits until the parent has written the uid/gid maps and moved it into its cgroup, opens
+ * the bind sources, becomes uid 1000 (keeping the namespace creator's capabilities), unshares the
+ * cgroup namespace, brings up lo, builds the root, drops every capability, makes itself
+ * non-dumpable and forks the command. It then only forwards catchable signals from outside the
+ * jail to the command's process group, reaps orphans, and when the command exits reports its raw
+ * wait status to the parent and exits with its code (or 128 + signal) — which tears the pid
+ * namespace, and everything the command left behind, down.
  *
  * Runs after a raw clone3() of a multi-threaded process: system calls only (see jail_internal.h). */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -54,19 +54,20 @@ void jail_child_main(const struct jail_plan *plan) {
     while (n < 0 && errno == EINTR);
     if (n != 1 || go != 'g') _exit(127);
 
-    /* become warden (1000:1000) with no supplementary groups first: files we create must have a
-     * mapped owner (as root our host uid 0 is not mapped at all). Unprivileged, setgroups is
+    /* Open every bind source while we still hold the creator's host uid (see jail_mount.c). */
+    jc_open_sources(plan);
+
+    /* Become warden (1000:1000) with no supplementary groups before creating any file: files need
+     * a mapped owner (as root our host uid 0 is not mapped at all). Unprivileged, setgroups is
      * denied and the user's own groups stay (they show as nogroup inside); as root they are
      * dropped. We keep the capabilities of the namespace's creator: the uid we leave is not the
-     * namespace's root, so the kernel does not clear them. */
-    jc_open_sources(plan);
-    /* Raw system calls, not glibc's wrappers: in a multi-threaded program those broadcast the
+     * namespace's root, so the kernel does not clear them.
+     * Raw system calls, not glibc's wrappers: in a multi-threaded program those broadcast the
      * change to every thread glibc knows of (SIGSETXID, under a lock another thread of the kernel
      * may have held at the clone), which in this single-threaded copy can deadlock. */
     if (!plan->deny_setgroups && syscall(SYS_setgroups, 0, NULL) < 0) jc_fail("setgroups", errno);
     if (syscall(SYS_setresgid, JAIL_GID, JAIL_GID, JAIL_GID) < 0) jc_fail("setresgid", errno);
     if (syscall(SYS_setresuid, JAIL_UID, JAIL_UID, JAIL_UID) < 0) jc_fail("setresuid", errno);
-
 
     if (unshare(CLONE_NEWCGROUP) < 0) jc_fail("unshare the cgroup namespace", errno);
     jc_setup_net_uts();
@@ -75,14 +76,13 @@ void jail_child_main(const struct jail_plan *plan) {
     jc_drop_caps();
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) jc_fail("PR_SET_DUMPABLE", errno);
     /* a change of credentials clears the parent-death signal: set it again, then make sure the
-     * parent did not die in between (it holds the sync pipe open until we are done) */
+     * parent did not die in between (it holds the sync socket open until we are done) */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) jc_fail("PR_SET_PDEATHSIG", errno);
     struct pollfd p = {.fd = JC_FD_SYNC, .events = POLLIN};
     if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR))) _exit(127);
 
-    sigset_t all, none;
+    sigset_t all;
     sigfillset(&all);
-    sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &all, NULL);
 
     pid_t child = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, NULL);

@@ -23,7 +23,7 @@
 
 /* Fixed fd numbers in the jail's init after its fds are rearranged. */
 #define JC_FD_CHANNEL 3
-#define JC_FD_SYNC 4   /* read end: the parent writes 'g' when the maps are written */
+#define JC_FD_SYNC 4   /* socket: the parent sends 'g' when the maps are written; EOF = it died */
 #define JC_FD_ERR 5    /* write end, O_CLOEXEC: setup errors; EOF at the command's execve */
 #define JC_FD_STATUS 6 /* write end: init writes the command's raw wait status (4 bytes) */
 #define JC_FD_COUNT 7  /* fds >= this are closed */
@@ -130,8 +130,6 @@ void jail_plan_rlimits(struct jail_plan *plan, const struct sandbox_limits *lim,
                        bool jailed);
 void jail_format_size(uint64_t bytes, char *out, size_t len);
 
-/* CLI (jail_cli.c): the config file, with the kernel's precedence; 0 or -1 with err. */
-int jail_cli_load_config(struct sandbox_config *cfg, const char *path, char *err, size_t errlen);
 
 /* ---- child side (async-signal-safe only) ---- */
 /* Report "what: strerror(err)" on the error pipe and _exit(127). */

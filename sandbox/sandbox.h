@@ -40,6 +40,11 @@ void sandbox_config_defaults(struct sandbox_config *cfg);
 int sandbox_config_apply_json(struct sandbox_config *cfg, const json_t *section, char *err,
                               size_t errlen);
 
+/* Read the config file (`path`, else $WARDEN_CONFIG, else ~/.config/warden/config.json; only the
+ * default may be missing) and apply its sections. -1 with err naming the file and field. */
+int sandbox_config_load_file(struct sandbox_config *cfg, const char *path, char *err,
+                             size_t errlen);
+
 struct sandbox_cell {
     const char *code;   /* Python source */
     int count;          /* execution_count, names the cell in tracebacks */

@@ -1,6 +1,7 @@
 /* Worker supervisor, lifecycle: start (jail check or refusing state), the active worker and the
- * warm standby, replacement, reset, interrupt, stop. Execute is in supervisor_exec.c, completion
- * and friends in supervisor_req.c. */
+ * warm standby, replacement, reset, interrupt, stop. Execute is in supervisor_exec.c (with
+ * supervisor_frames.c, supervisor_output.c and supervisor_failure.c), completion and friends in
+ * supervisor_req.c. */
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>

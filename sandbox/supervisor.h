@@ -1,5 +1,6 @@
 /* Internal to the worker supervisor (supervisor*.c): the sandbox object shared by lifecycle,
- * execute and request code, plus hooks for tests. Not part of the contract: see sandbox.h. */
+ * execute and request code, the state of one cell's execution shared by the execute files, plus
+ * hooks for tests. Not part of the contract: see sandbox.h. */
 #ifndef WARDEN_SUPERVISOR_H
 #define WARDEN_SUPERVISOR_H
 
@@ -53,6 +54,94 @@ void sup_drain_wake(struct sandbox *sb);
 void sup_format_size(uint64_t bytes, char *out, size_t len);
 /* "30 s", "1.5 s". */
 void sup_format_seconds(uint32_t ms, char *out, size_t len);
+
+/* ---- one cell's execution ---------------------------------------------------------------------
+ * supervisor_exec.c runs the loop (timers, interrupt, wall time); supervisor_frames.c handles what
+ * the worker sends; supervisor_output.c coalesces and limits the output on its way to the sink;
+ * supervisor_failure.c ends a cell with an error of the supervisor's own (the worker lost). */
+
+#define SUP_MAX_SEGMENTS 4          /* stdout/stderr runs kept apart within one flush */
+#define SUP_MAX_PENDING_UPDATES 16  /* display ids whose latest update waits for a flush */
+
+struct stream_segment {
+    bool is_stderr;
+    char *buf;
+    size_t len, cap;
+};
+
+/* update_display_data only replaces what a display shows: when a cell updates the same display
+ * faster than the flush interval, only the latest update per display id is sent. */
+struct pending_update {
+    char *display_id;
+    json_t *content;
+};
+
+struct cell_run {
+    struct sandbox *sb;
+    struct worker *w;
+    const struct sandbox_cell *cell;
+    const struct output_sink *sink;
+    struct cell_outcome *out;
+    long long id;
+    /* stream coalescing */
+    struct stream_segment seg[SUP_MAX_SEGMENTS];
+    int nseg;
+    struct pending_update upd[SUP_MAX_PENDING_UPDATES];
+    int nupd;
+    int64_t last_flush;         /* last time pending output (streams, updates) was sent */
+    /* output limit */
+    uint64_t out_bytes;
+    bool truncated, error_after_truncation;
+    /* progress */
+    bool error_seen, done, done_ok;
+    bool ended;              /* the loop must stop: the worker is lost */
+    char replace_why[64];    /* non-empty: replace the worker after the loop */
+    /* interrupt and wall time */
+    int64_t wall_deadline;   /* 0: none */
+    int64_t grace_deadline;  /* 0: no SIGINT sent yet */
+    bool wall_fired;
+};
+
+/* Output (supervisor_output.c). Every function that takes `content` takes ownership of it. */
+/* Stream text from the worker: coalesced until the next flush, cut at the output limit. */
+void sup_add_stream(struct cell_run *r, bool is_stderr, const char *text, size_t len);
+/* Non-stream output: what is pending goes first so the order is kept (display updates are
+ * coalesced per display id instead). */
+void sup_emit_output(struct cell_run *r, const char *msg_type, json_t *content);
+/* Sends stream text at once, not counted against the limit (the supervisor's own notices; the
+ * coalesced text was counted when it was added). */
+void sup_emit_stream_text(struct cell_run *r, bool is_stderr, const char *text, size_t len);
+/* Sends the coalesced stream text now. */
+void sup_stream_flush(struct cell_run *r);
+/* Sends everything pending (streams, display updates), in the order it can matter. */
+void sup_pending_flush(struct cell_run *r);
+/* When the pending output is due to be flushed (frame_now_ms() time); 0 when nothing is pending. */
+int64_t sup_flush_due_ms(const struct cell_run *r);
+/* Frees what coalescing holds (stream buffers, pending updates). */
+void sup_output_free(struct cell_run *r);
+
+/* The worker's frames (supervisor_frames.c). */
+void sup_handle_frame(struct cell_run *r, json_t *frame);
+
+/* Failures (supervisor_failure.c). */
+/* Replaces the outcome's error (ename, evalue, a copy of traceback or []). */
+void sup_set_outcome_error(struct cell_run *r, const char *ename, const char *evalue,
+                           const json_t *traceback);
+/* Ends the cell with an error of the supervisor's own (not the worker's). */
+void sup_fail_cell(struct cell_run *r, enum cell_status status, const char *ename,
+                   const char *evalue);
+/* The worker is gone (or must go): fail the cell and replace the worker after the loop. */
+void sup_lose_worker(struct cell_run *r, const char *ename, const char *evalue, const char *why);
+/* A send to the worker failed (errno set by worker_send); `what` names what was sent. */
+void sup_send_failed(struct cell_run *r, const char *what);
+/* The reader saw a protocol violation: the worker is stopped, the cell fails, the worker is
+ * replaced after the loop. */
+void sup_protocol_violation(struct cell_run *r);
+/* The worker exited (its pidfd, or worker_exited without one): what it had sent is read, then the
+ * cell fails or, when it had finished, the next cell is told. */
+void sup_on_exit_seen(struct cell_run *r);
+/* The worker closed its channel: unless the cell had finished, it is stopped and the cell fails. */
+void sup_on_eof(struct cell_run *r);
 
 /* ---- test hooks ---- */
 /* When set (non-NULL), sandbox_start behaves as if jail_check() failed with this reason. */

@@ -42,13 +42,9 @@ def ok(k, code, timeout=60):
 
 
 def run_after_error(k, code, timeout=60):
-    """Run a cell right after one that failed. After an error the kernel aborts the executes it
-    has already received; one sent right after the error's reply can race with that drain (a
-    kernel matter, not the jail's), so an "aborted" is retried once."""
-    r = k.run(python(textwrap.dedent(code)), timeout=timeout)
-    if r.status == "aborted":
-        r = k.run(python(textwrap.dedent(code)), timeout=timeout)
-    return r
+    """Run a cell right after one that failed: it must run, not be "aborted" (only executes
+    queued before the error's reply are aborted)."""
+    return k.run(python(textwrap.dedent(code)), timeout=timeout)
 
 
 def still_serves(k, timeout=60):

@@ -1,8 +1,8 @@
-"""A small stand-in for the worker runtime, used by test_supervisor when WARDEN_TEST_FAKE_WORKER
-is set (and before sandbox/runtime/ exists). It speaks the protocol of docs/design.md plainly and
-without any coalescing, so the kernel-side limits are what the tests see. Misbehaviour comes from
-the cell code itself (os.write on the channel fd, signals, os._exit), exactly as with the real
-runtime."""
+"""A small stand-in for the worker runtime, used by the test_supervisor_* tests when
+WARDEN_TEST_FAKE_WORKER is set (and before sandbox/runtime/ exists). It speaks the protocol of
+docs/design.md plainly and without any coalescing, so the kernel-side limits are what the tests see.
+Misbehaviour comes from the cell code itself (os.write on the channel fd, signals, os._exit),
+exactly as with the real runtime."""
 import ast
 import codeop
 import json

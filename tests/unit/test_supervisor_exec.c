@@ -1,0 +1,210 @@
+/* The supervisor running cells on a real worker (supervisor_fixture.h): output, results, errors,
+ * state across cells, silent cells, input through the sink, and the completion / inspection /
+ * is_complete requests (bounded even against a worker that stopped answering). */
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "sandbox/frame.h"
+#include "sandbox/supervisor.h"
+#include "supervisor_fixture.h"
+
+static void test_basics(void)
+{
+    struct sandbox_config cfg = base_config();
+    int64_t t0 = frame_now_ms();
+    struct sandbox *sb = start(&cfg);
+    int64_t start_ms = frame_now_ms() - t0;
+    CHECK(start_ms < 2000); /* returns at once: no waiting for ready */
+
+    struct result r;
+    run_cell(sb, "print('hello')\nimport sys\nprint('oops', file=sys.stderr)\n40 + 2", &r);
+    printf("  sandbox_start returned in %lld ms; first cell (incl. worker start) %lld ms; worker "
+           "ready in %lld ms\n",
+           (long long)start_ms, (long long)r.ms, (long long)sandbox_test_active_ready_ms(sb));
+    CHECK(r.out.status == CELL_OK);
+    CHECK(!r.out.state_lost);
+    CHECK(stream_has(&r, "stdout", "hello\n"));
+    CHECK(stream_has(&r, "stderr", "oops\n"));
+    CHECK(result_text(&r) && strcmp(result_text(&r), "42") == 0);
+    json_t *er = first_of(&r, "execute_result");
+    CHECK(json_integer_value(json_object_get(er, "execution_count")) == cell_count - 1);
+    if (r.out.status != CELL_OK)
+        dump("basics", &r);
+    result_free(&r);
+
+    /* State across cells. */
+    run_cell(sb, "x = 41", &r);
+    CHECK(r.out.status == CELL_OK && count_type(&r, "execute_result") == 0);
+    result_free(&r);
+    CHECK(cell_gives(sb, "x + 1", "42"));
+    int64_t t1 = frame_now_ms();
+    CHECK(cell_gives(sb, "1 + 1", "2"));
+    printf("  warm round trip of 1+1: %lld ms\n", (long long)(frame_now_ms() - t1));
+
+    /* Error outcome. */
+    run_cell(sb, "def f():\n    return 1 / 0\nf()", &r);
+    CHECK(r.out.status == CELL_ERROR);
+    CHECK(r.out.ename && strcmp(r.out.ename, "ZeroDivisionError") == 0);
+    CHECK(contains(r.out.evalue, "division by zero"));
+    CHECK(json_is_array(r.out.traceback) && json_array_size(r.out.traceback) > 0);
+    CHECK(!r.out.state_lost);
+    CHECK(count_type(&r, "error") == 1);
+    CHECK(contains(error_field(&r, "ename"), "ZeroDivisionError"));
+    result_free(&r);
+    CHECK(cell_gives(sb, "x", "41")); /* an error keeps the state */
+
+    /* Silent: no execute_result. */
+    struct capture cap = {.msgs = json_array()};
+    struct output_sink sink = {.ctx = &cap, .emit = cap_emit};
+    struct sandbox_cell cell = {.code = "7 * 6", .count = 99, .silent = true};
+    struct cell_outcome out;
+    sandbox_execute(sb, &cell, &sink, &out);
+    CHECK(out.status == CELL_OK && json_array_size(cap.msgs) == 0);
+    cell_outcome_clear(&out);
+    json_decref(cap.msgs);
+
+    /* Code that is not valid UTF-8 still reaches the worker (replaced). */
+    run_cell(sb, "s = 'a\xff' + 'b'\nlen(s)", &r);
+    CHECK(r.out.status == CELL_OK && result_text(&r) && strcmp(result_text(&r), "3") == 0);
+    result_free(&r);
+
+    int pid = sandbox_test_active_pid(sb);
+    CHECK(pid > 0);
+    sandbox_stop(sb);
+    CHECK(process_gone(pid));
+}
+
+static void test_input(void)
+{
+    struct sandbox_config cfg = base_config();
+    struct sandbox *sb = start(&cfg);
+    struct result r;
+    run_full(sb, "print('before')\nname = input('Name: ')\nprint('hi', name)\nname", 0, true, "Ada", &r);
+    CHECK(r.out.status == CELL_OK);
+    CHECK(r.cap.input_calls == 1);
+    CHECK(strcmp(r.cap.prompt, "Name: ") == 0);
+    CHECK(!r.cap.password);
+    CHECK(stream_has(&r, "stdout", "hi Ada"));
+    CHECK(result_text(&r) && strcmp(result_text(&r), "'Ada'") == 0);
+    /* Output written before the prompt was flushed before the input request. */
+    CHECK(json_array_size(r.cap.msgs) >= 1 &&
+          contains(json_string_value(json_object_get(json_object_get(json_array_get(r.cap.msgs, 0), "content"), "text")), "before"));
+    if (r.out.status != CELL_OK)
+        dump("input", &r);
+    result_free(&r);
+
+    /* Cancelled (the sink returns NULL): the cell fails, the worker survives. */
+    run_full(sb, "input('? ')", 0, true, NULL, &r);
+    CHECK(r.out.status == CELL_ERROR);
+    CHECK(!r.out.state_lost);
+    result_free(&r);
+    /* Not allowed: the sink is never asked. */
+    run_full(sb, "input('? ')", 0, false, "nope", &r);
+    CHECK(r.out.status == CELL_ERROR);
+    CHECK(r.cap.input_calls == 0);
+    result_free(&r);
+    CHECK(cell_gives(sb, "name", "'Ada'"));
+    sandbox_stop(sb);
+}
+
+static void test_requests(void)
+{
+    struct sandbox_config cfg = base_config();
+    struct sandbox *sb = start(&cfg);
+    /* Before any cell: the worker is still starting; the request waits for it (bounded). */
+    json_t *c = sandbox_is_complete(sb, "x = 1");
+    CHECK(strcmp(json_string_value(json_object_get(c, "status")), "complete") == 0);
+    json_decref(c);
+    CHECK(cell_gives(sb, "alpha_value = 5\nalpha_value", "5"));
+
+    c = sandbox_complete(sb, "print(alpha_v", 13);
+    CHECK(strcmp(json_string_value(json_object_get(c, "status")), "ok") == 0);
+    json_t *matches = json_object_get(c, "matches");
+    bool found = false;
+    size_t i;
+    json_t *m;
+    json_array_foreach(matches, i, m)
+        if (strcmp(json_string_value(m), "alpha_value") == 0)
+            found = true;
+    CHECK(found);
+    CHECK(json_integer_value(json_object_get(c, "cursor_start")) == 6);
+    CHECK(json_integer_value(json_object_get(c, "cursor_end")) == 13);
+    CHECK(json_is_object(json_object_get(c, "metadata")));
+    json_decref(c);
+
+    /* Cursor in code points: "é = 1; alpha_v" has é as 2 bytes. */
+    c = sandbox_complete(sb, "\xc3\xa9 = 1; alpha_v", 14);
+    CHECK(json_integer_value(json_object_get(c, "cursor_end")) == 14);
+    CHECK(json_integer_value(json_object_get(c, "cursor_start")) == 7);
+    json_decref(c);
+    /* Out-of-range cursor is clamped. */
+    c = sandbox_complete(sb, "alpha_v", 500);
+    CHECK(json_integer_value(json_object_get(c, "cursor_end")) <= 7);
+    json_decref(c);
+
+    c = sandbox_inspect(sb, "alpha_value", 11, 0);
+    CHECK(strcmp(json_string_value(json_object_get(c, "status")), "ok") == 0);
+    CHECK(json_is_true(json_object_get(c, "found")));
+    CHECK(contains(json_string_value(json_object_get(json_object_get(c, "data"), "text/plain")), "5"));
+    json_decref(c);
+    c = sandbox_inspect(sb, "no_such_name_here", 5, 0);
+    CHECK(json_is_false(json_object_get(c, "found")));
+    CHECK(json_object_size(json_object_get(c, "data")) == 0);
+    json_decref(c);
+
+    static const struct {
+        const char *code, *status;
+    } samples[] = {{"x = 1", "complete"},
+                   {"for i in range(3):", "incomplete"},
+                   {"x = (", "incomplete"},
+                   {"1 +* 2", "invalid"}};
+    for (size_t k = 0; k < sizeof samples / sizeof *samples; k++) {
+        c = sandbox_is_complete(sb, samples[k].code);
+        const char *st = json_string_value(json_object_get(c, "status"));
+        CHECK(st && strcmp(st, samples[k].status) == 0);
+        if (!st || strcmp(st, samples[k].status) != 0)
+            fprintf(stderr, "  is_complete(%s) = %s\n", samples[k].code, st ? st : "NULL");
+        if (st && strcmp(st, "incomplete") == 0)
+            CHECK(json_is_string(json_object_get(c, "indent")));
+        json_decref(c);
+    }
+
+    /* A worker that stops answering (SIGSTOP): empty replies after the timeout, never a hang. */
+    struct result r;
+    run_cell(sb, "import os, signal, threading, time\n"
+                 "threading.Thread(target=lambda: (time.sleep(0.2), os.kill(os.getpid(), signal.SIGSTOP))).start()", &r);
+    result_free(&r);
+    CHECK(wait_state(sandbox_test_active_pid(sb), "Tt"));
+    int64_t t0 = frame_now_ms();
+    c = sandbox_complete(sb, "alpha_v", 7);
+    int64_t took = frame_now_ms() - t0;
+    CHECK(json_array_size(json_object_get(c, "matches")) == 0);
+    CHECK(json_integer_value(json_object_get(c, "cursor_start")) == 7);
+    CHECK(took >= SUP_REQUEST_TIMEOUT_MS - 100 && took < SUP_REQUEST_TIMEOUT_MS + 1500);
+    printf("  completion against a stopped worker: empty reply after %lld ms\n", (long long)took);
+    json_decref(c);
+    c = sandbox_is_complete(sb, "x = (");
+    CHECK(strcmp(json_string_value(json_object_get(c, "status")), "unknown") == 0);
+    json_decref(c);
+    /* The stopped worker cannot take the interrupt either: escalation kills it. */
+    struct interrupter it;
+    interrupt_after(&it, sb, 200);
+    run_cell(sb, "1", &r);
+    pthread_join(it.thread, NULL);
+    CHECK(r.out.status == CELL_WORKER_LOST && r.out.state_lost);
+    result_free(&r);
+    CHECK(cell_gives(sb, "1 + 1", "2"));
+    sandbox_stop(sb);
+}
+
+int main(void)
+{
+    if (fixture_init("supervisor_exec") != 0)
+        return 1;
+    RUN(basics);
+    RUN(input);
+    RUN(requests);
+    fixture_cleanup();
+    return check_summary("supervisor_exec");
+}
