@@ -30,6 +30,19 @@ static void record_error(struct cell_run *r, json_t *content)
                           json_object_get(content, "traceback"));
 }
 
+/* IPython's `name?` help: kept for the execute_reply's payload (a few at most per cell). */
+static void handle_page(struct cell_run *r, const json_t *frame)
+{
+    json_t *payload = translate_page(frame, r->id);
+    if (!payload)
+        return;
+    if (!r->out->payload)
+        r->out->payload = json_array();
+    if (json_array_size(r->out->payload) < 4)
+        json_array_append(r->out->payload, payload);
+    json_decref(payload);
+}
+
 static void handle_input_request(struct cell_run *r, const json_t *frame)
 {
     long long input_id;
@@ -89,6 +102,10 @@ void sup_handle_frame(struct cell_run *r, json_t *frame)
             r->done = true;
             r->done_ok = ok;
         }
+        return;
+    }
+    if (strcmp(t, "page") == 0) {
+        handle_page(r, frame);
         return;
     }
     if (strcmp(t, "input_request") == 0) {

@@ -90,8 +90,8 @@ class WardenKernelTests(jupyter_kernel_test.KernelTests):
         python("del 1\n\n"),
     ]
 
-    # Pager payloads: not in warden's worker protocol (see module docstring).
-    code_page_something = "" if IS_WARDEN else "len?"
+    # Pager: `name?` in a %%python cell gives one {"source": "page"} payload.
+    code_page_something = python("len?")
 
     code_generate_error = python("raise ValueError('boom')")
 
