@@ -21,8 +21,8 @@ Python):
 - history stores each cell as sent, ``%%python`` line included; ``search`` uses IPython's glob
   semantics (``fnmatch``: the pattern must match the whole cell, ``*`` crosses newlines).
 - code_page_something needs a ``page`` payload in the execute_reply
-  (``payload == [{"source": "page", "data": {"text/plain": ...}, "start": 0}]``), which the worker
-  protocol (docs/design.md) has no frame for: left unset for warden; ``len?`` for ipykernel.
+  (``payload == [{"source": "page", "data": {"text/plain": ...}, "start": 0}]``): the worker sends
+  a ``page`` frame for IPython's ``len?`` help syntax (docs/design.md).
 """
 
 import os
