@@ -10,16 +10,6 @@
 #include "supervisor.h"
 #include "translate.h"
 
-static size_t utf8_cut(const char *s, size_t len, size_t max)
-{
-    if (len <= max)
-        return len;
-    size_t cut = max;
-    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
-        cut--;
-    return cut;
-}
-
 static void seg_append(struct stream_segment *s, const char *text, size_t len)
 {
     if (s->len + len > s->cap) {
@@ -110,7 +100,7 @@ void sup_add_stream(struct cell_run *r, bool is_stderr, const char *text, size_t
     bool over = false;
     if (r->out_bytes + len > limit) {
         /* (errors are counted but never dropped, so out_bytes may already be past the limit) */
-        len = r->out_bytes >= limit ? 0 : utf8_cut(text, len, (size_t)(limit - r->out_bytes));
+        len = r->out_bytes >= limit ? 0 : translate_utf8_cut(text, len, (size_t)(limit - r->out_bytes));
         over = true;
     }
     r->out_bytes += len;

@@ -30,7 +30,7 @@ size_t translate_codepoints(const char *s)
 }
 
 /* Largest length <= max that does not cut a UTF-8 sequence of s (valid UTF-8). */
-static size_t utf8_cut(const char *s, size_t len, size_t max)
+size_t translate_utf8_cut(const char *s, size_t len, size_t max)
 {
     if (len <= max)
         return len;
@@ -49,7 +49,7 @@ json_t *translate_bounded_string(const json_t *s, size_t max)
     if (len <= max)
         return json_stringn(v, len);
     static const char ellipsis[] = "\xe2\x80\xa6"; /* … */
-    size_t cut = utf8_cut(v, len, max > 3 ? max - 3 : 0);
+    size_t cut = translate_utf8_cut(v, len, max > 3 ? max - 3 : 0);
     char *buf = malloc(cut + sizeof ellipsis);
     if (!buf)
         return NULL;

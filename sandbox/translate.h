@@ -57,6 +57,9 @@ json_t *translate_complete_reply(const json_t *frame, const char *code, int curs
 json_t *translate_inspect_reply(const json_t *frame);
 json_t *translate_is_complete_reply(const json_t *frame);
 
+/* Largest length <= max that does not cut a UTF-8 sequence of s (valid UTF-8). */
+size_t translate_utf8_cut(const char *s, size_t len, size_t max);
+
 /* Unicode code points in a UTF-8 string. */
 size_t translate_codepoints(const char *s);
 
