@@ -133,6 +133,22 @@ static json_t *run_probe(const struct sandbox_config *cfg, struct jailed *info, 
     return out;
 }
 
+
+/* "label a b c" from a JSON array of strings, stopping before out is full. */
+static void list_strings(char *out, size_t len, const char *label, const json_t *items)
+{
+    size_t k;
+    json_t *e;
+    char *p = out;
+    p += snprintf(p, len, "%s", label);
+    json_array_foreach(items, k, e) {
+        size_t left = len - (size_t)(p - out);
+        if (left < 16)
+            break;
+        p += snprintf(p, left, " %s", json_string_value(e));
+    }
+}
+
 static void own_ns(const char *name, char *out, size_t len) {
     char path[64];
     snprintf(path, sizeof path, "/proc/self/ns/%s", name);
@@ -249,25 +265,10 @@ int sandbox_doctor_main(int argc, char **argv) {
                     snprintf(detail, sizeof detail, "; the command is pid %" JSON_INTEGER_FORMAT,
                              json_integer_value(json_object_get(r, "pid")));
                 } else if (i == 2) {
-                    size_t k;
-                    json_t *e;
-                    char *p = detail;
-                    p += snprintf(p, sizeof detail, "; / holds:");
-                    json_array_foreach(json_object_get(r, "root"), k, e) {
-                        size_t left = sizeof detail - (size_t)(p - detail);
-                        if (left < 16) break;
-                        p += snprintf(p, left, " %s", json_string_value(e));
-                    }
+                    list_strings(detail, sizeof detail, "; / holds:", json_object_get(r, "root"));
                 } else if (i == 3) {
-                    size_t k;
-                    json_t *e;
-                    char *p = detail;
-                    p += snprintf(p, sizeof detail, "; interfaces:");
-                    json_array_foreach(json_object_get(r, "ifaces"), k, e) {
-                        size_t left = sizeof detail - (size_t)(p - detail);
-                        if (left < 16) break;
-                        p += snprintf(p, left, " %s", json_string_value(e));
-                    }
+                    list_strings(detail, sizeof detail, "; interfaces:",
+                                 json_object_get(r, "ifaces"));
                 } else if (i == 5) {
                     snprintf(detail, sizeof detail, "; hostname \"%s\"", jstr(r, "hostname"));
                 }
