@@ -1,6 +1,7 @@
 #include "executor.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,7 +22,8 @@ struct executor {
     pthread_t thread;
     bool thread_started;
     pthread_mutex_t lock;
-    pthread_cond_t jobs_ready, input_ready;
+    pthread_cond_t jobs_ready;
+    int input_fd; /* eventfd: the input slot was answered or cancelled */
     struct job *jobs_head, *jobs_tail;
     struct event *events_head, *events_tail;
     struct input_slot input;
@@ -77,7 +79,46 @@ static void sink_emit_event(void *ctx, const char *msg_type, json_t *content)
     post_event(ex, EVENT_OUTPUT, ex->running, msg_type, content);
 }
 
-static char *sink_read_input(void *ctx, const char *prompt, bool password)
+/* Takes the answer when there is one (the slot is then free again). */
+static bool take_answer(struct executor *ex, char **value)
+{
+    pthread_mutex_lock(&ex->lock);
+    bool answered = ex->input.answered;
+    if (answered) {
+        *value = ex->input.value;
+        ex->input = (struct input_slot){0};
+    }
+    pthread_mutex_unlock(&ex->lock);
+    return answered;
+}
+
+/* Waits for executor_answer_input, or for abandon_fd to become readable (the worker died at its
+ * prompt): then the request is withdrawn and a late answer is ignored. */
+static char *wait_for_answer(struct executor *ex, int abandon_fd)
+{
+    char *value = NULL;
+    while (!take_answer(ex, &value)) {
+        struct pollfd fds[2] = {{.fd = ex->input_fd, .events = POLLIN},
+                                {.fd = abandon_fd, .events = POLLIN}};
+        bool failed = poll(fds, abandon_fd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR;
+        if (failed)
+            log_error("waiting for input: %s", strerror(errno));
+        if (fds[0].revents & POLLIN) {
+            uint64_t count;
+            ssize_t ignored = read(ex->input_fd, &count, sizeof count);
+            (void)ignored;
+        }
+        if (failed || (abandon_fd >= 0 && fds[1].revents)) {
+            executor_answer_input(ex, NULL);
+            take_answer(ex, &value);
+            free(value);
+            return NULL;
+        }
+    }
+    return value;
+}
+
+static char *sink_read_input(void *ctx, const char *prompt, bool password, int abandon_fd)
 {
     struct executor *ex = ctx;
     if (!ex->running || !ex->running->allow_stdin)
@@ -87,24 +128,23 @@ static char *sink_read_input(void *ctx, const char *prompt, bool password)
     pthread_mutex_unlock(&ex->lock);
     post_event(ex, EVENT_INPUT, ex->running, "input_request",
                json_pack("{s:s, s:b}", "prompt", prompt ? prompt : "", "password", password));
-    pthread_mutex_lock(&ex->lock);
-    while (!ex->input.answered)
-        pthread_cond_wait(&ex->input_ready, &ex->lock);
-    char *value = ex->input.value;
-    ex->input = (struct input_slot){0};
-    pthread_mutex_unlock(&ex->lock);
-    return value;
+    return wait_for_answer(ex, abandon_fd);
 }
 
 void executor_answer_input(struct executor *ex, const char *value)
 {
     pthread_mutex_lock(&ex->lock);
-    if (ex->input.waiting && !ex->input.answered) {
+    bool woken = ex->input.waiting && !ex->input.answered;
+    if (woken) {
         ex->input.value = value ? strdup(value) : NULL;
         ex->input.answered = true;
-        pthread_cond_signal(&ex->input_ready);
     }
     pthread_mutex_unlock(&ex->lock);
+    if (woken) {
+        uint64_t one = 1;
+        ssize_t ignored = write(ex->input_fd, &one, sizeof one);
+        (void)ignored;
+    }
 }
 
 /* ---- running jobs ---- */
@@ -239,12 +279,15 @@ struct executor *executor_start(struct engine *engine)
     ex->execution_count = 1;
     pthread_mutex_init(&ex->lock, NULL);
     pthread_cond_init(&ex->jobs_ready, NULL);
-    pthread_cond_init(&ex->input_ready, NULL);
     ex->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (ex->event_fd < 0 || pthread_create(&ex->thread, NULL, executor_main, ex) != 0) {
+    ex->input_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (ex->event_fd < 0 || ex->input_fd < 0 ||
+        pthread_create(&ex->thread, NULL, executor_main, ex) != 0) {
         log_error("cannot start the executor thread");
         if (ex->event_fd >= 0)
             close(ex->event_fd);
+        if (ex->input_fd >= 0)
+            close(ex->input_fd);
         free(ex);
         return NULL;
     }

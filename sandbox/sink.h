@@ -12,8 +12,10 @@ struct output_sink {
      * execute_result, error. `content` is the Jupyter content object; emit takes ownership. */
     void (*emit)(void *ctx, const char *msg_type, json_t *content);
     /* Ask the user for a line of input. Blocks until answered. Returns a malloc'd string, or NULL
-     * when input is not allowed for this cell or the wait was cancelled (interrupt, shutdown). */
-    char *(*read_input)(void *ctx, const char *prompt, bool password);
+     * when input is not allowed for this cell or the wait was cancelled (interrupt, shutdown).
+     * abandon_fd (or -1) becomes readable when nobody needs the answer any more: the worker's
+     * pidfd, so a worker that dies at the prompt does not leave the cell waiting for the user. */
+    char *(*read_input)(void *ctx, const char *prompt, bool password, int abandon_fd);
 };
 
 static inline void sink_emit(const struct output_sink *sink, const char *msg_type, json_t *content)

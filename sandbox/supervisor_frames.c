@@ -53,7 +53,7 @@ static void handle_input_request(struct cell_run *r, const json_t *frame)
     sup_pending_flush(r);
     char *value = NULL;
     if (r->cell->allow_stdin && r->sink && r->sink->read_input)
-        value = r->sink->read_input(r->sink->ctx, prompt, password);
+        value = r->sink->read_input(r->sink->ctx, prompt, password, r->w->proc.pidfd);
     free(prompt);
     json_t *jvalue = value ? json_string(value) : json_string("");
     if (!jvalue && value) {

@@ -16,7 +16,8 @@ import threading
 from warden_signals import INTERRUPTS
 
 FRAME_MAX = 32 * 1024 * 1024
-_READ_CHUNK = 256 * 1024
+# Below malloc's mmap threshold: a bigger read buffer costs an mmap/munmap pair per read.
+_READ_CHUNK = 64 * 1024
 
 
 class _DecoderContext:

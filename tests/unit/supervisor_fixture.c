@@ -28,9 +28,10 @@ void cap_emit(void *ctx, const char *msg_type, json_t *content)
                                              content, "at", (json_int_t)frame_now_ms()));
 }
 
-static char *cap_read_input(void *ctx, const char *prompt, bool password)
+static char *cap_read_input(void *ctx, const char *prompt, bool password, int abandon_fd)
 {
     struct capture *c = ctx;
+    (void)abandon_fd;
     c->input_calls++;
     snprintf(c->prompt, sizeof c->prompt, "%s", prompt);
     c->password = password;
