@@ -102,7 +102,8 @@ static void queue_job(struct kernel *k, struct jmsg *msg, enum job_kind kind)
     job->store_history = !job->silent && bool_field(content, "store_history", true);
     job->allow_stdin = bool_field(content, "allow_stdin", true);
     job->stop_on_error = bool_field(content, "stop_on_error", true);
-    executor_submit(k->executor, job);
+    if (executor_submit(k->executor, job))
+        publish_begin(k, job);
 }
 
 void dispatch_shell(struct kernel *k, struct jmsg *msg)

@@ -9,7 +9,7 @@
 
 static bool is_execute(const struct job *job) { return job->kind == JOB_EXECUTE; }
 
-static void begin(struct kernel *k, struct job *job)
+void publish_begin(struct kernel *k, const struct job *job)
 {
     json_t *parent = job->request->header;
     kernel_publish_status(k, parent, "busy");
@@ -84,7 +84,7 @@ void dispatch_executor_events(struct kernel *k)
     while ((event = executor_next_event(k->executor)) != NULL) {
         switch (event->kind) {
         case EVENT_BEGIN:
-            begin(k, event->job);
+            publish_begin(k, event->job);
             break;
         case EVENT_OUTPUT:
             output(k, event->job, event->msg_type, event->content);

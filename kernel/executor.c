@@ -28,6 +28,7 @@ struct executor {
     struct event *events_head, *events_tail;
     struct input_slot input;
     struct job *running;
+    int unfinished; /* jobs submitted whose EVENT_DONE/ABORTED the main thread has not taken */
     int execution_count;
     int event_fd;
     bool stopped;
@@ -169,8 +170,10 @@ static json_t *invalid_request(const char *why)
 static json_t *run_execute(struct executor *ex, struct job *job)
 {
     const char *code = string_field(job->request->content, "code");
-    job->execution_count = ex->execution_count;
-    post_event(ex, EVENT_BEGIN, job, NULL, NULL);
+    if (!job->begun) {
+        job->execution_count = ex->execution_count;
+        post_event(ex, EVENT_BEGIN, job, NULL, NULL);
+    }
     json_t *reply;
     if (!code)
         reply = invalid_request("execute_request needs a string \"code\"");
@@ -198,7 +201,8 @@ static json_t *run_execute(struct executor *ex, struct job *job)
 
 static json_t *run_query(struct executor *ex, struct job *job)
 {
-    post_event(ex, EVENT_BEGIN, job, NULL, NULL);
+    if (!job->begun)
+        post_event(ex, EVENT_BEGIN, job, NULL, NULL);
     const json_t *content = job->request->content;
     const char *code = string_field(content, "code");
     int cursor = int_field(content, "cursor_pos");
@@ -297,16 +301,24 @@ struct executor *executor_start(struct engine *engine)
 
 int executor_event_fd(const struct executor *ex) { return ex->event_fd; }
 
-void executor_submit(struct executor *ex, struct job *job)
+bool executor_submit(struct executor *ex, struct job *job)
 {
     pthread_mutex_lock(&ex->lock);
+    /* Idle and every earlier job's end already taken by the main thread: nothing of theirs can
+     * still be published, so this job's begin may go out now, from the caller. */
+    job->begun = ex->unfinished == 0;
+    if (job->begun)
+        job->execution_count = ex->execution_count;
+    ex->unfinished++;
     if (ex->jobs_tail)
         ex->jobs_tail->next = job;
     else
         ex->jobs_head = job;
     ex->jobs_tail = job;
     pthread_cond_signal(&ex->jobs_ready);
+    bool begun = job->begun;
     pthread_mutex_unlock(&ex->lock);
+    return begun;
 }
 
 struct event *executor_next_event(struct executor *ex)
@@ -321,6 +333,8 @@ struct event *executor_next_event(struct executor *ex)
         if (!ex->events_head)
             ex->events_tail = NULL;
         event->next = NULL;
+        if (event->kind == EVENT_DONE || event->kind == EVENT_ABORTED)
+            ex->unfinished--;
     }
     pthread_mutex_unlock(&ex->lock);
     return event;

@@ -16,6 +16,7 @@ struct job {
     struct jmsg *request; /* owned */
     int execution_count;  /* set when an execute begins */
     bool silent, store_history, allow_stdin, stop_on_error;
+    bool begun;           /* the main thread published its begin (executor_submit said so) */
     struct job *next;
 };
 
@@ -39,8 +40,11 @@ struct executor;
 
 struct executor *executor_start(struct engine *engine);
 int executor_event_fd(const struct executor *ex);
-/* Takes ownership of job. */
-void executor_submit(struct executor *ex, struct job *job);
+/* Takes ownership of job. true when the executor was idle with nothing left to report: the job
+ * then counts as begun (execution_count set, no EVENT_BEGIN will come) and the caller publishes
+ * its busy/execute_input at once, before handling any further event — one hop less before the
+ * frontend hears back. */
+bool executor_submit(struct executor *ex, struct job *job);
 /* Next event, or NULL; caller frees with event_free (the job only on EVENT_DONE). */
 struct event *executor_next_event(struct executor *ex);
 void event_free(struct event *event);

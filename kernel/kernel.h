@@ -12,6 +12,7 @@
 
 struct executor;
 struct history;
+struct job;
 
 struct kernel {
     struct connection_info conn;
@@ -43,6 +44,8 @@ void dispatch_control(struct kernel *k, struct jmsg *msg);
 void dispatch_shell(struct kernel *k, struct jmsg *msg);
 void dispatch_stdin(struct kernel *k, struct jmsg *msg);
 void dispatch_executor_events(struct kernel *k);
+/* busy, and for an execute its execute_input and history entry. */
+void publish_begin(struct kernel *k, const struct job *job);
 void kernel_interrupt(struct kernel *k);
 
 #endif
