@@ -1,8 +1,11 @@
-/* The unit tests' one assertion macro and summary line ("N passed, N failed", which CI reads). */
+/* The unit tests' one assertion macro, summary line ("N passed, N failed", which CI reads) and
+ * JSON literal reader. */
 #ifndef WARDEN_CHECK_H
 #define WARDEN_CHECK_H
 
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static int check_passed, check_failed;
 
@@ -20,6 +23,18 @@ static inline int check_summary(const char *suite)
 {
     printf("%s: %d passed, %d failed\n", suite, check_passed, check_failed);
     return check_failed == 0 ? 0 : 1;
+}
+
+/* JSON written in a test (any value, NUL escapes allowed); a typo in it stops the suite. */
+static inline json_t *J(const char *text)
+{
+    json_error_t err;
+    json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+    if (!v) {
+        fprintf(stderr, "bad test JSON: %s: %s\n", text, err.text);
+        exit(2);
+    }
+    return v;
 }
 
 #endif

@@ -10,17 +10,6 @@
 #define MiB (1024ull * 1024ull)
 #define GiB (1024ull * MiB)
 
-static json_t *J(const char *text)
-{
-    json_error_t err;
-    json_t *v = json_loads(text, JSON_DECODE_ANY, &err);
-    if (!v) {
-        fprintf(stderr, "bad test JSON: %s: %s\n", text, err.text);
-        exit(2);
-    }
-    return v;
-}
-
 /* Applies `text`; returns rc, leaves the message in err. */
 static int apply(struct sandbox_config *cfg, const char *text, char *err, size_t len)
 {

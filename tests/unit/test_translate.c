@@ -8,17 +8,6 @@
 #include "check.h"
 
 
-static json_t *J(const char *text)
-{
-    json_error_t err;
-    json_t *v = json_loads(text, JSON_ALLOW_NUL, &err);
-    if (!v) {
-        fprintf(stderr, "bad test JSON: %s: %s\n", text, err.text);
-        exit(2);
-    }
-    return v;
-}
-
 /* Translates `frame_text` for id 5, count 9; returns content (caller frees) or NULL. */
 static json_t *tr(const char *frame_text, const char **msg_type)
 {
