@@ -29,6 +29,9 @@ struct executor {
     struct input_slot input;
     struct job *running;
     int unfinished; /* jobs submitted whose EVENT_DONE/ABORTED the main thread has not taken */
+    /* An execute that failed with stop_on_error, until the main thread takes its EVENT_DONE:
+     * executes received meanwhile (before its reply went out) are aborted too. */
+    const struct job *aborting_after;
     int execution_count;
     int event_fd;
     bool stopped;
@@ -50,26 +53,45 @@ void event_free(struct event *event)
     free(event);
 }
 
-static void post_event(struct executor *ex, enum event_kind kind, struct job *job,
-                       const char *msg_type, json_t *content)
+static struct event *new_event(enum event_kind kind, struct job *job, const char *msg_type,
+                               json_t *content)
 {
     struct event *event = calloc(1, sizeof *event);
     if (!event) {
         json_decref(content);
-        return;
+        return NULL;
     }
     *event = (struct event){.kind = kind, .job = job, .content = content};
     snprintf(event->msg_type, sizeof event->msg_type, "%s", msg_type ? msg_type : "");
-    pthread_mutex_lock(&ex->lock);
+    return event;
+}
+
+static void append_event_locked(struct executor *ex, struct event *event)
+{
+    if (!event)
+        return;
     if (ex->events_tail)
         ex->events_tail->next = event;
     else
         ex->events_head = event;
     ex->events_tail = event;
-    pthread_mutex_unlock(&ex->lock);
+}
+
+static void wake_main(struct executor *ex)
+{
     uint64_t one = 1;
     ssize_t ignored = write(ex->event_fd, &one, sizeof one);
     (void)ignored;
+}
+
+static void post_event(struct executor *ex, enum event_kind kind, struct job *job,
+                       const char *msg_type, json_t *content)
+{
+    struct event *event = new_event(kind, job, msg_type, content);
+    pthread_mutex_lock(&ex->lock);
+    append_event_locked(ex, event);
+    pthread_mutex_unlock(&ex->lock);
+    wake_main(ex);
 }
 
 /* ---- the sink the engine writes a cell's outputs to ---- */
@@ -234,16 +256,29 @@ static struct job *next_job(struct executor *ex)
     return job;
 }
 
-/* After an error with stop_on_error, executes already received are answered "aborted". Done
- * here, before the next job is taken, so none of them can start in between. */
-static void abort_queued_executes(struct executor *ex)
+static struct job *take_queued_executes_locked(struct executor *ex);
+
+/* A job's end. After an error with stop_on_error, executes already received are answered
+ * "aborted": the queued ones are taken in the same locked step as the reply is posted, before
+ * the next job is taken (none can start in between) and before the main thread can send the
+ * reply (a cell sent after the client saw it is never aborted). */
+static void post_done(struct executor *ex, struct job *job, json_t *reply, bool abort_rest)
 {
-    for (struct job *job = executor_take_queued_executes(ex); job;) {
-        struct job *next = job->next;
-        job->next = NULL;
-        post_event(ex, EVENT_ABORTED, job, NULL, NULL);
-        job = next;
+    struct event *done = new_event(EVENT_DONE, job, NULL, reply);
+    pthread_mutex_lock(&ex->lock);
+    ex->running = NULL;
+    append_event_locked(ex, done);
+    if (abort_rest && done) {
+        ex->aborting_after = job;
+        for (struct job *queued = take_queued_executes_locked(ex); queued;) {
+            struct job *next = queued->next;
+            queued->next = NULL;
+            append_event_locked(ex, new_event(EVENT_ABORTED, queued, NULL, NULL));
+            queued = next;
+        }
     }
+    pthread_mutex_unlock(&ex->lock);
+    wake_main(ex);
 }
 
 static void *executor_main(void *arg)
@@ -257,15 +292,10 @@ static void *executor_main(void *arg)
             break;
         }
         json_t *reply = job->kind == JOB_EXECUTE ? run_execute(ex, job) : run_query(ex, job);
-        pthread_mutex_lock(&ex->lock);
-        ex->running = NULL;
-        pthread_mutex_unlock(&ex->lock);
         const char *status = json_string_value(json_object_get(reply, "status"));
         bool abort_rest = job->kind == JOB_EXECUTE && job->stop_on_error && status &&
                           strcmp(status, "error") == 0;
-        post_event(ex, EVENT_DONE, job, NULL, reply);
-        if (abort_rest)
-            abort_queued_executes(ex);
+        post_done(ex, job, reply, abort_rest);
     }
     ex->engine->stop(ex->engine->self);
     pthread_mutex_lock(&ex->lock);
@@ -304,12 +334,18 @@ int executor_event_fd(const struct executor *ex) { return ex->event_fd; }
 bool executor_submit(struct executor *ex, struct job *job)
 {
     pthread_mutex_lock(&ex->lock);
+    ex->unfinished++;
+    if (ex->aborting_after && job->kind == JOB_EXECUTE) {
+        append_event_locked(ex, new_event(EVENT_ABORTED, job, NULL, NULL));
+        pthread_mutex_unlock(&ex->lock);
+        wake_main(ex);
+        return false;
+    }
     /* Idle and every earlier job's end already taken by the main thread: nothing of theirs can
      * still be published, so this job's begin may go out now, from the caller. */
-    job->begun = ex->unfinished == 0;
+    job->begun = ex->unfinished == 1;
     if (job->begun)
         job->execution_count = ex->execution_count;
-    ex->unfinished++;
     if (ex->jobs_tail)
         ex->jobs_tail->next = job;
     else
@@ -335,15 +371,16 @@ struct event *executor_next_event(struct executor *ex)
         event->next = NULL;
         if (event->kind == EVENT_DONE || event->kind == EVENT_ABORTED)
             ex->unfinished--;
+        if (event->kind == EVENT_DONE && event->job == ex->aborting_after)
+            ex->aborting_after = NULL;
     }
     pthread_mutex_unlock(&ex->lock);
     return event;
 }
 
-struct job *executor_take_queued_executes(struct executor *ex)
+static struct job *take_queued_executes_locked(struct executor *ex)
 {
     struct job *taken = NULL, **taken_tail = &taken;
-    pthread_mutex_lock(&ex->lock);
     struct job **link = &ex->jobs_head;
     ex->jobs_tail = NULL;
     while (*link) {
@@ -358,6 +395,13 @@ struct job *executor_take_queued_executes(struct executor *ex)
             link = &job->next;
         }
     }
+    return taken;
+}
+
+struct job *executor_take_queued_executes(struct executor *ex)
+{
+    pthread_mutex_lock(&ex->lock);
+    struct job *taken = take_queued_executes_locked(ex);
     pthread_mutex_unlock(&ex->lock);
     return taken;
 }

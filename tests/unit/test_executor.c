@@ -1,0 +1,208 @@
+/* The executor thread with a fake engine: begin published by the caller when idle, stop_on_error
+ * aborts exactly the executes received before the failed cell's reply was taken, and an input
+ * wait ends when its abandon descriptor fires. */
+#include "kernel/executor.h"
+
+#include <poll.h>
+#include <semaphore.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "check.h"
+
+/* ---- a fake engine: "block" waits for the test, "fail" too and then errors, "ask" reads
+ * input ---- */
+
+struct fake {
+    sem_t release;          /* posted by the test to let a "block" cell finish */
+    int abandon_fd;         /* what "ask" passes as its abandon descriptor */
+    char ran[16][16];       /* the cells executed, in order */
+    int n_ran;
+    char answer[32];        /* what "ask" got ("<none>" for NULL) */
+};
+
+static void fake_start(void *self) { (void)self; }
+static void fake_stop(void *self) { (void)self; }
+static void fake_interrupt(void *self) { (void)self; }
+
+static json_t *fake_execute(void *self, const struct engine_request *req,
+                            const struct output_sink *sink)
+{
+    struct fake *f = self;
+    if (f->n_ran < 16)
+        snprintf(f->ran[f->n_ran++], sizeof f->ran[0], "%s", req->code);
+    if (strcmp(req->code, "block") == 0 || strcmp(req->code, "fail") == 0)
+        sem_wait(&f->release);
+    if (strcmp(req->code, "fail") == 0)
+        return json_pack("{s:s, s:s, s:s, s:[]}", "status", "error", "ename", "E", "evalue", "x",
+                         "traceback");
+    if (strcmp(req->code, "ask") == 0) {
+        char *value = sink->read_input(sink->ctx, "? ", false, f->abandon_fd);
+        snprintf(f->answer, sizeof f->answer, "%s", value ? value : "<none>");
+        free(value);
+    }
+    return json_pack("{s:s}", "status", "ok");
+}
+
+static json_t *fake_query(void *self, const char *code, int cursor)
+{
+    (void)self, (void)code, (void)cursor;
+    return json_pack("{s:s}", "status", "ok");
+}
+
+static json_t *fake_inspect(void *self, const char *code, int cursor, int detail)
+{
+    (void)detail;
+    return fake_query(self, code, cursor);
+}
+
+static json_t *fake_is_complete(void *self, const char *code) { return fake_query(self, code, 0); }
+
+/* ---- helpers ---- */
+
+static struct job *execute_job(const char *code)
+{
+    struct job *job = calloc(1, sizeof *job);
+    job->kind = JOB_EXECUTE;
+    job->request = jmsg_build("test", "execute_request", NULL, json_pack("{s:s}", "code", code));
+    job->store_history = job->stop_on_error = job->allow_stdin = true;
+    return job;
+}
+
+static const char *code_of(const struct job *job)
+{
+    return json_string_value(json_object_get(job->request->content, "code"));
+}
+
+/* The next event, waiting for it up to 5 s (NULL on timeout). */
+static struct event *next_event(struct executor *ex)
+{
+    for (int tries = 0; tries < 50; tries++) {
+        struct event *event = executor_next_event(ex);
+        if (event)
+            return event;
+        struct pollfd pfd = {.fd = executor_event_fd(ex), .events = POLLIN};
+        poll(&pfd, 1, 100);
+    }
+    return NULL;
+}
+
+/* Takes the next event and checks its kind and cell; frees it (and the job once it ended). */
+static void expect(struct executor *ex, enum event_kind kind, const char *code, const char *status)
+{
+    struct event *event = next_event(ex);
+    CHECK(event != NULL);
+    if (!event)
+        return;
+    CHECK(event->kind == kind);
+    CHECK(strcmp(code_of(event->job), code) == 0);
+    if (status)
+        CHECK(strcmp(json_string_value(json_object_get(event->content, "status")), status) == 0);
+    if (event->kind == EVENT_DONE || event->kind == EVENT_ABORTED)
+        job_free(event->job);
+    event_free(event);
+}
+
+/* Waits until an event is posted, without taking it. */
+static void wait_posted(struct executor *ex)
+{
+    struct pollfd pfd = {.fd = executor_event_fd(ex), .events = POLLIN};
+    CHECK(poll(&pfd, 1, 5000) == 1);
+}
+
+/* ---- tests ---- */
+
+static void test_begin_is_published_by_the_caller_only_when_idle(struct executor *ex,
+                                                                 struct fake *f)
+{
+    struct job *first = execute_job("block"), *second = execute_job("second");
+    CHECK(executor_submit(ex, first));
+    CHECK(first->execution_count == 1);
+    CHECK(!executor_submit(ex, second)); /* the first is still running: begin comes as an event */
+    sem_post(&f->release);
+    expect(ex, EVENT_DONE, "block", "ok");
+    struct event *begin = next_event(ex);
+    CHECK(begin && begin->kind == EVENT_BEGIN && begin->job == second);
+    CHECK(begin && begin->job->execution_count == 2);
+    event_free(begin);
+    expect(ex, EVENT_DONE, "second", "ok");
+}
+
+static void test_stop_on_error_aborts_what_came_before_the_reply(struct executor *ex,
+                                                                 struct fake *f)
+{
+    int before = f->n_ran;
+    struct job *blocker = execute_job("block");
+    CHECK(executor_submit(ex, blocker));
+    CHECK(!executor_submit(ex, execute_job("fail")));
+    CHECK(!executor_submit(ex, execute_job("queued")));
+    sem_post(&f->release);
+    expect(ex, EVENT_DONE, "block", "ok");
+    expect(ex, EVENT_BEGIN, "fail", NULL);
+    sem_post(&f->release);
+    wait_posted(ex); /* the failed cell's end is posted, not yet taken: its reply is not out */
+    CHECK(!executor_submit(ex, execute_job("meanwhile")));
+    expect(ex, EVENT_DONE, "fail", "error");
+    expect(ex, EVENT_ABORTED, "queued", NULL);
+    expect(ex, EVENT_ABORTED, "meanwhile", NULL);
+    /* Sent after the client saw the error: runs, and begins at once. */
+    CHECK(executor_submit(ex, execute_job("after")));
+    expect(ex, EVENT_DONE, "after", "ok");
+    CHECK(f->n_ran == before + 3);
+    CHECK(strcmp(f->ran[f->n_ran - 1], "after") == 0);
+    CHECK(strcmp(f->ran[f->n_ran - 2], "fail") == 0);
+}
+
+static void test_input_answered(struct executor *ex, struct fake *f)
+{
+    CHECK(executor_submit(ex, execute_job("ask")));
+    struct event *input = next_event(ex);
+    CHECK(input && input->kind == EVENT_INPUT);
+    event_free(input);
+    executor_answer_input(ex, "hello");
+    expect(ex, EVENT_DONE, "ask", "ok");
+    CHECK(strcmp(f->answer, "hello") == 0);
+}
+
+static void test_input_abandoned(struct executor *ex, struct fake *f)
+{
+    CHECK(executor_submit(ex, execute_job("ask")));
+    struct event *input = next_event(ex);
+    CHECK(input && input->kind == EVENT_INPUT);
+    event_free(input);
+    uint64_t one = 1;
+    CHECK(write(f->abandon_fd, &one, sizeof one) == sizeof one); /* "the worker died" */
+    expect(ex, EVENT_DONE, "ask", "ok");
+    CHECK(strcmp(f->answer, "<none>") == 0);
+    executor_answer_input(ex, "too late"); /* ignored: nobody waits */
+    uint64_t drained;
+    CHECK(read(f->abandon_fd, &drained, sizeof drained) == sizeof drained);
+    CHECK(executor_submit(ex, execute_job("ask")));
+    input = next_event(ex);
+    CHECK(input && input->kind == EVENT_INPUT);
+    event_free(input);
+    executor_answer_input(ex, "fresh");
+    expect(ex, EVENT_DONE, "ask", "ok");
+    CHECK(strcmp(f->answer, "fresh") == 0);
+}
+
+int main(void)
+{
+    struct fake f = {0};
+    sem_init(&f.release, 0, 0);
+    f.abandon_fd = eventfd(0, EFD_CLOEXEC);
+    struct engine engine = {&f,          fake_start,       fake_execute,   fake_query,
+                            fake_inspect, fake_is_complete, fake_interrupt, fake_stop};
+    struct executor *ex = executor_start(&engine);
+    CHECK(ex != NULL);
+    if (!ex)
+        return check_summary("executor");
+    test_begin_is_published_by_the_caller_only_when_idle(ex, &f);
+    test_stop_on_error_aborts_what_came_before_the_reply(ex, &f);
+    test_input_answered(ex, &f);
+    test_input_abandoned(ex, &f);
+    CHECK(executor_stop(ex, 2000));
+    close(f.abandon_fd);
+    return check_summary("executor");
+}
