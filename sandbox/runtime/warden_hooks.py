@@ -27,6 +27,7 @@ def patch_display_functions(module):
 PATCHES = {
     "IPython.core.display_functions": patch_display_functions,
     "IPython.display": patch_display_functions,
+    "matplotlib": warden_mpl.seed_font_cache,
     "matplotlib.figure": warden_mpl.on_figure_module,
     "matplotlib.pyplot": warden_mpl.on_pyplot,
     "getpass": warden_input.patch_getpass,

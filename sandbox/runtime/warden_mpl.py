@@ -5,12 +5,20 @@ matplotlib). When pyplot is imported, plt.show is replaced by a function that pu
 open figure as image/png + text/plain and closes it; at the end of every cell the figures that
 were created but never shown are flushed the same way. A Figure that is a cell's value (or is
 passed to display()) renders as PNG through a type formatter.
+
+A fresh jail's home has no matplotlib cache, so the first font lookup would scan the system's
+fonts (about 150 ms, fc-list included) in every new worker. The build writes that font list
+ahead into the runtime's `matplotlib/` directory (CMakeLists.txt, from the same /usr the jail
+sees); when matplotlib is imported, a copy is put in its cache directory unless one is there.
+A stale list (fonts added since) is matplotlib's usual cache staleness: a missing font file makes
+it rebuild, a newer matplotlib ignores a list of another version.
 """
 
 __builtins__ = dict(__import__("builtins").__dict__)  # private copy: user code may replace builtins
 
 import binascii
 import io
+import os
 import sys
 
 import warden_display
@@ -29,6 +37,33 @@ def figure_bundle(fig):
         except Exception:
             pass
     return data, {}
+
+
+SHIPPED_CACHE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "matplotlib")
+
+
+def seed_font_cache(matplotlib):
+    """Called once matplotlib (the package) is imported, before anything imports its
+    font_manager: copy the shipped font list into the cache directory if it has none."""
+    try:
+        names = [n for n in os.listdir(SHIPPED_CACHE)
+                 if n.startswith("fontlist-") and n.endswith(".json")]
+    except OSError:
+        return  # built without matplotlib: it makes its own list
+    if not names:
+        return
+    try:
+        cache = matplotlib.get_cachedir()
+        for name in names:
+            target = os.path.join(cache, name)
+            if os.path.exists(target):
+                continue
+            with open(os.path.join(SHIPPED_CACHE, name), "rb") as src:
+                data = src.read()
+            with open(target, "xb") as dst:
+                dst.write(data)
+    except OSError:
+        pass  # only a head start: matplotlib builds its own list when this fails
 
 
 def on_figure_module(module):

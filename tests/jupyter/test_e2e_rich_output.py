@@ -3,12 +3,25 @@ figures, IPython.display objects, rich reprs of a result, display updates and cl
 
 import base64
 
-from e2e_helpers import ok
+from e2e_helpers import ok, result_text, warden_only
 from harness import python
 
 
 PNG_1PX = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC")
+
+
+@warden_only
+def test_jailed_matplotlib_starts_from_the_shipped_font_list(kernel):
+    """The jail's home is empty: the font list shipped with the runtime is what font_manager
+    loads (no scan of the system's fonts on the first plot)."""
+    r = ok(kernel.run(python(
+        "import os, matplotlib, matplotlib.font_manager, warden_mpl\n"
+        "names = [n for n in os.listdir(warden_mpl.SHIPPED_CACHE) if n.startswith('fontlist-')]\n"
+        "def read(d): return open(os.path.join(d, names[0]), 'rb').read()\n"
+        "(len(names), read(matplotlib.get_cachedir()) == read(warden_mpl.SHIPPED_CACHE))"),
+        timeout=60))
+    assert result_text(r) == "(1, True)", r.summary()
 
 
 def test_dataframe_renders_as_html_table(kernel):

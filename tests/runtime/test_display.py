@@ -1,6 +1,8 @@
-"""Rich results, display(), IPython.display and matplotlib."""
+"""Rich results, display(), IPython.display and matplotlib (and its shipped font list)."""
 
 import base64
+
+from wframes import RuntimeProc
 
 RICH = '''
 class Rich:
@@ -142,3 +144,32 @@ def test_output_beyond_the_frame_limit_keeps_text_plain(worker):
                        "    def __repr__(self): return 'Huge()'\nHuge()")
     assert r.result == {"text/plain": "Huge()"}
     assert "frame limit" in r.stderr and r.status == "ok"
+
+
+def test_shipped_font_list_seeds_an_empty_cache(tmp_path):
+    """A fresh jail's home has no matplotlib cache: the font list built with warden is copied in
+    when matplotlib is imported, and font_manager uses it as it is (no rescan of the fonts)."""
+    with RuntimeProc(env={"MPLCONFIGDIR": str(tmp_path / "mpl")}, cwd=tmp_path) as w:
+        r = w.execute("import os, matplotlib, warden_mpl\n"
+                      "shipped = sorted(os.listdir(warden_mpl.SHIPPED_CACHE))\n"
+                      "cache = matplotlib.get_cachedir()\n"
+                      "(shipped, sorted(n for n in os.listdir(cache) if n.startswith('font')))")
+        shipped, seeded = eval(r.result["text/plain"])
+        assert shipped and shipped[0].startswith("fontlist-"), r.frames
+        assert seeded == shipped, r.frames
+        r = w.execute("import matplotlib.font_manager as fm\n"
+                      "def read(d): return open(os.path.join(d, shipped[0]), 'rb').read()\n"
+                      "(read(cache) == read(warden_mpl.SHIPPED_CACHE), len(fm.fontManager.ttflist) > 0)")
+        assert r.result["text/plain"] == "(True, True)", r.frames
+
+
+def test_an_existing_font_list_is_left_alone(tmp_path):
+    cache = tmp_path / "mpl"
+    cache.mkdir()
+    with RuntimeProc(env={"MPLCONFIGDIR": str(cache)}, cwd=tmp_path) as w:
+        r = w.execute("import os, warden_mpl\nsorted(os.listdir(warden_mpl.SHIPPED_CACHE))")
+        name = eval(r.result["text/plain"])[0]
+        (cache / name).write_text("{}")  # the user's own (here: a broken) list
+        r = w.execute("import matplotlib\nopen(os.path.join(matplotlib.get_cachedir(), %r)).read()"
+                      % name)
+        assert r.result["text/plain"] == "'{}'", r.frames
