@@ -1,6 +1,7 @@
 #include "ids.h"
 
 #include <openssl/rand.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -29,6 +30,13 @@ void ids_new_uuid(char out[UUID_STR_LEN])
         out[pos++] = hex[bytes[i] & 0x0f];
     }
     out[pos] = '\0';
+}
+
+void ids_new_msg_id(const char *session, char out[MSG_ID_LEN])
+{
+    static atomic_ulong counter;
+    snprintf(out, MSG_ID_LEN, "%.*s_%lu", UUID_STR_LEN - 1, session,
+             atomic_fetch_add(&counter, 1) + 1);
 }
 
 void ids_now_iso8601(char out[ISO_DATE_LEN])

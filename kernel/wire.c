@@ -41,8 +41,8 @@ void jmsg_free(struct jmsg *msg)
 
 static json_t *build_header(const char *session, const char *msg_type)
 {
-    char msg_id[UUID_STR_LEN], date[ISO_DATE_LEN];
-    ids_new_uuid(msg_id);
+    char msg_id[MSG_ID_LEN], date[ISO_DATE_LEN];
+    ids_new_msg_id(session, msg_id);
     ids_now_iso8601(date);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "msg_id", msg_id, "session", session,
                      "username", "warden", "date", date, "msg_type", msg_type, "version",

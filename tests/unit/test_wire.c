@@ -138,6 +138,16 @@ static void test_ids(void)
             REG_EXTENDED | REG_NOSUB);
     CHECK(regexec(&uuid_re, uuid, 0, NULL, 0) == 0);
     CHECK(regexec(&date_re, date, 0, NULL, 0) == 0);
+    char first[MSG_ID_LEN], second[MSG_ID_LEN];
+    ids_new_msg_id(uuid, first);
+    ids_new_msg_id(uuid, second);
+    CHECK(strncmp(first, uuid, UUID_STR_LEN - 1) == 0 && first[UUID_STR_LEN - 1] == '_');
+    CHECK(strncmp(second, uuid, UUID_STR_LEN - 1) == 0 && strcmp(first, second) != 0);
+    struct jmsg *a = jmsg_build(uuid, "status", NULL, NULL);
+    struct jmsg *b = jmsg_build(uuid, "status", NULL, NULL);
+    CHECK(a && b && strcmp(jmsg_id(a), jmsg_id(b)) != 0);
+    jmsg_free(a);
+    jmsg_free(b);
     regfree(&uuid_re);
     regfree(&date_re);
 }
