@@ -55,6 +55,8 @@ void sandbox_config_defaults(struct sandbox_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     cfg->limits.memory_bytes = 2 * GiB;
     cfg->limits.max_tasks = 256;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->limits.cpu_millis = cpus >= 2 && cpus <= 4096 ? (uint32_t)(cpus * 1000 - 500) : 0;
     cfg->limits.file_size_bytes = 1 * GiB;
     cfg->limits.open_files = 1024;
     cfg->limits.tmpfs_bytes = 512 * MiB;
@@ -193,6 +195,19 @@ static int get_seconds(struct parse_ctx *ctx, const char *key, const json_t *v, 
     return 0;
 }
 
+/* A number of CPUs (0.1 to 4096, fractions allowed) -> thousandths; 0 = no limit. */
+static int get_cpus(struct parse_ctx *ctx, const char *key, const json_t *v, uint32_t *out_millis)
+{
+    const char *msg = "must be a number of CPUs between 0.1 and 4096 (e.g. 1.5), or 0 for no limit";
+    if (!json_is_number(v))
+        return fail(ctx, key, msg);
+    double n = json_number_value(v);
+    if (!isfinite(n) || !(n == 0 || (n >= 0.1 && n <= 4096)))
+        return fail(ctx, key, msg);
+    *out_millis = (uint32_t)(n * 1000.0 + 0.5);
+    return 0;
+}
+
 static int get_bool(struct parse_ctx *ctx, const char *key, const json_t *v, bool *out)
 {
     if (!json_is_boolean(v))
@@ -246,6 +261,8 @@ int sandbox_config_apply_json(struct sandbox_config *cfg, const json_t *section,
             rc = get_size(&ctx, key, v, 1 * KiB, 1 * GiB, &l->output_bytes);
         else if (strcmp(key, "tasks") == 0)
             rc = get_count(&ctx, key, v, 8, 65536, &l->max_tasks);
+        else if (strcmp(key, "cpus") == 0)
+            rc = get_cpus(&ctx, key, v, &l->cpu_millis);
         else if (strcmp(key, "open_files") == 0)
             rc = get_count(&ctx, key, v, 64, 1048576, &l->open_files);
         else if (strcmp(key, "python_wall_time") == 0)
@@ -267,7 +284,7 @@ int sandbox_config_apply_json(struct sandbox_config *cfg, const json_t *section,
         else {
             snprintf(err, errlen,
                      "sandbox.%.64s: unknown key; accepted keys are memory, file_size, tmpfs, "
-                     "output, tasks, open_files, python_wall_time, agent_wall_time, "
+                     "output, tasks, cpus, open_files, python_wall_time, agent_wall_time, "
                      "interrupt_grace, workdir, workdir_writable, unjailed, standby, python",
                      key);
             rc = -1;

@@ -84,6 +84,20 @@ static const char *jstr(json_t *o, const char *k) {
 }
 
 /* Spawn the probe in the jail; returns its JSON output or NULL (err says why). */
+static void report_cpu_quota(const struct sandbox_limits *lim, const struct jailed *info) {
+    if (!lim->cpu_millis) {
+        line("[ok]", "CPU quota", "none (sandbox.cpus is 0)");
+    } else if (info->cpu_limited) {
+        line("[ok]", "CPU quota", "%.1f CPUs for the whole jail via cgroup v%d",
+             lim->cpu_millis / 1000.0, info->cgroup_version);
+    } else {
+        line("[WARN]", "CPU quota", "not enforced: the cpu cgroup controller is not ours");
+        problem(false, "no CPU quota: a cell that starts many busy processes can keep every CPU "
+                       "busy until it is interrupted. Run warden as root, or from a delegated "
+                       "cgroup v2 subtree with the cpu controller");
+    }
+}
+
 static json_t *run_probe(const struct sandbox_config *cfg, struct jailed *info, double *ms,
                          char *err, size_t errlen) {
     int sv[2];
@@ -318,6 +332,7 @@ int sandbox_doctor_main(int argc, char **argv) {
                         "cgroup v2 subtree (e.g. systemd-run --user -p Delegate=yes --scope ...)");
             }
             (void)rl;
+            report_cpu_quota(&cfg.limits, &info);
             char fsz[64], tsz[64];
             jail_format_size(cfg.limits.file_size_bytes, fsz, sizeof fsz);
             jail_format_size(cfg.limits.tmpfs_bytes, tsz, sizeof tsz);

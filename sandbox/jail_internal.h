@@ -117,6 +117,7 @@ struct jail_cgroup {
     char name[256];    /* v1: relative "warden/<name>"; v2: absolute directory */
     char mem_dir[512]; /* v1 memory dir or v2 dir */
     char pids_dir[512];/* v1 pids dir or v2 dir */
+    char cpu_dir[512]; /* where the CPU quota is set (v1 cpu dir or v2 dir); "" = no quota */
 };
 /* Create and configure the cgroup for one jail; version 0 if cgroups are not usable. */
 void jail_cgroup_create(const struct sandbox_limits *lim, struct jail_cgroup *cg);

@@ -1,7 +1,8 @@
 /* Limits: one cgroup per jail (v2 when the unified hierarchy is ours to write, else v1 memory+pids
  * when writable), rlimits otherwise (RLIMIT_AS for memory, RLIMIT_NPROC for tasks: in a user
  * namespace of its own the task count is per (namespace, uid) since Linux 5.14). Always:
- * RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CORE 0. */
+ * RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CORE 0. With a cgroup, also a CPU quota where the cpu
+ * controller is ours (best effort: without it the other limits still hold, and doctor says so). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,8 @@
 #define CG_ROOT "/sys/fs/cgroup"
 #define CG_V1_MEMORY CG_ROOT "/memory"
 #define CG_V1_PIDS CG_ROOT "/pids"
+#define CG_V1_CPU CG_ROOT "/cpu"
+#define CPU_PERIOD_US 100000
 
 /* snprintf whose truncation is checked (paths built here are bounded by design). */
 static bool fmt(char *buf, size_t len, const char *f, ...) __attribute__((format(printf, 3, 4)));
@@ -157,6 +160,63 @@ static void sweep(const char *parent) {
     closedir(d);
 }
 
+/* The quota over one period: cpu.max (v2) or cpu.cfs_period_us + cpu.cfs_quota_us (v1). */
+static bool write_cpu_quota(const char *dir, int version, uint32_t millis) {
+    char f[600], val[64];
+    uint64_t quota = (uint64_t)millis * CPU_PERIOD_US / 1000;
+    if (version == 2) {
+        fmt(f, sizeof f, "%s/cpu.max", dir);
+        fmt(val, sizeof val, "%" PRIu64 " %d", quota, CPU_PERIOD_US);
+        return write_text(f, val) == 0;
+    }
+    fmt(f, sizeof f, "%s/cpu.cfs_period_us", dir);
+    fmt(val, sizeof val, "%d", CPU_PERIOD_US);
+    if (write_text(f, val) < 0) return false;
+    fmt(f, sizeof f, "%s/cpu.cfs_quota_us", dir);
+    fmt(val, sizeof val, "%" PRIu64, quota);
+    return write_text(f, val) == 0;
+}
+
+static bool v1_cpu_usable(void) {
+    struct statfs sf;
+    return statfs(CG_V1_CPU, &sf) == 0 && sf.f_type == CGROUP_SUPER_MAGIC &&
+           access(CG_V1_CPU, W_OK) == 0;
+}
+
+/* v2: the cpu controller for the jails' cgroups (enabled in the base for the warden parent, and
+ * in the parent for the jails). */
+static bool v2_enable_cpu(const char *base, const char *parent) {
+    const char *dirs[] = {base, parent};
+    for (size_t i = 0; i < 2; i++) {
+        char ctl[PATH_MAX + 32], sub[256] = "";
+        fmt(ctl, sizeof ctl, "%s/cgroup.subtree_control", dirs[i]);
+        read_text(ctl, sub, sizeof sub);
+        if (!has_word(sub, "cpu") && write_text(ctl, "+cpu") < 0) return false;
+    }
+    return true;
+}
+
+/* Sets the CPU quota of a cgroup just made; on failure the jail runs without one (warned). */
+static void apply_cpu_quota(struct jail_cgroup *cg, const char *base, const char *parent,
+                            const char *name, uint32_t millis) {
+    if (!millis) return;
+    if (cg->version == 2) {
+        if (v2_enable_cpu(base, parent) && write_cpu_quota(cg->mem_dir, 2, millis)) {
+            fmt(cg->cpu_dir, sizeof cg->cpu_dir, "%s", cg->mem_dir);
+            return;
+        }
+    } else if (v1_cpu_usable() && (mkdir(CG_V1_CPU "/warden", 0755) == 0 || errno == EEXIST)) {
+        fmt(cg->cpu_dir, sizeof cg->cpu_dir, "%s/warden/%s", CG_V1_CPU, name);
+        if (mkdir(cg->cpu_dir, 0755) == 0) {
+            if (write_cpu_quota(cg->cpu_dir, 1, millis)) return;
+            rmdir(cg->cpu_dir);
+        }
+    }
+    log_warn("no CPU quota for the jail (%s): the cpu cgroup controller is not usable",
+             strerror(errno));
+    cg->cpu_dir[0] = '\0';
+}
+
 static int ensure_parent(const char *dir, bool v2) {
     if (mkdir(dir, 0755) < 0 && errno != EEXIST) return -1;
     if (v2) {
@@ -209,7 +269,10 @@ void jail_cgroup_create(const struct sandbox_limits *lim, struct jail_cgroup *cg
                     fmt(cg->pids_dir, sizeof cg->pids_dir, "%s", cg->mem_dir);
                     /* v2: the name is the absolute directory */
                     fmt(cg->name, sizeof cg->name, "%s", cg->mem_dir);
-                    if (strlen(cg->mem_dir) < sizeof cg->name) return;
+                    if (strlen(cg->mem_dir) < sizeof cg->name) {
+                        apply_cpu_quota(cg, base, parent, name, lim->cpu_millis);
+                        return;
+                    }
                 }
                 rmdir(cg->mem_dir);
             }
@@ -227,6 +290,7 @@ void jail_cgroup_create(const struct sandbox_limits *lim, struct jail_cgroup *cg
         if (!atomic_exchange(&swept, true)) {
             sweep(CG_V1_MEMORY "/warden");
             sweep(CG_V1_PIDS "/warden");
+            sweep(CG_V1_CPU "/warden");
         }
         fmt(cg->name, sizeof cg->name, "warden/%s", name);
         fmt(cg->mem_dir, sizeof cg->mem_dir, "%s/%s", CG_V1_MEMORY, cg->name);
@@ -253,6 +317,7 @@ void jail_cgroup_create(const struct sandbox_limits *lim, struct jail_cgroup *cg
             goto v1_fail;
         }
         cg->version = 1;
+        apply_cpu_quota(cg, CG_ROOT, CG_V1_CPU "/warden", name, lim->cpu_millis);
         return;
     v1_fail:
         log_warn("cgroup v1: cannot create %s: %s; using rlimits", cg->name, strerror(errno));
@@ -268,6 +333,8 @@ int jail_cgroup_attach(const struct jail_cgroup *cg, pid_t pid, char *err, size_
     if (cg->version == 1) {
         fmt(f, sizeof f, "%s/cgroup.procs", cg->pids_dir);
         if (write_text(f, val) < 0) goto fail;
+        fmt(f, sizeof f, "%s/cgroup.procs", cg->cpu_dir);
+        if (cg->cpu_dir[0] && write_text(f, val) < 0) goto fail;
     }
     return 0;
 fail:
@@ -320,6 +387,8 @@ void jail_cgroup_remove(int version, const char *name) {
         rmdir_retry(d);
         fmt(d, sizeof d, "%s/%s", CG_V1_PIDS, name);
         rmdir_retry(d);
+        fmt(d, sizeof d, "%s/%s", CG_V1_CPU, name);
+        if (access(d, F_OK) == 0) rmdir_retry(d);
     }
 }
 

@@ -14,6 +14,9 @@
 struct sandbox_limits {
     uint64_t memory_bytes;       /* address space / cgroup memory, default 2 GiB */
     uint32_t max_tasks;          /* processes + threads in the jail, default 256 */
+    uint32_t cpu_millis;         /* CPUs the jail may keep busy together, in thousandths (cgroup
+                                  * quota); 0 = no limit. Default: all but half a CPU, so a fork
+                                  * bomb cannot starve the kernel (no limit on a 1-CPU machine) */
     uint64_t file_size_bytes;    /* RLIMIT_FSIZE, default 1 GiB */
     uint32_t open_files;         /* RLIMIT_NOFILE, default 1024 */
     uint64_t tmpfs_bytes;        /* size of /tmp and of the home tmpfs, each, default 512 MiB */

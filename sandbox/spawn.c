@@ -333,6 +333,7 @@ static int spawn_jailed(const struct spawn_request *req, struct jailed *out, boo
     out->status_fd = status[0];
     status[0] = -1;
     out->cgroup_version = cg.version;
+    out->cpu_limited = cg.cpu_dir[0] != '\0';
     snprintf(out->cgroup, sizeof out->cgroup, "%s", cg.version ? cg.name : "");
     out->memory_limit = cfg->limits.memory_bytes;
     pidfd = -1;

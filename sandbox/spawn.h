@@ -35,6 +35,7 @@ struct jailed {
     uint64_t memory_limit;
     int status_fd;         /* jailed: init reports the command's raw wait status here; else -1 */
     int cgroup_version;    /* 0: rlimits, 1: cgroup v1 (memory+pids), 2: cgroup v2 */
+    bool cpu_limited;      /* a CPU quota (sandbox.cpus) holds the jail */
     bool reaped;           /* spawn_reap/spawn_kill done */
 };
 

@@ -3,6 +3,8 @@
 See probe_helpers.py; each probe asserts containment from the cell's own output, then that the
 kernel still runs the next cell. Run as root and as an unprivileged user."""
 
+import glob
+import os
 import time
 
 import pytest
@@ -82,6 +84,44 @@ def test_memory_bomb(tmp_path):
         text = r.error_text
         # cgroup: the worker is OOM-killed and the cause is named; rlimit: MemoryError
         assert "memory limit of 256 MiB reached" in text or "MemoryError" in text, text
+        still_serves(kern)
+
+
+V1_CPU = "/sys/fs/cgroup/cpu"
+
+
+@pytest.mark.skipif(not (os.geteuid() == 0 and os.access(V1_CPU, os.W_OK)),
+                    reason="a CPU quota needs a cpu cgroup of our own (here: root, cgroup v1)")
+def test_cpu_quota_throttles_busy_processes(tmp_path):
+    """Four busy processes in a jail allowed half a CPU: the cgroup quota throttles them, so they
+    cannot take the CPUs the kernel needs, and the kernel serves the next cell."""
+    with fresh_with(tmp_path, {"cpus": 0.5}) as kern:
+        out = ok(kern, """
+            import os, time
+            pids = []
+            for _ in range(4):
+                pid = os.fork()
+                if pid == 0:
+                    end = time.monotonic() + 1.0
+                    while time.monotonic() < end:
+                        pass
+                    os._exit(0)
+                pids.append(pid)
+            for pid in pids:
+                os.waitpid(pid, 0)
+            t = os.times()
+            print('cpu', t.children_user + t.children_system)
+        """)
+        jails = glob.glob(f"{V1_CPU}/warden/w{kern.pid}-*")
+        assert jails, "no cpu cgroup for the kernel's jails"
+        assert {open(d + "/cpu.cfs_quota_us").read().strip() for d in jails} == {"50000"}
+        throttled = 0
+        for d in jails:
+            stat = dict(line.split() for line in open(d + "/cpu.stat").read().splitlines())
+            throttled += int(stat["nr_throttled"])
+        assert throttled > 0, out
+        # 4 processes for about 1 s of wall time: 4 s of CPU unbounded, about 0.5 s under quota
+        assert float(out.split("cpu ")[1]) < 0.9, out
         still_serves(kern)
 
 

@@ -32,6 +32,8 @@ static void test_defaults(void)
     CHECK(cfg.limits.python_wall_ms == 0);
     CHECK(cfg.limits.agent_wall_ms == 120000);
     CHECK(cfg.limits.interrupt_grace_ms == 2000);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    CHECK(cfg.limits.cpu_millis == (cpus >= 2 ? (uint32_t)(cpus * 1000 - 500) : 0));
     char cwd[PATH_MAX];
     CHECK(getcwd(cwd, sizeof cwd) && strcmp(cfg.workdir, cwd) == 0);
     CHECK(!cfg.workdir_writable);
@@ -153,8 +155,23 @@ static void test_ranges(void)
     expect_error("{\"agent_wall_time\":1e12}", "sandbox.agent_wall_time", "between");
     expect_error("{\"interrupt_grace\":0}", "sandbox.interrupt_grace", "between 0.1 and 60");
     expect_error("{\"interrupt_grace\":3600}", "sandbox.interrupt_grace", "between");
+    expect_error("{\"cpus\":0.05}", "sandbox.cpus", "between 0.1 and 4096");
+    expect_error("{\"cpus\":-1}", "sandbox.cpus", "0 for no limit");
+    expect_error("{\"cpus\":5000}", "sandbox.cpus", "between");
+    expect_error("{\"cpus\":\"2\"}", "sandbox.cpus", "number of CPUs");
     /* A valid key before a bad one does not stick. */
     expect_error("{\"tasks\":100,\"memory\":\"1K\"}", "sandbox.memory", NULL);
+}
+
+static void test_cpus(void)
+{
+    struct sandbox_config cfg;
+    char err[256];
+    sandbox_config_defaults(&cfg);
+    CHECK(apply(&cfg, "{\"cpus\":1.5}", err, sizeof err) == 0 && cfg.limits.cpu_millis == 1500);
+    CHECK(apply(&cfg, "{\"cpus\":2}", err, sizeof err) == 0 && cfg.limits.cpu_millis == 2000);
+    CHECK(apply(&cfg, "{\"cpus\":0}", err, sizeof err) == 0 && cfg.limits.cpu_millis == 0);
+    CHECK(apply(&cfg, "{\"cpus\":0.1}", err, sizeof err) == 0 && cfg.limits.cpu_millis == 100);
 }
 
 static void test_unknown_key(void)
@@ -170,6 +187,7 @@ int main(void)
     test_every_key();
     test_bad_types();
     test_ranges();
+    test_cpus();
     test_unknown_key();
     return check_summary("config");
 }
