@@ -212,8 +212,10 @@ static void apply_cpu_quota(struct jail_cgroup *cg, const char *base, const char
             rmdir(cg->cpu_dir);
         }
     }
-    log_warn("no CPU quota for the jail (%s): the cpu cgroup controller is not usable",
-             strerror(errno));
+    static atomic_bool warned; /* once: every worker start would say the same */
+    if (!atomic_exchange(&warned, true))
+        log_warn("no CPU quota for the jails (%s): the cpu cgroup controller is not usable",
+                 strerror(errno));
     cg->cpu_dir[0] = '\0';
 }
 
