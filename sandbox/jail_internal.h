@@ -132,6 +132,11 @@ void jail_plan_rlimits(struct jail_plan *plan, const struct sandbox_limits *lim,
 void jail_format_size(uint64_t bytes, char *out, size_t len);
 
 
+/* Where the child builds the root: the host's root moves under JAIL_OLDROOT, the jail's under
+ * JAIL_NEWROOT (a plan's mount destinations start with it). */
+#define JAIL_OLDROOT "/oldroot"
+#define JAIL_NEWROOT "/newroot"
+
 /* ---- child side (async-signal-safe only) ---- */
 /* Report "what: strerror(err)" on the error pipe and _exit(127). */
 void jc_fail(const char *what, int err) __attribute__((noreturn));
