@@ -33,6 +33,7 @@ enum jail_mount_kind {
     JM_DEVBIND, /* bind a device node (file) */
     JM_TMPFS,   /* tmpfs at dst with data */
     JM_PROC,    /* fresh procfs at dst */
+    JM_DEVPTS,  /* a devpts instance of the jail's own at dst (ptys for os.openpty, pexpect) */
     JM_SYMLINK, /* symlink dst -> src */
     JM_FILE,    /* regular file dst with content (written before the root is made read-only) */
     JM_DIR,     /* directory dst with mode */

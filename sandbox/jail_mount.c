@@ -280,6 +280,11 @@ int jail_plan_mounts(struct jail_plan *plan, const struct sandbox_config *cfg, c
     snprintf(opts, sizeof opts, "mode=1777,size=%" PRIu64 ",nr_inodes=4096",
              lim->tmpfs_bytes && lim->tmpfs_bytes < 64u << 20 ? lim->tmpfs_bytes : 64u << 20);
     tmpfs(&b, "/dev/shm", opts, MS_NOSUID | MS_NODEV);
+    /* ptys: a devpts instance of the jail's own (none of the host's terminals are in it; TIOCSTI
+     * is refused by seccomp). Optional: a kernel that refuses it leaves the jail without ptys. */
+    struct jail_mount *pts = add(&b, JM_DEVPTS, "/dev/pts");
+    if (pts) pts->optional = true;
+    symlink_(&b, "/dev/ptmx", "pts/ptmx");
     symlink_(&b, "/dev/fd", "/proc/self/fd");
     symlink_(&b, "/dev/stdin", "/proc/self/fd/0");
     symlink_(&b, "/dev/stdout", "/proc/self/fd/1");

@@ -174,6 +174,12 @@ static void jc_do(const struct jail_mount *m, int src_fd) {
         if (mount("proc", m->dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
             jc_fail2("mount a fresh /proc on", m->dst, errno);
         break;
+    case JM_DEVPTS:
+        jc_mkdirs(m->dst, 0755);
+        if (mount("devpts", m->dst, "devpts", MS_NOSUID | MS_NOEXEC,
+                  "newinstance,ptmxmode=0666,mode=0620") < 0 && !m->optional)
+            jc_fail2("mount devpts on", m->dst, errno);
+        break;
     case JM_RO_OVER:
         if (mount(m->dst, m->dst, NULL, MS_BIND | MS_REC, NULL) < 0) {
             if (m->optional && errno == ENOENT) return;

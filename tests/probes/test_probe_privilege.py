@@ -149,3 +149,24 @@ def test_personality_query_allowed(k):
     """)
     assert out.strip() == "0 0", out
     still_serves(k)
+
+
+def test_pty_of_its_own_and_no_tiocsti(k):
+    """The jail has a devpts instance of its own: os.openpty works (pexpect, pty users), none of
+    the host's terminals are there, and pushing input into a terminal (TIOCSTI) is refused."""
+    out = ok(k, """
+        import os, fcntl, termios
+        master, slave = os.openpty()
+        os.write(slave, b'ping\\n')
+        print('tty', os.ttyname(slave), os.read(master, 16))
+        print('pts', sorted(os.listdir('/dev/pts')))
+        try:
+            fcntl.ioctl(slave, termios.TIOCSTI, b'x')
+            print('TIOCSTI allowed')
+        except OSError as e:
+            print('TIOCSTI errno', e.errno)
+    """)
+    assert "tty /dev/pts/0 b'ping\\r\\n'" in out, out
+    assert "pts ['0', 'ptmx']" in out, out
+    assert "TIOCSTI errno 1" in out, out
+    still_serves(k)

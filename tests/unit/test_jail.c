@@ -132,7 +132,8 @@ static void test_root_listing(void) {
         CHECK(strstr(r.out, needle) != NULL, "/ lacks %s: [%s]", required[i], r.out);
     }
     sh("ls -1A /home; ls -1A /dev | sort | tr '\\n' ' '", &r);
-    CHECK(strcmp(r.out, "warden\nfd full null random shm stderr stdin stdout urandom zero ") == 0,
+    CHECK(strcmp(r.out, "warden\nfd full null ptmx pts random shm stderr stdin stdout urandom "
+                        "zero ") == 0,
           "/home, /dev: [%s]", r.out);
     if (base_cfg.runtime_dir[0]) {
         sh("ls /opt/warden/runtime/warden_worker.py; touch /opt/warden/runtime/x 2>/dev/null || "
