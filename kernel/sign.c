@@ -92,23 +92,12 @@ int signer_sign(struct signer *signer, const struct signed_part parts[4],
     return 0;
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool parse_hex(const unsigned char *text, size_t len, unsigned char out[DIGEST_LEN])
 {
     if (len != SIGNATURE_HEX_LEN)
         return false;
     for (size_t i = 0; i < DIGEST_LEN; i++) {
-        int hi = hex_value(text[2 * i]), lo = hex_value(text[2 * i + 1]);
+        int hi = OPENSSL_hexchar2int(text[2 * i]), lo = OPENSSL_hexchar2int(text[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         out[i] = (unsigned char)(hi << 4 | lo);
