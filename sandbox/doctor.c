@@ -83,7 +83,7 @@ static const char *jstr(json_t *o, const char *k) {
     return s ? s : "?";
 }
 
-/* Spawn the probe in the jail; returns its JSON output or NULL (err says why). */
+/* The CPU quota line: set, off by configuration, or not enforceable here. */
 static void report_cpu_quota(const struct sandbox_limits *lim, const struct jailed *info) {
     if (!lim->cpu_millis) {
         line("[ok]", "CPU quota", "none (sandbox.cpus is 0)");
@@ -98,6 +98,7 @@ static void report_cpu_quota(const struct sandbox_limits *lim, const struct jail
     }
 }
 
+/* Spawn the probe in the jail; returns its JSON output or NULL (err says why). */
 static json_t *run_probe(const struct sandbox_config *cfg, struct jailed *info, double *ms,
                          char *err, size_t errlen) {
     int sv[2];
