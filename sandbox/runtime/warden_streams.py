@@ -73,6 +73,11 @@ class Outbox:
         for cap in caps:
             if cap.rfd in ready:
                 cap.drain()
+            else:
+                # An empty pipe may mean the reader thread took the bytes and has not put them in
+                # the buffer yet: wait for that read to finish, or later text overtakes them.
+                with cap.lock:
+                    pass
 
     def flush(self):
         """Send everything written so far (fd-level output included)."""

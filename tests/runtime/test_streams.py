@@ -98,3 +98,40 @@ def test_background_thread_output(worker):
 def test_warnings_go_to_stderr(worker):
     r = worker.execute("import warnings\nwarnings.warn('careful')")
     assert "UserWarning: careful" in r.stderr
+
+
+def test_drain_waits_for_a_read_in_flight(tmp_path):
+    """The capture thread has taken bytes out of the pipe but not yet buffered them: a print in
+    the main thread must wait for them (it drains first), or it overtakes fd-level output."""
+    import sys
+    import threading
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "sandbox", "runtime"))
+    import warden_streams
+
+    class Channel:
+        write_lock = threading.RLock()
+
+    outbox = warden_streams.Outbox(Channel(), 2)
+    target = os.open(os.devnull, os.O_WRONLY)  # the fd the capture takes over (not our stdout)
+    cap = warden_streams.FdCapture(outbox, target, "stdout")
+    inside, resume = threading.Event(), threading.Event()
+    decode = cap.decoder.decode
+
+    def slow_decode(data, final=False):  # the capture thread, between read and buffer
+        inside.set()
+        resume.wait(10)
+        return decode(data, final)
+
+    cap.decoder.decode = slow_decode
+    outbox.captures = (cap,)
+    cap.start()
+    os.write(target, b"fd-level\n")
+    assert inside.wait(10)
+    cap.decoder.decode = decode
+    printer = threading.Thread(target=lambda: (outbox.drain(), outbox.write("stdout", "print\n")))
+    printer.start()
+    printer.join(0.3)  # without the wait, the print lands now, ahead of the bytes in flight
+    resume.set()
+    printer.join(10)
+    text = "".join("".join(parts) for _, parts in outbox.segments)
+    assert text == "fd-level\nprint\n"
