@@ -77,12 +77,7 @@ static void append_event_locked(struct executor *ex, struct event *event)
     ex->events_tail = event;
 }
 
-static void wake_main(struct executor *ex)
-{
-    uint64_t one = 1;
-    ssize_t ignored = write(ex->event_fd, &one, sizeof one);
-    (void)ignored;
-}
+static void wake_main(struct executor *ex) { eventfd_write(ex->event_fd, 1); }
 
 static void post_event(struct executor *ex, enum event_kind kind, struct job *job,
                        const char *msg_type, json_t *content)
@@ -115,6 +110,15 @@ static bool take_answer(struct executor *ex, char **value)
     return answered;
 }
 
+/* Nobody waits any more: an answer already given is dropped, a later one ignored. */
+static void withdraw_input(struct executor *ex)
+{
+    pthread_mutex_lock(&ex->lock);
+    free(ex->input.value);
+    ex->input = (struct input_slot){0};
+    pthread_mutex_unlock(&ex->lock);
+}
+
 /* Waits for executor_answer_input, or for abandon_fd to become readable (the worker died at its
  * prompt): then the request is withdrawn and a late answer is ignored. */
 static char *wait_for_answer(struct executor *ex, int abandon_fd)
@@ -126,15 +130,11 @@ static char *wait_for_answer(struct executor *ex, int abandon_fd)
         bool failed = poll(fds, abandon_fd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR;
         if (failed)
             log_error("waiting for input: %s", strerror(errno));
-        if (fds[0].revents & POLLIN) {
-            uint64_t count;
-            ssize_t ignored = read(ex->input_fd, &count, sizeof count);
-            (void)ignored;
-        }
+        eventfd_t count;
+        if (fds[0].revents & POLLIN)
+            eventfd_read(ex->input_fd, &count);
         if (failed || (abandon_fd >= 0 && fds[1].revents)) {
-            executor_answer_input(ex, NULL);
-            take_answer(ex, &value);
-            free(value);
+            withdraw_input(ex);
             return NULL;
         }
     }
@@ -163,11 +163,8 @@ void executor_answer_input(struct executor *ex, const char *value)
         ex->input.answered = true;
     }
     pthread_mutex_unlock(&ex->lock);
-    if (woken) {
-        uint64_t one = 1;
-        ssize_t ignored = write(ex->input_fd, &one, sizeof one);
-        (void)ignored;
-    }
+    if (woken)
+        eventfd_write(ex->input_fd, 1);
 }
 
 /* ---- running jobs ---- */
@@ -256,7 +253,25 @@ static struct job *next_job(struct executor *ex)
     return job;
 }
 
-static struct job *take_queued_executes_locked(struct executor *ex);
+static struct job *take_queued_executes_locked(struct executor *ex)
+{
+    struct job *taken = NULL, **taken_tail = &taken;
+    struct job **link = &ex->jobs_head;
+    ex->jobs_tail = NULL;
+    while (*link) {
+        struct job *job = *link;
+        if (job->kind == JOB_EXECUTE) {
+            *link = job->next;
+            job->next = NULL;
+            *taken_tail = job;
+            taken_tail = &job->next;
+        } else {
+            ex->jobs_tail = job;
+            link = &job->next;
+        }
+    }
+    return taken;
+}
 
 /* A job's end. After an error with stop_on_error, executes already received are answered
  * "aborted": the queued ones are taken in the same locked step as the reply is posted, before
@@ -359,9 +374,8 @@ bool executor_submit(struct executor *ex, struct job *job)
 
 struct event *executor_next_event(struct executor *ex)
 {
-    uint64_t count;
-    ssize_t ignored = read(ex->event_fd, &count, sizeof count);
-    (void)ignored;
+    eventfd_t count;
+    eventfd_read(ex->event_fd, &count);
     pthread_mutex_lock(&ex->lock);
     struct event *event = ex->events_head;
     if (event) {
@@ -378,25 +392,6 @@ struct event *executor_next_event(struct executor *ex)
     return event;
 }
 
-static struct job *take_queued_executes_locked(struct executor *ex)
-{
-    struct job *taken = NULL, **taken_tail = &taken;
-    struct job **link = &ex->jobs_head;
-    ex->jobs_tail = NULL;
-    while (*link) {
-        struct job *job = *link;
-        if (job->kind == JOB_EXECUTE) {
-            *link = job->next;
-            job->next = NULL;
-            *taken_tail = job;
-            taken_tail = &job->next;
-        } else {
-            ex->jobs_tail = job;
-            link = &job->next;
-        }
-    }
-    return taken;
-}
 
 struct job *executor_take_queued_executes(struct executor *ex)
 {

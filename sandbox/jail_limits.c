@@ -196,7 +196,8 @@ static bool v2_enable_cpu(const char *base, const char *parent) {
     return true;
 }
 
-/* Sets the CPU quota of a cgroup just made; on failure the jail runs without one (warned). */
+/* Sets the CPU quota of a cgroup just made (v2: in it, the controller enabled from base down;
+ * v1: in a sibling under the cpu hierarchy's `parent`); on failure the jail runs without one. */
 static void apply_cpu_quota(struct jail_cgroup *cg, const char *base, const char *parent,
                             const char *name, uint32_t millis) {
     if (!millis) return;
@@ -205,8 +206,8 @@ static void apply_cpu_quota(struct jail_cgroup *cg, const char *base, const char
             fmt(cg->cpu_dir, sizeof cg->cpu_dir, "%s", cg->mem_dir);
             return;
         }
-    } else if (v1_cpu_usable() && (mkdir(CG_V1_CPU "/warden", 0755) == 0 || errno == EEXIST)) {
-        fmt(cg->cpu_dir, sizeof cg->cpu_dir, "%s/warden/%s", CG_V1_CPU, name);
+    } else if (v1_cpu_usable() && (mkdir(parent, 0755) == 0 || errno == EEXIST)) {
+        fmt(cg->cpu_dir, sizeof cg->cpu_dir, "%s/%s", parent, name);
         if (mkdir(cg->cpu_dir, 0755) == 0) {
             if (write_cpu_quota(cg->cpu_dir, 1, millis)) return;
             rmdir(cg->cpu_dir);
