@@ -1,16 +1,10 @@
+/* Reading a cell (cell.h). */
 #include "cell.h"
 
 #include <ctype.h>
 #include <string.h>
 
-static int count_code_points(const char *text, size_t bytes)
-{
-    int count = 0;
-    for (size_t i = 0; i < bytes; i++)
-        if (((unsigned char)text[i] & 0xc0) != 0x80)
-            count++;
-    return count;
-}
+#include "common/utf8.h"
 
 bool cell_is_blank(const char *text)
 {
@@ -42,6 +36,16 @@ struct cell_view cell_parse(const char *code)
         return view;
     view.is_python = true;
     view.body = *rest == '\n' ? rest + 1 : rest;
-    view.body_offset = count_code_points(code, (size_t)(view.body - code));
+    view.body_offset = (int)utf8_codepoints(code, (size_t)(view.body - code));
     return view;
+}
+
+enum cell_route cell_route(const char *code, struct cell_view *view)
+{
+    struct cell_view parsed = cell_parse(code);
+    if (view)
+        *view = parsed;
+    if (parsed.is_python)
+        return ROUTE_PYTHON;
+    return cell_is_blank(code) ? ROUTE_BLANK : ROUTE_REQUEST;
 }

@@ -2,14 +2,11 @@
  * here on the main thread; cell work is queued for the executor thread. */
 #include <string.h>
 
-#include "../sandbox/log.h"
+#include "common/log.h"
 #include "executor.h"
 #include "history.h"
 #include "kernel.h"
-
-#ifndef WARDEN_PYTHON_VERSION
-#define WARDEN_PYTHON_VERSION "3"
-#endif
+#include "kernel/content.h"
 
 static bool type_is(const struct jmsg *msg, const char *type)
 {
@@ -30,18 +27,13 @@ static void answer(struct kernel *k, void *socket, struct jmsg *request, json_t 
     kernel_publish_status(k, request->header, "idle");
 }
 
-static json_t *kernel_info(void)
+/* What the engine says of its language, as the reply (the engine answers at once: this is the
+ * main thread, and kernel_info is how clients learn the kernel is alive). */
+static json_t *kernel_info(struct kernel *k)
 {
-    return json_pack(
-        "{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:i}, s:s}, s:s, s:[], s:[]}",
-        "status", "ok", "protocol_version", PROTOCOL_VERSION, "implementation", "warden",
-        "implementation_version", WARDEN_VERSION, "language_info", "name", "python", "version",
-        WARDEN_PYTHON_VERSION, "mimetype", "text/x-python", "file_extension", ".py",
-        "pygments_lexer", "ipython3", "codemirror_mode", "name", "ipython", "version", 3,
-        "nbconvert_exporter", "python", "banner",
-        "warden " WARDEN_VERSION " - a cell starting with %%python runs as Python in a jailed "
-        "worker; any other cell is a request in plain language.",
-        "help_links", "supported_features");
+    struct language_info language = {0};
+    k->engine->kernel_info(k->engine->self, &language);
+    return content_kernel_info_reply(&language);
 }
 
 static void shutdown_kernel(struct kernel *k, void *socket, struct jmsg *request)
@@ -66,7 +58,7 @@ static void interrupt(struct kernel *k, void *socket, struct jmsg *request)
 static bool handle_immediate(struct kernel *k, void *socket, struct jmsg *msg)
 {
     if (type_is(msg, "kernel_info_request"))
-        answer(k, socket, msg, kernel_info());
+        answer(k, socket, msg, kernel_info(k));
     else if (type_is(msg, "shutdown_request"))
         shutdown_kernel(k, socket, msg);
     else if (type_is(msg, "interrupt_request"))
@@ -80,10 +72,8 @@ void dispatch_control(struct kernel *k, struct jmsg *msg)
 {
     if (!handle_immediate(k, k->control, msg)) {
         log_warn("unsupported control request %s", jmsg_type(msg));
-        json_t *content = json_pack("{s:s, s:s, s:s, s:[]}", "status", "error", "ename",
-                                    "NotImplemented", "evalue", "unsupported request",
-                                    "traceback");
-        answer(k, k->control, msg, content);
+        answer(k, k->control, msg,
+               content_error_reply_for("NotImplemented", "unsupported request"));
     }
     jmsg_free(msg);
 }

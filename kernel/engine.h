@@ -1,32 +1,51 @@
-/* The kernel's only view of whatever runs cells. The kernel knows nothing of models or jails:
- * it hands requests to an engine on its executor thread and turns the sink's outputs into iopub
- * messages. agent/ provides the real engine; tests can provide a fake one. */
+/* The kernel's only view of whatever runs cells. The kernel knows nothing of models or jails: it
+ * hands requests to an engine on its executor thread, and turns the engine's typed answers
+ * (common/output.h while a cell runs, common/outcome.h when it ends) into Jupyter messages
+ * (kernel/content.c). agent/ provides the real engine; tests provide fake ones. */
 #ifndef WARDEN_ENGINE_H
 #define WARDEN_ENGINE_H
 
-#include <jansson.h>
 #include <stdbool.h>
 
-#include "../sandbox/sink.h"
+#include "common/outcome.h"
+#include "common/output.h"
 
 struct engine_request {
-    const char *code;     /* the cell as the user wrote it */
-    int execution_count;  /* the count this cell will be shown with */
+    const char *code;    /* the cell as the user wrote it */
+    int execution_count; /* the count this cell will be shown with */
     bool silent;
+    bool store_history; /* false: a frontend's own code, not a person's cell */
     bool allow_stdin;
+};
+
+/* The language the engine runs, for kernel_info (its language_info and banner). */
+struct language_info {
+    char name[32];               /* "python" */
+    char version[64];            /* "3.11.2" */
+    char mimetype[64];           /* "text/x-python" */
+    char file_extension[16];     /* ".py" */
+    char pygments_lexer[32];     /* "ipython3" */
+    char codemirror_mode[32];    /* "ipython" */
+    int codemirror_version;      /* 3; 0 when the mode is a name alone */
+    char nbconvert_exporter[32]; /* "python" */
+    char banner[512];
 };
 
 struct engine {
     void *self;
     /* Called once on the executor thread before any job (workers are spawned from there). */
     void (*start)(void *self);
-    /* Runs a cell. Returns reply content: {"status":"ok"} or
-     * {"status":"error","ename","evalue","traceback"}. Outputs go to sink while it runs. */
-    json_t *(*execute)(void *self, const struct engine_request *req, const struct output_sink *sink);
-    /* Return Jupyter reply content (complete_reply, inspect_reply, is_complete_reply). */
-    json_t *(*complete)(void *self, const char *code, int cursor_pos);
-    json_t *(*inspect)(void *self, const char *code, int cursor_pos, int detail_level);
-    json_t *(*is_complete)(void *self, const char *code);
+    /* Runs a cell: outputs go to sink while it runs, and *outcome (zeroed by the caller) says how
+     * it ended. */
+    void (*execute)(void *self, const struct engine_request *req, const struct output_sink *sink,
+                    struct cell_outcome *outcome);
+    /* The editor's queries; each fills its answer (positions in code points). */
+    void (*complete)(void *self, const char *code, int cursor_pos, struct completion *out);
+    void (*inspect)(void *self, const char *code, int cursor_pos, int detail_level,
+                    struct inspection *out);
+    void (*is_complete)(void *self, const char *code, struct completeness *out);
+    /* The main thread, while a cell may be running: must return at once. */
+    void (*kernel_info)(void *self, struct language_info *out);
     /* Any thread; must return at once. */
     void (*interrupt)(void *self);
     /* On the executor thread at shutdown: kill workers, free everything. */

@@ -2,7 +2,6 @@
  * the reply, idle — in that order, each with the request as parent. */
 #include <string.h>
 
-#include "../sandbox/log.h"
 #include "executor.h"
 #include "history.h"
 #include "kernel.h"
@@ -19,35 +18,21 @@ void publish_begin(struct kernel *k, const struct job *job)
     if (!code)
         return;
     if (!job->silent)
-        kernel_publish(k, "execute_input", parent,
-                       json_pack("{s:s, s:i}", "code", code, "execution_count",
-                                 job->execution_count));
+        kernel_publish(
+            k, "execute_input", parent,
+            json_pack("{s:s, s:i}", "code", code, "execution_count", job->execution_count));
     if (job->store_history)
         history_add(k->history, job->execution_count, code);
 }
 
-static bool is_output_type(const char *type)
-{
-    static const char *const allowed[] = {"stream",      "display_data",   "update_display_data",
-                                          "clear_output", "execute_result", "error"};
-    for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++)
-        if (strcmp(type, allowed[i]) == 0)
-            return true;
-    return false;
-}
-
+/* An output of the running cell (its content built by content.c on the executor thread). */
 static void output(struct kernel *k, struct job *job, const char *msg_type, json_t *content)
 {
-    if (!is_output_type(msg_type) || !json_is_object(content)) {
-        log_warn("engine produced an unknown output type %s; dropped", msg_type);
-        return;
-    }
     if (strcmp(msg_type, "execute_result") == 0) {
         if (job->silent)
             return;
-        json_object_set_new(content, "execution_count", json_integer(job->execution_count));
-        const char *text = json_string_value(
-            json_object_get(json_object_get(content, "data"), "text/plain"));
+        const char *text =
+            json_string_value(json_object_get(json_object_get(content, "data"), "text/plain"));
         if (job->store_history && text)
             history_set_output(k->history, job->execution_count, text);
     }

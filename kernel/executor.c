@@ -10,7 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../sandbox/log.h"
+#include "common/log.h"
+#include "kernel/content.h"
 
 struct input_slot {
     bool waiting, answered;
@@ -89,12 +90,52 @@ static void post_event(struct executor *ex, enum event_kind kind, struct job *jo
     wake_main(ex);
 }
 
-/* ---- the sink the engine writes a cell's outputs to ---- */
+/* ---- the sink the engine writes a cell's outputs to: each call becomes an iopub message's
+ * content (content.c), posted for the main thread to publish ---- */
 
-static void sink_emit_event(void *ctx, const char *msg_type, json_t *content)
+static void post_output(struct executor *ex, const char *msg_type, json_t *content)
+{
+    if (content)
+        post_event(ex, EVENT_OUTPUT, ex->running, msg_type, content);
+    else
+        log_error("out of memory: an output of the cell was dropped");
+}
+
+static void sink_stream(void *ctx, enum output_stream name, const char *text, size_t len)
+{
+    const char *msg_type;
+    json_t *content = content_stream(name, text, len, &msg_type);
+    post_output(ctx, msg_type, content);
+}
+
+static void sink_display(void *ctx, json_t *data, json_t *metadata, const char *display_id,
+                         bool update)
+{
+    const char *msg_type;
+    json_t *content = content_display(data, metadata, display_id, update, &msg_type);
+    post_output(ctx, msg_type, content);
+}
+
+static void sink_clear(void *ctx, bool wait)
+{
+    const char *msg_type;
+    json_t *content = content_clear(wait, &msg_type);
+    post_output(ctx, msg_type, content);
+}
+
+static void sink_result(void *ctx, json_t *data, json_t *metadata)
 {
     struct executor *ex = ctx;
-    post_event(ex, EVENT_OUTPUT, ex->running, msg_type, content);
+    const char *msg_type;
+    json_t *content = content_result(data, metadata, ex->running->execution_count, &msg_type);
+    post_output(ex, msg_type, content);
+}
+
+static void sink_error(void *ctx, const struct cell_error *error)
+{
+    const char *msg_type;
+    json_t *content = content_error(error, &msg_type);
+    post_output(ctx, msg_type, content);
 }
 
 /* Takes the answer when there is one (the slot is then free again). */
@@ -150,7 +191,7 @@ static char *sink_read_input(void *ctx, const char *prompt, bool password, int a
     ex->input = (struct input_slot){.waiting = true};
     pthread_mutex_unlock(&ex->lock);
     post_event(ex, EVENT_INPUT, ex->running, "input_request",
-               json_pack("{s:s, s:b}", "prompt", prompt ? prompt : "", "password", password));
+               content_input_request(prompt, password));
     return wait_for_answer(ex, abandon_fd);
 }
 
@@ -180,12 +221,6 @@ static int int_field(const json_t *content, const char *key)
     return json_is_integer(value) ? (int)json_integer_value(value) : -1;
 }
 
-static json_t *invalid_request(const char *why)
-{
-    return json_pack("{s:s, s:s, s:s, s:[]}", "status", "error", "ename", "InvalidRequest",
-                     "evalue", why, "traceback");
-}
-
 static json_t *run_execute(struct executor *ex, struct job *job)
 {
     const char *code = string_field(job->request->content, "code");
@@ -193,28 +228,21 @@ static json_t *run_execute(struct executor *ex, struct job *job)
         job->execution_count = ex->execution_count;
         post_event(ex, EVENT_BEGIN, job, NULL, NULL);
     }
-    json_t *reply;
-    if (!code)
-        reply = invalid_request("execute_request needs a string \"code\"");
-    else {
+    struct output_sink sink = {ex,          sink_stream, sink_display,   sink_clear,
+                               sink_result, sink_error,  sink_read_input};
+    struct cell_outcome outcome = {0};
+    if (!code) {
+        cell_fail(&sink, &outcome, CELL_ERROR, "InvalidRequest",
+                  "execute_request needs a string \"code\"");
+    } else {
         struct engine_request request = {code, job->execution_count, job->silent,
-                                         job->allow_stdin};
-        struct output_sink sink = {ex, sink_emit_event, sink_read_input};
-        reply = ex->engine->execute(ex->engine->self, &request, &sink);
+                                         job->store_history, job->allow_stdin};
+        ex->engine->execute(ex->engine->self, &request, &sink, &outcome);
     }
-    if (!reply)
-        reply = invalid_request("the engine gave no reply");
     if (job->store_history)
         ex->execution_count++;
-    json_object_set_new(reply, "execution_count", json_integer(job->execution_count));
-    const char *status = string_field(reply, "status");
-    if (!status)
-        json_object_set_new(reply, "status", json_string("ok"));
-    if (!status || strcmp(status, "ok") == 0) {
-        json_object_set_new(reply, "user_expressions", json_object());
-        if (!json_is_array(json_object_get(reply, "payload")))
-            json_object_set_new(reply, "payload", json_array());
-    }
+    json_t *reply = content_execute_reply(&outcome, job->execution_count);
+    cell_outcome_clear(&outcome);
     return reply;
 }
 
@@ -226,16 +254,26 @@ static json_t *run_query(struct executor *ex, struct job *job)
     const char *code = string_field(content, "code");
     int cursor = int_field(content, "cursor_pos");
     if (!code)
-        return invalid_request("the request needs a string \"code\"");
+        return content_error_reply_for("InvalidRequest", "the request needs a string \"code\"");
     void *self = ex->engine->self;
-    switch (job->kind) {
-    case JOB_COMPLETE:
-        return ex->engine->complete(self, code, cursor);
-    case JOB_INSPECT:
-        return ex->engine->inspect(self, code, cursor, int_field(content, "detail_level") > 0);
-    default:
-        return ex->engine->is_complete(self, code);
+    json_t *reply;
+    if (job->kind == JOB_COMPLETE) {
+        struct completion completion = {0};
+        ex->engine->complete(self, code, cursor, &completion);
+        reply = content_complete_reply(&completion);
+        completion_clear(&completion);
+    } else if (job->kind == JOB_INSPECT) {
+        struct inspection inspection = {0};
+        ex->engine->inspect(self, code, cursor, int_field(content, "detail_level") > 0,
+                            &inspection);
+        reply = content_inspect_reply(&inspection);
+        inspection_clear(&inspection);
+    } else {
+        struct completeness completeness = {COMPLETENESS_UNKNOWN, ""};
+        ex->engine->is_complete(self, code, &completeness);
+        reply = content_is_complete_reply(&completeness);
     }
+    return reply;
 }
 
 static struct job *next_job(struct executor *ex)
@@ -391,7 +429,6 @@ struct event *executor_next_event(struct executor *ex)
     pthread_mutex_unlock(&ex->lock);
     return event;
 }
-
 
 struct job *executor_take_queued_executes(struct executor *ex)
 {

@@ -16,16 +16,16 @@ struct job {
     struct jmsg *request; /* owned */
     int execution_count;  /* set when an execute begins */
     bool silent, store_history, allow_stdin, stop_on_error;
-    bool begun;           /* the main thread published its begin (executor_submit said so) */
+    bool begun; /* the main thread published its begin (executor_submit said so) */
     struct job *next;
 };
 
 enum event_kind {
-    EVENT_BEGIN,  /* job started: publish busy (and execute_input) */
-    EVENT_OUTPUT, /* msg_type + content to publish */
-    EVENT_INPUT,  /* ask the frontend for input: content = {prompt, password} */
-    EVENT_DONE,   /* content = reply content; the main thread now owns and frees the job */
-    EVENT_ABORTED,/* a queued execute dropped after an error (stop_on_error); main frees the job */
+    EVENT_BEGIN,   /* job started: publish busy (and execute_input) */
+    EVENT_OUTPUT,  /* msg_type + content to publish */
+    EVENT_INPUT,   /* ask the frontend for input: content = {prompt, password} */
+    EVENT_DONE,    /* content = reply content; the main thread now owns and frees the job */
+    EVENT_ABORTED, /* a queued execute dropped after an error (stop_on_error); main frees the job */
 };
 
 struct event {

@@ -8,11 +8,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../sandbox/log.h"
+#include "common/log.h"
+#include "kernel/content.h"
 
 #define HISTORY_MAX_ENTRIES 20000 /* older entries are forgotten (the file keeps them) */
-#define HISTORY_MAX_INPUT (1u << 20)
-#define HISTORY_MAX_LINE (2u << 20)
+#define HISTORY_MAX_INPUT   (1u << 20)
+#define HISTORY_MAX_LINE    (2u << 20)
 
 struct entry {
     int session, line;
@@ -21,6 +22,7 @@ struct entry {
 };
 
 struct history {
+    char where[PATH_MAX]; /* kernel_config's history setting */
     bool loaded;
     FILE *file; /* NULL when persistence is off or the file cannot be written */
     int session;
@@ -28,9 +30,9 @@ struct history {
     size_t count, cap;
 };
 
-static void path_for_history(char *out, size_t len)
+/* `chosen` is kernel_config's history: a path, "off", or "" for the default place. */
+static void path_for_history(const char *chosen, char *out, size_t len)
 {
-    const char *chosen = getenv("WARDEN_HISTORY");
     if (chosen && *chosen) {
         snprintf(out, len, "%s", strcmp(chosen, "off") == 0 ? "" : chosen);
         return;
@@ -135,7 +137,7 @@ static void ensure_loaded(struct history *history)
         return;
     history->loaded = true;
     char path[PATH_MAX];
-    path_for_history(path, sizeof path);
+    path_for_history(history->where, path, sizeof path);
     if (path[0]) {
         load_file(history, path);
         history->file = fopen(path, "a");
@@ -145,7 +147,13 @@ static void ensure_loaded(struct history *history)
     history->session++;
 }
 
-struct history *history_open(void) { return calloc(1, sizeof(struct history)); }
+struct history *history_open(const char *where)
+{
+    struct history *history = calloc(1, sizeof *history);
+    if (history)
+        snprintf(history->where, sizeof history->where, "%s", where ? where : "");
+    return history;
+}
 
 void history_close(struct history *history)
 {
@@ -165,8 +173,8 @@ static void write_record(struct history *history, const struct entry *entry)
 {
     if (!history->file)
         return;
-    json_t *record = json_pack("{s:i, s:i, s:s}", "s", entry->session, "l", entry->line, "i",
-                               entry->input);
+    json_t *record =
+        json_pack("{s:i, s:i, s:s}", "s", entry->session, "l", entry->line, "i", entry->input);
     if (entry->output)
         json_object_set_new(record, "o", json_string(entry->output));
     char *text = record ? json_dumps(record, JSON_COMPACT) : NULL;
@@ -219,8 +227,7 @@ static bool seen_input(json_t *list, const char *input)
 {
     size_t i;
     json_t *item;
-    json_array_foreach(list, i, item)
-    {
+    json_array_foreach(list, i, item) {
         json_t *text = json_array_get(item, 2);
         if (json_is_array(text))
             text = json_array_get(text, 0);
@@ -280,11 +287,7 @@ static int int_field(const json_t *request, const char *key, int fallback)
     return json_is_integer(value) ? (int)json_integer_value(value) : fallback;
 }
 
-static json_t *error_reply(const char *why)
-{
-    return json_pack("{s:s, s:s, s:s, s:[s]}", "status", "error", "ename", "HistoryError",
-                     "evalue", why, "traceback", why);
-}
+static json_t *error_reply(const char *why) { return content_error_reply_for("HistoryError", why); }
 
 static json_t *range_entries(struct history *history, const json_t *request, struct query *query)
 {

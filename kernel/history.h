@@ -1,6 +1,7 @@
 /* Execution history: kept in memory for this kernel and appended to a JSON-lines file so it
  * survives worker and kernel restarts (each kernel run is a new session number, like IPython).
- * WARDEN_HISTORY=<path> chooses the file; WARDEN_HISTORY=off keeps it in memory only. */
+ * Where it goes is kernel_config's history (kernel.history, WARDEN_HISTORY): a path, or "off" to
+ * keep it in memory only. */
 #ifndef WARDEN_HISTORY_H
 #define WARDEN_HISTORY_H
 
@@ -8,7 +9,8 @@
 
 struct history;
 
-struct history *history_open(void);
+/* `where`: a path, "off", or "" for the default file. Nothing is read until the first use. */
+struct history *history_open(const char *where);
 void history_close(struct history *history);
 
 void history_add(struct history *history, int line, const char *input);

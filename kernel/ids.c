@@ -15,8 +15,7 @@ void ids_new_uuid(char out[UUID_STR_LEN])
         static unsigned long counter;
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
-        unsigned long mix[2] = {(unsigned long)now.tv_nsec ^ (unsigned long)now.tv_sec,
-                                ++counter};
+        unsigned long mix[2] = {(unsigned long)now.tv_nsec ^ (unsigned long)now.tv_sec, ++counter};
         memcpy(bytes, mix, sizeof bytes);
     }
     bytes[6] = (unsigned char)((bytes[6] & 0x0f) | 0x40);

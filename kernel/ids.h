@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 #define UUID_STR_LEN 37
-#define MSG_ID_LEN (UUID_STR_LEN + 24)
+#define MSG_ID_LEN   (UUID_STR_LEN + 24)
 #define ISO_DATE_LEN 40
 
 /* Random (version 4) UUID in canonical 8-4-4-4-12 form. */

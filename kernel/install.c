@@ -91,10 +91,9 @@ static void copy_logos(const char *exe, const char *dest)
 
 static int write_kernel_json(const char *exe, const char *dest)
 {
-    json_t *spec = json_pack(
-        "{s:[s, s, s, s], s:s, s:s, s:s, s:{s:b}}", "argv", exe, "kernel", "-f",
-        "{connection_file}", "display_name", "warden", "language", "python", "interrupt_mode",
-        "signal", "metadata", "debugger", 0);
+    json_t *spec = json_pack("{s:[s, s, s, s], s:s, s:s, s:s, s:{s:b}}", "argv", exe, "kernel",
+                             "-f", "{connection_file}", "display_name", "warden", "language",
+                             "python", "interrupt_mode", "signal", "metadata", "debugger", 0);
     char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/kernel.json", dest);
     int rc = spec ? json_dump_file(spec, path, JSON_INDENT(2)) : -1;

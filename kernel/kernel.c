@@ -9,12 +9,12 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "../sandbox/log.h"
+#include "common/log.h"
 #include "executor.h"
 #include "history.h"
 
 #define MAX_INCOMING_PART (64 << 20)
-#define STOP_TIMEOUT_MS 2500
+#define STOP_TIMEOUT_MS   2500
 
 /* ---- sending ---- */
 
@@ -28,8 +28,7 @@ static void send_with_topic(struct kernel *k, struct jmsg *msg, const char *topi
     msg->n_ids = 0;
 }
 
-void kernel_publish(struct kernel *k, const char *msg_type, json_t *parent_header,
-                    json_t *content)
+void kernel_publish(struct kernel *k, const char *msg_type, json_t *parent_header, json_t *content)
 {
     struct jmsg *msg = jmsg_build(k->session, msg_type, parent_header, content);
     if (!msg)
@@ -72,7 +71,8 @@ static void handle_subscriptions(struct kernel *k)
     while ((len = zmq_recv(k->iopub, buffer, sizeof buffer, ZMQ_DONTWAIT)) > 0) {
         if (buffer[0] != 1)
             continue; /* unsubscribe */
-        size_t topic_len = (size_t)len - 1 < sizeof buffer - 1 ? (size_t)len - 1 : sizeof buffer - 1;
+        size_t topic_len =
+            (size_t)len - 1 < sizeof buffer - 1 ? (size_t)len - 1 : sizeof buffer - 1;
         char topic[256];
         memcpy(topic, buffer + 1, topic_len);
         topic[topic_len] = '\0';
@@ -172,8 +172,7 @@ static void drain(struct kernel *k, void *socket, void (*dispatch)(struct kernel
 {
     for (int budget = 64; budget > 0 && !k->shutting_down; budget--) {
         struct jmsg *msg = NULL;
-        int rc = wire_recv(socket, k->signer, &msg);
-        if (rc <= 0)
+        if (wire_recv(socket, k->signer, &msg) != WIRE_RECV_MESSAGE)
             return;
         if (msg)
             dispatch(k, msg);
@@ -224,7 +223,8 @@ static void close_everything(struct kernel *k)
     signer_free(k->signer);
 }
 
-static int start(struct kernel *k, const char *connection_file, struct engine *engine)
+static int start(struct kernel *k, const char *connection_file, const struct kernel_config *cfg,
+                 struct engine *engine)
 {
     char err[512];
     if (connection_load(connection_file, &k->conn, err, sizeof err) != 0) {
@@ -239,7 +239,7 @@ static int start(struct kernel *k, const char *connection_file, struct engine *e
     }
     ids_new_uuid(k->session);
     k->engine = engine;
-    k->history = history_open();
+    k->history = history_open(cfg->history);
     k->signal_fd = block_signals();
     k->zmq = zmq_ctx_new();
     if (k->signal_fd < 0 || !k->zmq || open_sockets(k, err, sizeof err) != 0) {
@@ -249,11 +249,11 @@ static int start(struct kernel *k, const char *connection_file, struct engine *e
     return 0;
 }
 
-int kernel_run(const char *connection_file, struct engine *engine)
+int kernel_run(const char *connection_file, const struct kernel_config *cfg, struct engine *engine)
 {
     struct kernel kernel = {0};
     struct kernel *k = &kernel;
-    if (start(k, connection_file, engine) != 0)
+    if (start(k, connection_file, cfg, engine) != 0)
         return 1;
     pthread_t heartbeat;
     k->heartbeat_running = pthread_create(&heartbeat, NULL, heartbeat_main, k) == 0;

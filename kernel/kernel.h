@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "config.h"
 #include "connection.h"
 #include "engine.h"
 #include "ids.h"
@@ -29,13 +30,12 @@ struct kernel {
 };
 
 /* Runs the kernel until shutdown; returns the process exit code. */
-int kernel_run(const char *connection_file, struct engine *engine);
+int kernel_run(const char *connection_file, const struct kernel_config *cfg, struct engine *engine);
 
 /* --- used by dispatch.c and the loop --- */
 
 /* Publish on iopub with the given parent header (NULL for none). Steals content. */
-void kernel_publish(struct kernel *k, const char *msg_type, json_t *parent_header,
-                    json_t *content);
+void kernel_publish(struct kernel *k, const char *msg_type, json_t *parent_header, json_t *content);
 void kernel_publish_status(struct kernel *k, json_t *parent_header, const char *state);
 /* Reply to `request` on `socket`: msg_type is the request's with _request → _reply. */
 void kernel_reply(struct kernel *k, void *socket, const struct jmsg *request, json_t *content);

@@ -31,9 +31,8 @@ struct signer *signer_new(const char *scheme, const void *key, size_t key_len)
     signer->keyed = mac ? EVP_MAC_CTX_new(mac) : NULL;
     EVP_MAC_free(mac);
     char digest_name[] = "SHA256";
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-        OSSL_PARAM_construct_end()};
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+                           OSSL_PARAM_construct_end()};
     if (!signer->keyed || !EVP_MAC_init(signer->keyed, key, key_len, params)) {
         signer_free(signer);
         return NULL;
@@ -117,8 +116,8 @@ static bool seen_before(struct signer *signer, const unsigned char digest[DIGEST
     return false;
 }
 
-bool signer_verify(struct signer *signer, const struct signed_part parts[4],
-                   const void *signature, size_t signature_len)
+bool signer_verify(struct signer *signer, const struct signed_part parts[4], const void *signature,
+                   size_t signature_len)
 {
     if (!signer_enabled(signer))
         return true;

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #define SIGNATURE_HEX_LEN 64
-#define REPLAY_WINDOW 4096
+#define REPLAY_WINDOW     4096
 
 struct signer;
 
@@ -27,7 +27,7 @@ int signer_sign(struct signer *signer, const struct signed_part parts[4],
                 char out[SIGNATURE_HEX_LEN + 1]);
 
 /* True when `signature` is valid for parts and has not been seen before. */
-bool signer_verify(struct signer *signer, const struct signed_part parts[4],
-                   const void *signature, size_t signature_len);
+bool signer_verify(struct signer *signer, const struct signed_part parts[4], const void *signature,
+                   size_t signature_len);
 
 #endif

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <zmq.h>
 
-#include "../sandbox/log.h"
+#include "common/log.h"
 #include "ids.h"
 
 const char *jmsg_type(const struct jmsg *msg)
@@ -256,12 +256,12 @@ int wire_send(void *socket, struct signer *signer, const struct jmsg *msg)
 
 /* Reads every frame of one multipart message; frames past the bound are drained and the
  * message is reported as too large. */
-static int recv_parts(void *socket, struct wire_part **parts_out, size_t *count_out,
-                      bool *oversized)
+static enum wire_recv_result recv_parts(void *socket, struct wire_part **parts_out,
+                                        size_t *count_out, bool *oversized)
 {
     struct wire_part *parts = calloc(WIRE_MAX_PARTS, sizeof *parts);
     if (!parts)
-        return -1;
+        return WIRE_RECV_FAILED;
     size_t count = 0;
     int more = 1;
     *oversized = false;
@@ -272,7 +272,7 @@ static int recv_parts(void *socket, struct wire_part **parts_out, size_t *count_
             int err = zmq_errno();
             zmq_msg_close(&frame);
             wire_parts_free(parts, count);
-            return err == EAGAIN ? 0 : -1;
+            return err == EAGAIN ? WIRE_RECV_NOTHING : WIRE_RECV_FAILED;
         }
         more = zmq_msg_more(&frame);
         if (count < WIRE_MAX_PARTS)
@@ -283,16 +283,16 @@ static int recv_parts(void *socket, struct wire_part **parts_out, size_t *count_
     }
     *parts_out = parts;
     *count_out = count;
-    return 1;
+    return WIRE_RECV_MESSAGE;
 }
 
-int wire_recv(void *socket, struct signer *signer, struct jmsg **out)
+enum wire_recv_result wire_recv(void *socket, struct signer *signer, struct jmsg **out)
 {
     struct wire_part *parts = NULL;
     size_t count = 0;
     bool oversized;
-    int rc = recv_parts(socket, &parts, &count, &oversized);
-    if (rc <= 0)
+    enum wire_recv_result rc = recv_parts(socket, &parts, &count, &oversized);
+    if (rc != WIRE_RECV_MESSAGE)
         return rc;
     char why[160] = "";
     struct jmsg *msg = NULL;
@@ -304,5 +304,5 @@ int wire_recv(void *socket, struct signer *signer, struct jmsg **out)
     if (!msg)
         log_warn("dropped an incoming message: %s", why);
     *out = msg;
-    return 1;
+    return WIRE_RECV_MESSAGE;
 }

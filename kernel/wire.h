@@ -10,10 +10,10 @@
 
 #include "sign.h"
 
-#define WIRE_DELIMITER "<IDS|MSG>"
-#define WIRE_MAX_PARTS 256          /* identities + 6 + buffers; more is malformed */
+#define WIRE_DELIMITER      "<IDS|MSG>"
+#define WIRE_MAX_PARTS      256 /* identities + 6 + buffers; more is malformed */
 #define WIRE_MAX_PART_BYTES (64u << 20)
-#define PROTOCOL_VERSION "5.3"
+#define PROTOCOL_VERSION    "5.3"
 
 struct wire_part {
     void *data;
@@ -48,10 +48,13 @@ int wire_encode(const struct jmsg *msg, struct signer *signer, struct wire_part 
                 size_t *count);
 void wire_parts_free(struct wire_part *parts, size_t count);
 
-/* ZeroMQ I/O. wire_recv reads one multipart message (bounded) without blocking: returns 1 when
- * a message was read (*out is NULL if it was invalid and dropped — that is logged), 0 when none
- * was waiting, -1 on a socket error. */
-int wire_recv(void *socket, struct signer *signer, struct jmsg **out);
+enum wire_recv_result {
+    WIRE_RECV_MESSAGE, /* one was read: *out, or NULL when it was invalid and dropped (logged) */
+    WIRE_RECV_NOTHING, /* none was waiting */
+    WIRE_RECV_FAILED,  /* the socket failed */
+};
+/* ZeroMQ I/O. wire_recv reads one multipart message (bounded) without blocking. */
+enum wire_recv_result wire_recv(void *socket, struct signer *signer, struct jmsg **out);
 int wire_send(void *socket, struct signer *signer, const struct jmsg *msg);
 
 #endif

@@ -17,8 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jail_internal.h"
-#include "log.h"
+#include "common/format.h"
+#include "sandbox/jail/spawn.h"
+#include "sandbox/sandbox.h"
 
 static const char probe_code[] =
     "import os, sys, json, socket, ctypes, errno, resource\n"
@@ -29,7 +30,8 @@ static const char probe_code[] =
     "out['ns'] = {n: ns(n) for n in ('user','pid','mnt','net','ipc','uts','cgroup')}\n"
     "out['pid'] = os.getpid(); out['uid'] = os.getuid(); out['gid'] = os.getgid()\n"
     "out['uid_map'] = open('/proc/self/uid_map').read().split()\n"
-    "st = dict(l.rstrip('\\n').split(':\\t', 1) for l in open('/proc/self/status') if ':\\t' in l)\n"
+    "st = dict(l.rstrip('\\n').split(':\\t', 1) for l in open('/proc/self/status') if ':\\t' in "
+    "l)\n"
     "for k in ('CapInh','CapPrm','CapEff','CapBnd','CapAmb','NoNewPrivs','Seccomp'):\n"
     "    out[k] = st.get(k, '?').strip()\n"
     "out['root'] = sorted(os.listdir('/'))\n"
@@ -58,9 +60,12 @@ static int fatal;
 static char problem_text[8][1024];
 
 static void problem(bool is_fatal, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void problem(bool is_fatal, const char *fmt, ...) {
-    if (is_fatal) fatal++;
-    if (problems >= 8) return;
+static void problem(bool is_fatal, const char *fmt, ...)
+{
+    if (is_fatal)
+        fatal++;
+    if (problems >= 8)
+        return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(problem_text[problems++], sizeof problem_text[0], fmt, ap);
@@ -69,7 +74,8 @@ static void problem(bool is_fatal, const char *fmt, ...) {
 
 static void line(const char *state, const char *what, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void line(const char *state, const char *what, const char *fmt, ...) {
+static void line(const char *state, const char *what, const char *fmt, ...)
+{
     char detail[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -78,13 +84,15 @@ static void line(const char *state, const char *what, const char *fmt, ...) {
     printf("  %-7s %-20s %s\n", state, what, detail);
 }
 
-static const char *jstr(json_t *o, const char *k) {
+static const char *jstr(json_t *o, const char *k)
+{
     const char *s = json_string_value(json_object_get(o, k));
     return s ? s : "?";
 }
 
 /* The CPU quota line: set, off by configuration, or not enforceable here. */
-static void report_cpu_quota(const struct sandbox_limits *lim, const struct jailed *info) {
+static void report_cpu_quota(const struct sandbox_limits *lim, const struct jailed *info)
+{
     if (!lim->cpu_millis) {
         line("[ok]", "CPU quota", "none (sandbox.cpus is 0)");
     } else if (info->cpu_limited) {
@@ -100,7 +108,8 @@ static void report_cpu_quota(const struct sandbox_limits *lim, const struct jail
 
 /* Spawn the probe in the jail; returns its JSON output or NULL (err says why). */
 static json_t *run_probe(const struct sandbox_config *cfg, struct jailed *info, double *ms,
-                         char *err, size_t errlen) {
+                         char *err, size_t errlen)
+{
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
         snprintf(err, errlen, "socketpair: %s", strerror(errno));
@@ -124,9 +133,11 @@ static json_t *run_probe(const struct sandbox_config *cfg, struct jailed *info, 
     size_t used = 0;
     while (buf && used < (1 << 20) - 1) {
         struct pollfd p = {.fd = sv[0], .events = POLLIN};
-        if (poll(&p, 1, 60000) <= 0) break;
+        if (poll(&p, 1, 60000) <= 0)
+            break;
         ssize_t n = read(sv[0], buf + used, (1 << 20) - 1 - used);
-        if (n <= 0) break;
+        if (n <= 0)
+            break;
         used += (size_t)n;
     }
     close(sv[0]);
@@ -148,7 +159,6 @@ static json_t *run_probe(const struct sandbox_config *cfg, struct jailed *info, 
     return out;
 }
 
-
 /* "label a b c" from a JSON array of strings, stopping before out is full. */
 static void list_strings(char *out, size_t len, const char *label, const json_t *items)
 {
@@ -164,14 +174,219 @@ static void list_strings(char *out, size_t len, const char *label, const json_t 
     }
 }
 
-static void own_ns(const char *name, char *out, size_t len) {
+static void own_ns(const char *name, char *out, size_t len)
+{
     char path[64];
     snprintf(path, sizeof path, "/proc/self/ns/%s", name);
     ssize_t n = readlink(path, out, len - 1);
     out[n > 0 ? n : 0] = '\0';
 }
 
-int sandbox_doctor_main(int argc, char **argv) {
+static void report_namespaces(json_t *r)
+{
+    json_t *ns = json_object_get(r, "ns");
+    static const char *const names[] = {"user", "pid", "mnt", "net", "ipc", "uts", "cgroup"};
+    static const char *const labels[] = {"user namespace",    "pid namespace", "mount namespace",
+                                         "network namespace", "ipc namespace", "uts namespace",
+                                         "cgroup namespace"};
+    for (size_t i = 0; i < 7; i++) {
+        char mine[128];
+        own_ns(names[i], mine, sizeof mine);
+        const char *theirs = jstr(ns, names[i]);
+        bool separate = strcmp(mine, theirs) != 0 && strncmp(theirs, "error", 5) != 0;
+        char detail[256] = "";
+        if (i == 0) {
+            json_t *m = json_object_get(r, "uid_map");
+            snprintf(detail, sizeof detail, "; uid %" JSON_INTEGER_FORMAT " inside = host uid %s",
+                     json_integer_value(json_object_get(r, "uid")),
+                     json_string_value(json_array_get(m, 1))
+                         ? json_string_value(json_array_get(m, 1))
+                         : "?");
+        } else if (i == 1) {
+            snprintf(detail, sizeof detail, "; the command is pid %" JSON_INTEGER_FORMAT,
+                     json_integer_value(json_object_get(r, "pid")));
+        } else if (i == 2) {
+            list_strings(detail, sizeof detail, "; / holds:", json_object_get(r, "root"));
+        } else if (i == 3) {
+            list_strings(detail, sizeof detail, "; interfaces:", json_object_get(r, "ifaces"));
+        } else if (i == 5) {
+            snprintf(detail, sizeof detail, "; hostname \"%s\"", jstr(r, "hostname"));
+        }
+        line(separate ? "[ok]" : "[FAIL]", labels[i], "%s%s", separate ? "active" : "NOT active",
+             detail);
+        if (!separate)
+            problem(true, "%s is not separate from the host's", labels[i]);
+    }
+}
+
+static void report_privileges(json_t *r)
+{
+    bool nocaps = true;
+    static const char *const caps[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"};
+    for (size_t i = 0; i < 5; i++)
+        if (strcmp(jstr(r, caps[i]), "0000000000000000") != 0)
+            nocaps = false;
+    line(nocaps ? "[ok]" : "[FAIL]", "capabilities", "%s",
+         nocaps ? "none in any set (bounding, permitted, effective, inheritable, ambient)"
+                : "some remain");
+    if (!nocaps)
+        problem(true, "capabilities remain inside the jail");
+    bool nnp = strcmp(jstr(r, "NoNewPrivs"), "1") == 0;
+    line(nnp ? "[ok]" : "[FAIL]", "no_new_privs", "%s", nnp ? "set" : "NOT set");
+    bool sec = strcmp(jstr(r, "Seccomp"), "2") == 0 && strcmp(jstr(r, "unshare"), "EPERM") == 0;
+    line(sec ? "[ok]" : "[FAIL]", "seccomp",
+         "filter mode %s; unshare() -> %s, netlink socket -> %s", jstr(r, "Seccomp"),
+         jstr(r, "unshare"), jstr(r, "netlink"));
+    if (!sec)
+        problem(true, "the seccomp filter is not in effect");
+}
+
+static void report_limits(const struct sandbox_config *cfg, const struct jailed *info,
+                          const struct utsname *un)
+{
+    char mem[64];
+    format_size(cfg->limits.memory_bytes, mem, sizeof mem);
+    if (info->cgroup_version) {
+        line("[ok]", "memory limit", "%s via cgroup v%d", mem, info->cgroup_version);
+        line("[ok]", "task limit", "%u processes+threads via cgroup v%d pids",
+             cfg->limits.max_tasks, info->cgroup_version);
+    } else {
+        line("[ok]", "memory limit", "%s via RLIMIT_AS (no writable cgroup)", mem);
+        int major = 0, minor = 0;
+        sscanf(un->release, "%d.%d", &major, &minor);
+        bool per_ns = major > 5 || (major == 5 && minor >= 14);
+        line(per_ns ? "[ok]" : "[WARN]", "task limit", "%u processes+threads via RLIMIT_NPROC (%s)",
+             cfg->limits.max_tasks,
+             per_ns ? "counted per jail: its user namespace has its own count"
+                    : "counted over ALL processes of this host user before Linux 5.14");
+        if (!per_ns)
+            problem(false, "Linux < 5.14: RLIMIT_NPROC counts every process of your user; "
+                           "run as root (cgroups) or raise sandbox.tasks");
+        problem(false, "no writable cgroup: memory is limited by address space (RLIMIT_AS), "
+                       "which is coarser than a cgroup (memory-mapped files count, OOM shows as "
+                       "MemoryError). To use cgroups, run warden as root, or from a delegated "
+                       "cgroup v2 subtree (e.g. systemd-run --user -p Delegate=yes --scope ...)");
+    }
+    report_cpu_quota(&cfg->limits, info);
+    char fsz[64], tsz[64];
+    format_size(cfg->limits.file_size_bytes, fsz, sizeof fsz);
+    format_size(cfg->limits.tmpfs_bytes, tsz, sizeof tsz);
+    line("[ok]", "other limits",
+         "file size %s, %u open files, /tmp and home %s each, no core dumps", fsz,
+         cfg->limits.open_files, tsz);
+}
+
+static void report_python(const struct sandbox_config *cfg, json_t *r, double ms)
+{
+    line("[ok]", "jailed start", "%.1f ms to a running jailed Python", ms);
+    line("[ok]", "python", "%s -> Python %s", cfg->python, jstr(r, "python"));
+    const char *mk;
+    json_t *mv;
+    json_object_foreach(json_object_get(r, "modules"), mk, mv) {
+        const char *v = json_string_value(mv);
+        bool good = v && strncmp(v, "ERROR", 5) != 0;
+        line(good ? "[ok]" : "[WARN]", mk, "%s", v ? v : "?");
+        if (!good)
+            problem(false,
+                    "%s does not import in the jail (%s): install it system-wide "
+                    "(apt install python3-numpy python3-pandas python3-matplotlib "
+                    "python3-ipython); user site-packages are not visible",
+                    mk, v ? v : "?");
+    }
+}
+
+/* A jailed Python, probed from inside: what holds there. */
+static void report_probe(const struct sandbox_config *cfg, const struct utsname *un)
+{
+    struct sandbox_config pcfg = *cfg;
+    pcfg.unjailed = false;
+    /* the probe must not depend on where doctor was started */
+    pcfg.workdir[0] = '\0';
+    struct jailed info;
+    double ms = 0;
+    char err[2048];
+    json_t *r = run_probe(&pcfg, &info, &ms, err, sizeof err);
+    if (!r) {
+        line("[FAIL]", "probe", "%s", err);
+        problem(true, "a jailed Python could not run: %s", err);
+        return;
+    }
+    report_namespaces(r);
+    report_privileges(r);
+    report_limits(cfg, &info, un);
+    report_python(cfg, r, ms);
+    json_decref(r);
+}
+
+/* The interpreter the worker runs and the runtime it loads: true when the probe can run. */
+static bool report_interpreter(const struct sandbox_config *cfg)
+{
+    struct stat st;
+    char realpy[PATH_MAX] = "";
+    bool usable = false;
+    if (stat(cfg->python, &st) != 0 || !realpath(cfg->python, realpy)) {
+        line("[FAIL]", "python", "%s: %s", cfg->python, strerror(errno));
+        problem(true,
+                "the worker's Python %s does not exist: install python3 (apt install "
+                "python3) or set sandbox.python",
+                cfg->python);
+    } else if (strncmp(realpy, "/usr/", 5) != 0) {
+        line("[FAIL]", "python", "%s (%s) is outside /usr: not visible in the jail", cfg->python,
+             realpy);
+        problem(true, "the jail only shows /usr: set sandbox.python to a Python under /usr (e.g. "
+                      "/usr/bin/python3)");
+    } else {
+        usable = true;
+    }
+    char runtime_file[PATH_MAX + 32];
+    snprintf(runtime_file, sizeof runtime_file, "%s/warden_worker.py", cfg->runtime_dir);
+    if (access(runtime_file, R_OK) != 0) {
+        line("[FAIL]", "worker runtime", "%s: %s", runtime_file, strerror(errno));
+        problem(true, "the worker runtime is missing: reinstall warden (cmake --install) so that "
+                      "share/warden/runtime sits next to bin/warden");
+    } else {
+        line("[ok]", "worker runtime", "%s (bound read-only at %s)", cfg->runtime_dir,
+             JAIL_RUNTIME_DIR);
+    }
+    return usable;
+}
+
+/* Builds a test jail: true when it could. */
+static bool report_jail(const struct sandbox_config *cfg)
+{
+    char why[2048];
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int ok = jail_check(cfg, why, sizeof why);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    if (ok != 0) {
+        line("[FAIL]", "jail", "cannot be built here");
+        problem(true, "%s", why);
+        return false;
+    }
+    line("[ok]", "jail", "test jail built and torn down in %.1f ms", ms);
+    return true;
+}
+
+static void report_summary(const struct sandbox_config *cfg)
+{
+    printf("\n");
+    if (problems == 0) {
+        printf("No problems.\n");
+    } else {
+        printf("Problems and fixes:\n");
+        for (int i = 0; i < problems && i < 8; i++)
+            printf("  - %s\n", problem_text[i]);
+    }
+    printf("\n%s\n",
+           fatal ? "Cells can NOT run jailed on this machine."
+                 : (cfg->unjailed ? "Cells can run jailed (but the config disables the jail)."
+                                  : "Cells can run jailed."));
+}
+
+int sandbox_doctor_main(int argc, char **argv, sandbox_config_loader load)
+{
     struct sandbox_config cfg;
     sandbox_config_defaults(&cfg);
     const char *config_path = NULL;
@@ -190,182 +405,25 @@ int sandbox_doctor_main(int argc, char **argv) {
     }
     char err[2048];
     printf("warden doctor %s: isolation on this machine\n\n", WARDEN_VERSION);
-    if (sandbox_config_load_file(&cfg, config_path, err, sizeof err) < 0) {
+    if (load(config_path, &cfg, err, sizeof err) < 0) {
         line("[FAIL]", "config", "%s", err);
         problem(true, "%s: fix the file (warden kernel would refuse every cell)", err);
     }
     struct utsname un;
     uname(&un);
-    bool root = geteuid() == 0;
     line("[info]", "kernel", "Linux %s (%s)", un.release, un.machine);
-    line("[info]", "user mode", "%s (uid %u)", root ? "root" : "unprivileged", (unsigned)geteuid());
+    line("[info]", "user mode", "%s (uid %u)", geteuid() == 0 ? "root" : "unprivileged",
+         (unsigned)geteuid());
     if (cfg.unjailed) {
         line("[WARN]", "unjailed", "the config sets sandbox.unjailed: cells run WITHOUT the jail");
         problem(false,
                 "sandbox.unjailed is true: cells run with no isolation. Remove it (or set it to "
                 "false) unless this machine cannot jail.");
     }
-    char why[2048];
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    int ok = jail_check(why, sizeof why);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double check_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-    if (ok != 0) {
-        line("[FAIL]", "jail", "cannot be built here");
-        problem(true, "%s", why);
-    } else {
-        line("[ok]", "jail", "test jail built and torn down in %.1f ms", check_ms);
-    }
-
-    /* the Python the worker uses */
-    struct stat st;
-    char realpy[PATH_MAX] = "";
-    if (stat(cfg.python, &st) != 0 || !realpath(cfg.python, realpy)) {
-        line("[FAIL]", "python", "%s: %s", cfg.python, strerror(errno));
-        problem(true, "the worker's Python %s does not exist: install python3 (apt install "
-                      "python3) or set sandbox.python",
-                cfg.python);
-    } else if (strncmp(realpy, "/usr/", 5) != 0) {
-        line("[FAIL]", "python", "%s (%s) is outside /usr: not visible in the jail", cfg.python,
-             realpy);
-        problem(true, "the jail only shows /usr: set sandbox.python to a Python under /usr (e.g. "
-                      "/usr/bin/python3)");
-    }
-    char runtime_file[PATH_MAX + 32];
-    snprintf(runtime_file, sizeof runtime_file, "%s/warden_worker.py", cfg.runtime_dir);
-    if (access(runtime_file, R_OK) != 0) {
-        line("[FAIL]", "worker runtime", "%s: %s", runtime_file, strerror(errno));
-        problem(true, "the worker runtime is missing: reinstall warden (cmake --install) so that "
-                      "share/warden/runtime sits next to bin/warden");
-    } else {
-        line("[ok]", "worker runtime", "%s (bound read-only at %s)", cfg.runtime_dir,
-             JAIL_RUNTIME_DIR);
-    }
-
-    if (ok == 0 && realpy[0] && strncmp(realpy, "/usr/", 5) == 0) {
-        struct sandbox_config pcfg = cfg;
-        pcfg.unjailed = false;
-        /* the probe must not depend on where doctor was started */
-        pcfg.workdir[0] = '\0';
-        struct jailed info;
-        double ms = 0;
-        json_t *r = run_probe(&pcfg, &info, &ms, err, sizeof err);
-        if (!r) {
-            line("[FAIL]", "probe", "%s", err);
-            problem(true, "a jailed Python could not run: %s", err);
-        } else {
-            json_t *ns = json_object_get(r, "ns");
-            static const char *const names[] = {"user", "pid", "mnt", "net", "ipc", "uts",
-                                                "cgroup"};
-            static const char *const labels[] = {"user namespace", "pid namespace",
-                                                 "mount namespace", "network namespace",
-                                                 "ipc namespace",  "uts namespace",
-                                                 "cgroup namespace"};
-            for (size_t i = 0; i < 7; i++) {
-                char mine[128];
-                own_ns(names[i], mine, sizeof mine);
-                const char *theirs = jstr(ns, names[i]);
-                bool separate = strcmp(mine, theirs) != 0 && strncmp(theirs, "error", 5) != 0;
-                char detail[256] = "";
-                if (i == 0) {
-                    json_t *m = json_object_get(r, "uid_map");
-                    snprintf(detail, sizeof detail, "; uid %" JSON_INTEGER_FORMAT
-                             " inside = host uid %s",
-                             json_integer_value(json_object_get(r, "uid")),
-                             json_string_value(json_array_get(m, 1))
-                                 ? json_string_value(json_array_get(m, 1))
-                                 : "?");
-                } else if (i == 1) {
-                    snprintf(detail, sizeof detail, "; the command is pid %" JSON_INTEGER_FORMAT,
-                             json_integer_value(json_object_get(r, "pid")));
-                } else if (i == 2) {
-                    list_strings(detail, sizeof detail, "; / holds:", json_object_get(r, "root"));
-                } else if (i == 3) {
-                    list_strings(detail, sizeof detail, "; interfaces:",
-                                 json_object_get(r, "ifaces"));
-                } else if (i == 5) {
-                    snprintf(detail, sizeof detail, "; hostname \"%s\"", jstr(r, "hostname"));
-                }
-                line(separate ? "[ok]" : "[FAIL]", labels[i], "%s%s",
-                     separate ? "active" : "NOT active", detail);
-                if (!separate) problem(true, "%s is not separate from the host's", labels[i]);
-            }
-            bool nocaps = true;
-            static const char *const caps[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"};
-            for (size_t i = 0; i < 5; i++)
-                if (strcmp(jstr(r, caps[i]), "0000000000000000") != 0) nocaps = false;
-            line(nocaps ? "[ok]" : "[FAIL]", "capabilities", "%s",
-                 nocaps ? "none in any set (bounding, permitted, effective, inheritable, ambient)"
-                        : "some remain");
-            if (!nocaps) problem(true, "capabilities remain inside the jail");
-            bool nnp = strcmp(jstr(r, "NoNewPrivs"), "1") == 0;
-            line(nnp ? "[ok]" : "[FAIL]", "no_new_privs", "%s", nnp ? "set" : "NOT set");
-            bool sec = strcmp(jstr(r, "Seccomp"), "2") == 0 &&
-                       strcmp(jstr(r, "unshare"), "EPERM") == 0;
-            line(sec ? "[ok]" : "[FAIL]", "seccomp", "filter mode %s; unshare() -> %s, netlink "
-                 "socket -> %s", jstr(r, "Seccomp"), jstr(r, "unshare"), jstr(r, "netlink"));
-            if (!sec) problem(true, "the seccomp filter is not in effect");
-
-            char mem[64];
-            jail_format_size(cfg.limits.memory_bytes, mem, sizeof mem);
-            json_t *rl = json_object_get(r, "rlimits");
-            if (info.cgroup_version) {
-                line("[ok]", "memory limit", "%s via cgroup v%d", mem, info.cgroup_version);
-                line("[ok]", "task limit", "%u processes+threads via cgroup v%d pids",
-                     cfg.limits.max_tasks, info.cgroup_version);
-            } else {
-                line("[ok]", "memory limit", "%s via RLIMIT_AS (no writable cgroup)", mem);
-                int major = 0, minor = 0;
-                sscanf(un.release, "%d.%d", &major, &minor);
-                bool per_ns = major > 5 || (major == 5 && minor >= 14);
-                line(per_ns ? "[ok]" : "[WARN]", "task limit",
-                     "%u processes+threads via RLIMIT_NPROC (%s)", cfg.limits.max_tasks,
-                     per_ns ? "counted per jail: its user namespace has its own count"
-                            : "counted over ALL processes of this host user before Linux 5.14");
-                if (!per_ns)
-                    problem(false, "Linux < 5.14: RLIMIT_NPROC counts every process of your user; "
-                                   "run as root (cgroups) or raise sandbox.tasks");
-                problem(false,
-                        "no writable cgroup: memory is limited by address space (RLIMIT_AS), "
-                        "which is coarser than a cgroup (memory-mapped files count, OOM shows as "
-                        "MemoryError). To use cgroups, run warden as root, or from a delegated "
-                        "cgroup v2 subtree (e.g. systemd-run --user -p Delegate=yes --scope ...)");
-            }
-            (void)rl;
-            report_cpu_quota(&cfg.limits, &info);
-            char fsz[64], tsz[64];
-            jail_format_size(cfg.limits.file_size_bytes, fsz, sizeof fsz);
-            jail_format_size(cfg.limits.tmpfs_bytes, tsz, sizeof tsz);
-            line("[ok]", "other limits", "file size %s, %u open files, /tmp and home %s each, no "
-                 "core dumps", fsz, cfg.limits.open_files, tsz);
-            line("[ok]", "jailed start", "%.1f ms to a running jailed Python", ms);
-            line("[ok]", "python", "%s -> Python %s", cfg.python, jstr(r, "python"));
-            json_t *mods = json_object_get(r, "modules");
-            const char *mk;
-            json_t *mv;
-            json_object_foreach(mods, mk, mv) {
-                const char *v = json_string_value(mv);
-                bool good = v && strncmp(v, "ERROR", 5) != 0;
-                line(good ? "[ok]" : "[WARN]", mk, "%s", v ? v : "?");
-                if (!good)
-                    problem(false, "%s does not import in the jail (%s): install it system-wide "
-                                   "(apt install python3-numpy python3-pandas python3-matplotlib "
-                                   "python3-ipython); user site-packages are not visible",
-                            mk, v ? v : "?");
-            }
-            json_decref(r);
-        }
-    }
-    printf("\n");
-    if (problems == 0) {
-        printf("No problems.\n");
-    } else {
-        printf("Problems and fixes:\n");
-        for (int i = 0; i < problems && i < 8; i++) printf("  - %s\n", problem_text[i]);
-    }
-    printf("\n%s\n", fatal ? "Cells can NOT run jailed on this machine."
-                           : (cfg.unjailed ? "Cells can run jailed (but the config disables the jail)."
-                                           : "Cells can run jailed."));
+    bool jail_ok = report_jail(&cfg);
+    bool python_ok = report_interpreter(&cfg);
+    if (jail_ok && python_ok)
+        report_probe(&cfg, &un);
+    report_summary(&cfg);
     return fatal ? 1 : 0;
 }

@@ -1,7 +1,7 @@
 """input() and getpass.getpass() over the channel.
 
-When the execute allows stdin, the prompt goes to the kernel as an `input_request` (after all
-pending output) and the worker reads frames until the `input_reply` that answers it; anything
+When the execute allows stdin, the prompt goes to the kernel as an `input` (after all
+pending output) and the worker reads frames until the `input_value` that answers it; anything
 else arriving meanwhile is dropped. Otherwise a clear error is raised, as ipykernel does.
 """
 
@@ -39,7 +39,7 @@ class InputBroker:
         self._next_id += 1
         input_id = self._next_id
         exec_id = self.outbox.exec_id
-        self.outbox.send({"t": "input_request", "id": exec_id, "input_id": input_id,
+        self.outbox.send({"t": "input", "id": exec_id, "input_id": input_id,
                           "prompt": prompt, "password": bool(password)})
         reply = self._wait(exec_id, input_id)
         if reply.get("cancelled") is True:
@@ -53,7 +53,7 @@ class InputBroker:
                 frame = self.channel.recv()
             except ChannelClosed:
                 os._exit(0)  # the kernel is gone; nobody will ever answer
-            if (frame.get("t") == "input_reply" and _int_eq(frame.get("id"), exec_id)
+            if (frame.get("t") == "input_value" and _int_eq(frame.get("id"), exec_id)
                     and _int_eq(frame.get("input_id"), input_id)):
                 return frame
 

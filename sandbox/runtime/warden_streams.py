@@ -6,7 +6,7 @@ Two sources feed one ordered buffer (the Outbox):
   reader threads (FdCapture).
 A flusher thread turns the buffer into `stream` frames at most every ~50 ms (or at once past
 64 KiB), and every other frame flushes the buffer first, so output never overtakes a display,
-result, error, input_request or done.
+result, error, input or done.
 """
 
 __builtins__ = dict(__import__("builtins").__dict__)  # private copy: user code may replace builtins

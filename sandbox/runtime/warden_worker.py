@@ -234,7 +234,7 @@ class Worker:
         except Exception as exc:
             self._log("warden: complete failed: %r\n" % (exc,))
             reply = {"matches": [], "cursor_start": cursor, "cursor_end": cursor}
-        reply.update(t="complete_reply", id=f["id"], metadata={})
+        reply.update(t="completions", id=f["id"], metadata={})
         self.outbox.send(reply)
 
     def on_inspect(self, f):
@@ -246,7 +246,7 @@ class Worker:
         except Exception as exc:
             self._log("warden: inspect failed: %r\n" % (exc,))
             found, text = False, ""
-        self.outbox.send({"t": "inspect_reply", "id": f["id"], "found": found,
+        self.outbox.send({"t": "inspection", "id": f["id"], "found": found,
                           "data": {"text/plain": text} if found else {}, "metadata": {}})
 
     def on_is_complete(self, f):
@@ -255,7 +255,7 @@ class Worker:
         except Exception as exc:
             self._log("warden: is_complete failed: %r\n" % (exc,))
             status, indent = "unknown", ""
-        self.outbox.send({"t": "is_complete_reply", "id": f["id"], "status": status,
+        self.outbox.send({"t": "completeness", "id": f["id"], "status": status,
                           "indent": indent})
 
 

@@ -74,7 +74,7 @@ def test_malformed_frames_are_ignored(fresh):
            encode({"t": "execute", "code": "print('no id')"}),
            encode({"t": "execute", "id": "1", "code": "print('str id')"}),
            encode({"t": "execute", "id": 1, "code": 5}),
-           encode({"t": "input_reply", "id": 1, "input_id": 1, "value": "stray"}),
+           encode({"t": "input_value", "id": 1, "input_id": 1, "value": "stray"}),
            b"\x00\x00\x00\x05{{{{{",
            b"\x00\x00\x00\x04\xff\xfe\xfd\xfc"]
     for data in bad:

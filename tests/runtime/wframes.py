@@ -190,11 +190,14 @@ class RuntimeProc:
     def execute(self, code, timeout=TIMEOUT, **kw):
         return self.collect(self.start_execute(code, **kw), timeout=timeout)
 
+    # the answer frame's type for each query
+    ANSWERS = {"complete": "completions", "inspect": "inspection", "is_complete": "completeness"}
+
     def request(self, t, **fields):
         rid = self.new_id()
         self.send(dict(fields, t=t, id=rid))
         reply = self.recv()
-        assert reply["t"] == t + "_reply" and reply["id"] == rid, reply
+        assert reply["t"] == self.ANSWERS[t] and reply["id"] == rid, reply
         return reply
 
     def complete(self, code, cursor=None):

@@ -9,14 +9,14 @@
 
 static int check_passed, check_failed;
 
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (cond)                                                                                 \
-            check_passed++;                                                                       \
-        else {                                                                                    \
-            check_failed++;                                                                       \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                       \
-        }                                                                                         \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (cond)                                                                                  \
+            check_passed++;                                                                        \
+        else {                                                                                     \
+            check_failed++;                                                                        \
+            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                        \
+        }                                                                                          \
     } while (0)
 
 static inline int check_summary(const char *suite)

@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sandbox/frame.h"
-#include "sandbox/log.h"
+#include "common/log.h"
+#include "sandbox/supervisor/frame.h"
 #include "supervisor_fixture.h"
 
 char runtime_dir[PATH_MAX];
@@ -19,13 +19,45 @@ char workdir[PATH_MAX];
 bool using_fake;
 int cell_count = 1;
 
-/* ---- a sink that records everything ---------------------------------------------------------- */
+/* ---- a sink that records everything, each call as {kind, content, at} ---------------------- */
 
-void cap_emit(void *ctx, const char *msg_type, json_t *content)
+static void record(struct capture *c, const char *kind, json_t *content)
 {
-    struct capture *c = ctx;
-    json_array_append_new(c->msgs, json_pack("{s:s, s:o, s:I}", "msg_type", msg_type, "content",
-                                             content, "at", (json_int_t)frame_now_ms()));
+    json_array_append_new(c->msgs, json_pack("{s:s, s:o, s:I}", "kind", kind, "content", content,
+                                             "at", (json_int_t)frame_now_ms()));
+}
+
+static void cap_stream(void *ctx, enum output_stream name, const char *text, size_t len)
+{
+    record(ctx, "stream",
+           json_pack("{s:s, s:s%}", "name", name == OUTPUT_STDERR ? "stderr" : "stdout", "text",
+                     text, len));
+}
+
+static void cap_display(void *ctx, json_t *data, json_t *metadata, const char *display_id,
+                        bool update)
+{
+    json_t *content = json_pack("{s:O, s:O}", "data", data, "metadata", metadata);
+    if (display_id)
+        json_object_set_new(content, "display_id", json_string(display_id));
+    record(ctx, update ? "update" : "display", content);
+}
+
+static void cap_clear(void *ctx, bool wait)
+{
+    record(ctx, "clear", json_pack("{s:b}", "wait", wait));
+}
+
+static void cap_result(void *ctx, json_t *data, json_t *metadata)
+{
+    record(ctx, "result", json_pack("{s:O, s:O}", "data", data, "metadata", metadata));
+}
+
+static void cap_error(void *ctx, const struct cell_error *error)
+{
+    record(ctx, "error",
+           json_pack("{s:s, s:s, s:O}", "ename", error->ename, "evalue", error->evalue, "traceback",
+                     error->traceback));
 }
 
 static char *cap_read_input(void *ctx, const char *prompt, bool password, int abandon_fd)
@@ -38,15 +70,24 @@ static char *cap_read_input(void *ctx, const char *prompt, bool password, int ab
     return c->input_value ? strdup(c->input_value) : NULL;
 }
 
+struct output_sink capture_sink(struct capture *c)
+{
+    return (struct output_sink){c,          cap_stream, cap_display,   cap_clear,
+                                cap_result, cap_error,  cap_read_input};
+}
+
 void run_full(struct sandbox *sb, const char *code, uint32_t wall_ms, bool allow_stdin,
               const char *input_value, struct result *res)
 {
     memset(res, 0, sizeof *res);
     res->cap.msgs = json_array();
     res->cap.input_value = input_value;
-    struct output_sink sink = {.ctx = &res->cap, .emit = cap_emit, .read_input = cap_read_input};
-    struct sandbox_cell cell = {.code = code, .count = cell_count++, .silent = false,
-                                .allow_stdin = allow_stdin, .wall_ms = wall_ms};
+    struct output_sink sink = capture_sink(&res->cap);
+    struct sandbox_cell cell = {.code = code,
+                                .count = cell_count++,
+                                .silent = false,
+                                .allow_stdin = allow_stdin,
+                                .wall_ms = wall_ms};
     int64_t t0 = frame_now_ms();
     sandbox_execute(sb, &cell, &sink, &res->out);
     res->ms = frame_now_ms() - t0;
@@ -63,23 +104,23 @@ void result_free(struct result *res)
     cell_outcome_clear(&res->out);
 }
 
-int count_type(const struct result *res, const char *msg_type)
+int count_type(const struct result *res, const char *kind)
 {
     int n = 0;
     size_t i;
     json_t *m;
     json_array_foreach(res->cap.msgs, i, m)
-        if (strcmp(json_string_value(json_object_get(m, "msg_type")), msg_type) == 0)
+        if (strcmp(json_string_value(json_object_get(m, "kind")), kind) == 0)
             n++;
     return n;
 }
 
-json_t *first_of(const struct result *res, const char *msg_type)
+json_t *first_of(const struct result *res, const char *kind)
 {
     size_t i;
     json_t *m;
     json_array_foreach(res->cap.msgs, i, m)
-        if (strcmp(json_string_value(json_object_get(m, "msg_type")), msg_type) == 0)
+        if (strcmp(json_string_value(json_object_get(m, "kind")), kind) == 0)
             return json_object_get(m, "content");
     return NULL;
 }
@@ -90,14 +131,14 @@ char *stream_of(const struct result *res, const char *name)
     json_t *m;
     json_array_foreach(res->cap.msgs, i, m) {
         json_t *c = json_object_get(m, "content");
-        if (strcmp(json_string_value(json_object_get(m, "msg_type")), "stream") == 0 &&
+        if (strcmp(json_string_value(json_object_get(m, "kind")), "stream") == 0 &&
             strcmp(json_string_value(json_object_get(c, "name")), name) == 0)
             len += json_string_length(json_object_get(c, "text"));
     }
     char *out = malloc(len + 1), *p = out;
     json_array_foreach(res->cap.msgs, i, m) {
         json_t *c = json_object_get(m, "content");
-        if (strcmp(json_string_value(json_object_get(m, "msg_type")), "stream") == 0 &&
+        if (strcmp(json_string_value(json_object_get(m, "kind")), "stream") == 0 &&
             strcmp(json_string_value(json_object_get(c, "name")), name) == 0) {
             json_t *t = json_object_get(c, "text");
             memcpy(p, json_string_value(t), json_string_length(t));
@@ -118,7 +159,7 @@ bool stream_has(const struct result *res, const char *name, const char *needle)
 
 const char *result_text(const struct result *res)
 {
-    json_t *c = first_of(res, "execute_result");
+    json_t *c = first_of(res, "result");
     return c ? json_string_value(json_object_get(json_object_get(c, "data"), "text/plain")) : NULL;
 }
 
@@ -133,9 +174,9 @@ bool contains(const char *s, const char *needle) { return s && strstr(s, needle)
 void dump(const char *what, const struct result *res)
 {
     char *s = json_dumps(res->cap.msgs, JSON_COMPACT);
-    fprintf(stderr, "  [%s] status %d ename %s evalue %s\n  msgs: %.2000s\n", what,
-            res->out.status, res->out.ename ? res->out.ename : "-",
-            res->out.evalue ? res->out.evalue : "-", s);
+    fprintf(stderr, "  [%s] status %d ename %s evalue %s\n  msgs: %.2000s\n", what, res->out.status,
+            res->out.error.ename ? res->out.error.ename : "-",
+            res->out.error.evalue ? res->out.error.evalue : "-", s);
     free(s);
 }
 
@@ -150,7 +191,8 @@ bool cell_gives(struct sandbox *sb, const char *code, const char *expected)
     return ok;
 }
 
-/* ---- interrupting from another thread --------------------------------------------------------- */
+/* ---- interrupting from another thread ---------------------------------------------------------
+ */
 
 static void *interrupt_later(void *arg)
 {
@@ -168,7 +210,8 @@ void interrupt_after(struct interrupter *it, struct sandbox *sb, int delay_ms)
     pthread_create(&it->thread, NULL, interrupt_later, it);
 }
 
-/* ---- configuration and processes -------------------------------------------------------------- */
+/* ---- configuration and processes --------------------------------------------------------------
+ */
 
 struct sandbox_config base_config(void)
 {
@@ -233,7 +276,8 @@ bool wait_state(int pid, const char *states)
     return false;
 }
 
-/* ---- running the tests ------------------------------------------------------------------------ */
+/* ---- running the tests ------------------------------------------------------------------------
+ */
 
 void fixture_use_stand_in(void)
 {

@@ -22,15 +22,17 @@ extern int cell_count;         /* execution count of the next cell run_full send
 
 /* ---- a sink that records everything ---------------------------------------------------------- */
 
+/* Each output.h call as {kind, content, at}: kind is stream, display, update (a display with
+ * update set), clear, result or error; content holds the call's arguments. */
 struct capture {
-    json_t *msgs; /* [{msg_type, content, at}] */
+    json_t *msgs; /* [{kind, content, at}] */
     int input_calls;
     char prompt[256];
     bool password;
     const char *input_value; /* NULL: cancel */
 };
 
-void cap_emit(void *ctx, const char *msg_type, json_t *content);
+struct output_sink capture_sink(struct capture *c);
 
 struct result {
     struct capture cap;
@@ -43,10 +45,11 @@ void run_full(struct sandbox *sb, const char *code, uint32_t wall_ms, bool allow
 void run_cell(struct sandbox *sb, const char *code, struct result *res);
 void result_free(struct result *res);
 
-/* ---- reading a result ------------------------------------------------------------------------- */
+/* ---- reading a result -------------------------------------------------------------------------
+ */
 
-int count_type(const struct result *res, const char *msg_type);
-json_t *first_of(const struct result *res, const char *msg_type);
+int count_type(const struct result *res, const char *kind);
+json_t *first_of(const struct result *res, const char *kind);
 /* Concatenated stream text of `name`; caller frees. */
 char *stream_of(const struct result *res, const char *name);
 bool stream_has(const struct result *res, const char *name, const char *needle);
@@ -57,7 +60,8 @@ void dump(const char *what, const struct result *res);
 /* Runs `code` and checks it gives text/plain `expected` (sanity after a recovery). */
 bool cell_gives(struct sandbox *sb, const char *code, const char *expected);
 
-/* ---- interrupting from another thread --------------------------------------------------------- */
+/* ---- interrupting from another thread ---------------------------------------------------------
+ */
 
 struct interrupter {
     struct sandbox *sb;
@@ -68,7 +72,8 @@ struct interrupter {
 /* sandbox_interrupt(sb) from a thread after delay_ms; join it->thread afterwards. */
 void interrupt_after(struct interrupter *it, struct sandbox *sb, int delay_ms);
 
-/* ---- configuration and processes -------------------------------------------------------------- */
+/* ---- configuration and processes --------------------------------------------------------------
+ */
 
 /* Unjailed, no standby, a 0.6 s interrupt grace, the fixture's runtime and workdir. */
 struct sandbox_config base_config(void);
@@ -97,7 +102,8 @@ bool wait_state(int pid, const char *states);
     "def _forge(b):\n"                                                                             \
     "    os.write(_chan_fd(), b)\n"
 
-/* ---- running the tests ------------------------------------------------------------------------ */
+/* ---- running the tests ------------------------------------------------------------------------
+ */
 
 /* Logging, SIGPIPE, the runtime (real or stand-in) and a fresh workdir; prints which runtime the
  * `suite` runs against. 0, or -1 when the workdir cannot be made. */
@@ -120,7 +126,7 @@ int count_fds(void);
             int fds_after = count_fds();                                                           \
             CHECK(fds_after == fds_before);                                                        \
             if (fds_after != fds_before)                                                           \
-                fprintf(stderr, "  %s leaked %d fds\n", #test, fds_after - fds_before);           \
+                fprintf(stderr, "  %s leaked %d fds\n", #test, fds_after - fds_before);            \
         }                                                                                          \
     } while (0)
 

@@ -5,6 +5,7 @@
 
 #include <poll.h>
 #include <semaphore.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -15,19 +16,19 @@
  * input ---- */
 
 struct fake {
-    sem_t release;          /* posted by the test to let a "block" cell finish */
-    int abandon_fd;         /* what "ask" passes as its abandon descriptor */
-    char ran[16][16];       /* the cells executed, in order */
+    sem_t release;    /* posted by the test to let a "block" cell finish */
+    int abandon_fd;   /* what "ask" passes as its abandon descriptor */
+    char ran[16][16]; /* the cells executed, in order */
     int n_ran;
-    char answer[32];        /* what "ask" got ("<none>" for NULL) */
+    char answer[32]; /* what "ask" got ("<none>" for NULL) */
 };
 
 static void fake_start(void *self) { (void)self; }
 static void fake_stop(void *self) { (void)self; }
 static void fake_interrupt(void *self) { (void)self; }
 
-static json_t *fake_execute(void *self, const struct engine_request *req,
-                            const struct output_sink *sink)
+static void fake_execute(void *self, const struct engine_request *req,
+                         const struct output_sink *sink, struct cell_outcome *outcome)
 {
     struct fake *f = self;
     if (f->n_ran < 16)
@@ -35,29 +36,52 @@ static json_t *fake_execute(void *self, const struct engine_request *req,
     if (strcmp(req->code, "block") == 0 || strcmp(req->code, "fail") == 0)
         sem_wait(&f->release);
     if (strcmp(req->code, "fail") == 0)
-        return json_pack("{s:s, s:s, s:s, s:[]}", "status", "error", "ename", "E", "evalue", "x",
-                         "traceback");
+        cell_outcome_fail(outcome, CELL_ERROR, "E", "x", NULL);
+    if (strcmp(req->code, "raise") == 0)
+        cell_fail(sink, outcome, CELL_ERROR, "E", "x");
     if (strcmp(req->code, "ask") == 0) {
-        char *value = sink->read_input(sink->ctx, "? ", false, f->abandon_fd);
+        char *value = output_input(sink, "? ", false, f->abandon_fd);
         snprintf(f->answer, sizeof f->answer, "%s", value ? value : "<none>");
         free(value);
     }
-    return json_pack("{s:s}", "status", "ok");
+    if (strcmp(req->code, "show") == 0) {
+        /* one call of each kind, for the messages they become */
+        json_t *data = J("{\"text/plain\":\"1\"}"), *md = J("{}");
+        output_stream(sink, OUTPUT_STDERR, "warn\n", 5);
+        output_display(sink, data, md, NULL, false);
+        output_display(sink, data, md, "d1", true);
+        output_clear(sink, true);
+        output_result(sink, data, md);
+        outcome->pages = J("[{\"text/plain\":\"Docstring\"}]");
+        json_decref(data);
+        json_decref(md);
+    }
 }
 
-static json_t *fake_query(void *self, const char *code, int cursor)
+static void fake_complete(void *self, const char *code, int cursor, struct completion *out)
 {
-    (void)self, (void)code, (void)cursor;
-    return json_pack("{s:s}", "status", "ok");
+    (void)self, (void)code;
+    completion_empty(out, cursor);
 }
 
-static json_t *fake_inspect(void *self, const char *code, int cursor, int detail)
+static void fake_inspect(void *self, const char *code, int cursor, int detail,
+                         struct inspection *out)
 {
-    (void)detail;
-    return fake_query(self, code, cursor);
+    (void)self, (void)code, (void)cursor, (void)detail;
+    inspection_empty(out);
 }
 
-static json_t *fake_is_complete(void *self, const char *code) { return fake_query(self, code, 0); }
+static void fake_is_complete(void *self, const char *code, struct completeness *out)
+{
+    (void)self, (void)code;
+    *out = (struct completeness){COMPLETENESS_COMPLETE, ""};
+}
+
+static void fake_kernel_info(void *self, struct language_info *out)
+{
+    (void)self;
+    *out = (struct language_info){.name = "fake"};
+}
 
 /* ---- helpers ---- */
 
@@ -154,6 +178,79 @@ static void test_stop_on_error_aborts_what_came_before_the_reply(struct executor
     CHECK(strcmp(f->ran[f->n_ran - 2], "fail") == 0);
 }
 
+/* A cell's typed outputs, as the messages the main thread publishes (content.c), in order; the
+ * reply carries the pager's page. */
+static void test_outputs_become_messages(struct executor *ex)
+{
+    CHECK(executor_submit(ex, execute_job("show")));
+    static const struct {
+        const char *msg_type, *content;
+    } want[] = {
+        {"stream", "{\"name\":\"stderr\",\"text\":\"warn\\n\"}"},
+        {"display_data", "{\"data\":{\"text/plain\":\"1\"},\"metadata\":{},\"transient\":{}}"},
+        {"update_display_data", "{\"data\":{\"text/plain\":\"1\"},\"metadata\":{},"
+                                "\"transient\":{\"display_id\":\"d1\"}}"},
+        {"clear_output", "{\"wait\":true}"},
+        {"execute_result", "{\"data\":{\"text/plain\":\"1\"},\"metadata\":{},"
+                           "\"execution_count\":0}"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        struct event *event = next_event(ex);
+        CHECK(event && event->kind == EVENT_OUTPUT);
+        if (!event)
+            return;
+        json_t *expected = J(want[i].content);
+        if (json_object_get(expected, "execution_count")) /* the job's count, given at begin */
+            json_object_set_new(expected, "execution_count",
+                                json_integer(event->job->execution_count));
+        CHECK(strcmp(event->msg_type, want[i].msg_type) == 0);
+        CHECK(json_equal(event->content, expected));
+        if (!json_equal(event->content, expected)) {
+            char *got = json_dumps(event->content, JSON_SORT_KEYS);
+            fprintf(stderr, "  %s: got %s\n", want[i].msg_type, got);
+            free(got);
+        }
+        json_decref(expected);
+        event_free(event);
+    }
+    struct event *done = next_event(ex);
+    CHECK(done && done->kind == EVENT_DONE);
+    if (!done)
+        return;
+    json_t *expected =
+        J("{\"status\":\"ok\",\"execution_count\":0,\"user_expressions\":{},"
+          "\"payload\":[{\"source\":\"page\",\"data\":{\"text/plain\":\"Docstring\"},"
+          "\"start\":0}]}");
+    json_object_set_new(expected, "execution_count", json_integer(done->job->execution_count));
+    CHECK(json_equal(done->content, expected));
+    json_decref(expected);
+    job_free(done->job);
+    event_free(done);
+}
+
+/* A failed cell's error output and its reply have the one shape (common/outcome.h). */
+static void test_error_shape(struct executor *ex)
+{
+    CHECK(executor_submit(ex, execute_job("raise")));
+    struct event *error = next_event(ex);
+    CHECK(error && error->kind == EVENT_OUTPUT && strcmp(error->msg_type, "error") == 0);
+    json_t *want = J("{\"ename\":\"E\",\"evalue\":\"x\",\"traceback\":[\"E: x\"]}");
+    CHECK(error && json_equal(error->content, want));
+    event_free(error);
+    json_decref(want);
+    struct event *done = next_event(ex);
+    CHECK(done && done->kind == EVENT_DONE);
+    if (!done)
+        return;
+    want = J("{\"status\":\"error\",\"ename\":\"E\",\"evalue\":\"x\",\"traceback\":[\"E: x\"],"
+             "\"execution_count\":0}");
+    json_object_set_new(want, "execution_count", json_integer(done->job->execution_count));
+    CHECK(json_equal(done->content, want));
+    json_decref(want);
+    job_free(done->job);
+    event_free(done);
+}
+
 static void test_input_answered(struct executor *ex, struct fake *f)
 {
     CHECK(executor_submit(ex, execute_job("ask")));
@@ -192,8 +289,9 @@ int main(void)
     struct fake f = {0};
     sem_init(&f.release, 0, 0);
     f.abandon_fd = eventfd(0, EFD_CLOEXEC);
-    struct engine engine = {&f,          fake_start,       fake_execute,   fake_query,
-                            fake_inspect, fake_is_complete, fake_interrupt, fake_stop};
+    struct engine engine = {&f,           fake_start,       fake_execute,     fake_complete,
+                            fake_inspect, fake_is_complete, fake_kernel_info, fake_interrupt,
+                            fake_stop};
     struct executor *ex = executor_start(&engine);
     CHECK(ex != NULL);
     if (!ex)
@@ -202,6 +300,8 @@ int main(void)
     test_stop_on_error_aborts_what_came_before_the_reply(ex, &f);
     test_input_answered(ex, &f);
     test_input_abandoned(ex, &f);
+    test_outputs_become_messages(ex);
+    test_error_shape(ex);
     CHECK(executor_stop(ex, 2000));
     close(f.abandon_fd);
     return check_summary("executor");

@@ -1,5 +1,5 @@
 /* The worker channel codec: round trips, split and merged reads, every rejection. */
-#include "sandbox/frame.h"
+#include "sandbox/supervisor/frame.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "check.h"
-
 
 static void header(unsigned char *h, uint32_t len)
 {
@@ -46,7 +45,8 @@ static void test_round_trip(void)
 {
     int sv[2];
     socketpair_nb(sv);
-    json_t *frame = json_pack("{s:s, s:i, s:s}", "t", "stream", "id", 7, "text", "h\xc3\xa9llo \xe2\x82\xac");
+    json_t *frame =
+        json_pack("{s:s, s:i, s:s}", "t", "stream", "id", 7, "text", "h\xc3\xa9llo \xe2\x82\xac");
     CHECK(frame_write(sv[0], frame, 1000) == 0);
     struct frame_reader r;
     frame_reader_init(&r);
@@ -305,13 +305,22 @@ static void test_invalid_utf8(void)
     json_t *got = NULL;
     /* Lone continuation byte, truncated 3-byte sequence, overlong '/', surrogate encoded in UTF-8,
      * a byte that never appears in UTF-8. */
-    const char payload[] = "{\"t\":\"stream\",\"text\":\"a\x80" "b\xe2\x82" "c\xc0\xaf" "d\xed\xa0\x80" "e\xff" "f\"}";
+    const char payload[] = "{\"t\":\"stream\",\"text\":\"a\x80"
+                           "b\xe2\x82"
+                           "c\xc0\xaf"
+                           "d\xed\xa0\x80"
+                           "e\xff"
+                           "f\"}";
     CHECK(feed_one(payload, sizeof payload - 1, &got, &r) == FRAME_OK);
     const char *text = json_string_value(json_object_get(got, "text"));
     CHECK(text != NULL);
     if (text) {
-        const char *want = "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c\xef\xbf\xbd\xef\xbf\xbd"
-                           "d\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" "e\xef\xbf\xbd" "f";
+        const char *want = "a\xef\xbf\xbd"
+                           "b\xef\xbf\xbd"
+                           "c\xef\xbf\xbd\xef\xbf\xbd"
+                           "d\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                           "e\xef\xbf\xbd"
+                           "f";
         CHECK(strcmp(text, want) == 0);
         if (strcmp(text, want) != 0)
             fprintf(stderr, "got: %s\n", text);
@@ -325,7 +334,8 @@ static void test_invalid_utf8(void)
 
     /* Lone surrogate escapes (what json.dumps makes of surrogateescape'd bytes) are replaced;
      * a proper pair and an escaped backslash before 'u' are not. */
-    const char esc[] = "{\"t\":\"s\",\"a\":\"x\\udc80y\",\"b\":\"\\ud83d\\ude00\",\"c\":\"\\\\ud800\",\"d\":\"\\ud800\"}";
+    const char esc[] = "{\"t\":\"s\",\"a\":\"x\\udc80y\",\"b\":\"\\ud83d\\ude00\",\"c\":"
+                       "\"\\\\ud800\",\"d\":\"\\ud800\"}";
     CHECK(feed_one(esc, sizeof esc - 1, &got, &r) == FRAME_OK);
     if (got) {
         CHECK(strcmp(json_string_value(json_object_get(got, "a")), "x\xef\xbf\xbdy") == 0);

@@ -1,5 +1,6 @@
 /* The jail, tested for real: commands spawned through spawn_process(), results read back through
- * the channel (fd 3). Skips (77) only when this machine cannot jail at all (jail_check says why). */
+ * the channel (fd 3). Skips (77) only when this machine cannot jail at all (jail_check says why).
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -14,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sandbox/spawn.h"
+#include "sandbox/jail/spawn.h"
 
 static int passed, failed;
 
@@ -31,9 +32,9 @@ static int passed, failed;
     } while (0)
 
 struct result {
-    int status;        /* raw wait status from spawn_reap */
+    int status; /* raw wait status from spawn_reap */
     char cause[256];
-    char out[65536];   /* what the command wrote to fd 3 */
+    char out[65536]; /* what the command wrote to fd 3 */
     bool spawned;
     char err[1024];
 };
@@ -43,15 +44,16 @@ static struct sandbox_config base_cfg;
 
 /* Run argv in the jail (cfg), collect what it writes on fd 3 until EOF, reap it. */
 static void run_cfg(const struct sandbox_config *cfg, char *const argv[], char *const *extra_env,
-                    struct result *r) {
+                    struct result *r)
+{
     memset(r, 0, sizeof *r);
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
         snprintf(r->err, sizeof r->err, "socketpair: %s", strerror(errno));
         return;
     }
-    struct spawn_request req = {.cfg = cfg, .argv = argv, .extra_env = extra_env,
-                                .channel_fd = sv[1], .keep_stdio = false};
+    struct spawn_request req = {
+        .cfg = cfg, .argv = argv, .extra_env = extra_env, .channel_fd = sv[1], .keep_stdio = false};
     struct jailed j;
     if (spawn_process(&req, &j, r->err, sizeof r->err) < 0) {
         close(sv[0]);
@@ -69,9 +71,11 @@ static void run_cfg(const struct sandbox_config *cfg, char *const argv[], char *
             break;
         }
         ssize_t n = read(sv[0], r->out + used, sizeof r->out - 1 - used);
-        if (n <= 0) break;
+        if (n <= 0)
+            break;
         used += (size_t)n;
-        if (used == sizeof r->out - 1) break;
+        if (used == sizeof r->out - 1)
+            break;
     }
     r->out[used] = '\0';
     close(sv[0]);
@@ -81,25 +85,29 @@ static void run_cfg(const struct sandbox_config *cfg, char *const argv[], char *
 static void run(char *const argv[], struct result *r) { run_cfg(&base_cfg, argv, NULL, r); }
 
 /* /bin/sh -c SCRIPT, with its stdout going to the channel */
-static void sh(const char *script, struct result *r) {
+static void sh(const char *script, struct result *r)
+{
     char full[4096];
     snprintf(full, sizeof full, "exec 1>&3; %s", script);
     char *argv[] = {"/bin/sh", "-c", full, NULL};
     run(argv, r);
 }
 
-static void py(const char *code, struct result *r) {
+static void py(const char *code, struct result *r)
+{
     char full[8192];
     snprintf(full, sizeof full, "import os, sys\nsys.stdout = os.fdopen(3, 'w')\n%s", code);
     char *argv[] = {"/usr/bin/python3", "-I", "-c", full, NULL};
     run(argv, r);
 }
 
-static bool exited(const struct result *r, int code) {
+static bool exited(const struct result *r, int code)
+{
     return r->spawned && WIFEXITED(r->status) && WEXITSTATUS(r->status) == code;
 }
 
-static void test_identity(void) {
+static void test_identity(void)
+{
     struct result r;
     sh("id -u; id -g; id -un; hostname; pwd", &r);
     CHECK(exited(&r, 0), "id: %s %s", r.err, r.cause);
@@ -108,12 +116,13 @@ static void test_identity(void) {
     CHECK(strcmp(r.out, expect) == 0, "identity/hostname/cwd: got [%s] want [%s]", r.out, expect);
 }
 
-static void test_root_listing(void) {
+static void test_root_listing(void)
+{
     struct result r;
     sh("ls -1A /", &r);
     CHECK(exited(&r, 0), "ls /: %s %s", r.err, r.cause);
-    static const char *allowed[] = {"bin", "dev", "etc", "home", "lib", "lib32", "lib64", "libx32",
-                                    "opt", "proc", "sbin", "tmp", "usr"};
+    static const char *allowed[] = {"bin",    "dev", "etc",  "home", "lib", "lib32", "lib64",
+                                    "libx32", "opt", "proc", "sbin", "tmp", "usr"};
     static const char *required[] = {"usr", "proc", "dev", "tmp", "etc", "home", "opt"};
     char *save = NULL;
     char copy[sizeof r.out];
@@ -122,7 +131,8 @@ static void test_root_listing(void) {
     for (char *tok = strtok_r(copy, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
         bool ok = false;
         for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
-            if (strcmp(tok, allowed[i]) == 0) ok = true;
+            if (strcmp(tok, allowed[i]) == 0)
+                ok = true;
         CHECK(ok, "unexpected entry in /: %s", tok);
         n++;
     }
@@ -149,7 +159,8 @@ static void test_root_listing(void) {
     CHECK(exited(&r, 0) && r.out[0] == '\0', "host paths visible: [%s]", r.out);
 }
 
-static void test_network(void) {
+static void test_network(void)
+{
     struct result r;
     sh("cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '", &r);
     CHECK(exited(&r, 0), "net: %s %s", r.err, r.cause);
@@ -158,14 +169,16 @@ static void test_network(void) {
        "s = socket.socket(); s.settimeout(2)\n"
        "try:\n    s.connect(('1.1.1.1', 80)); print('connected')\n"
        "except OSError as e:\n    print('refused', e.errno)\n"
-       "l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(); c = socket.create_connection(l.getsockname())\n"
+       "l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(); c = "
+       "socket.create_connection(l.getsockname())\n"
        "print('loopback ok')\n",
        &r);
     CHECK(exited(&r, 0) && strstr(r.out, "refused") && strstr(r.out, "loopback ok"),
           "network: [%s] %s", r.out, r.cause);
 }
 
-static void test_env(void) {
+static void test_env(void)
+{
     setenv("WARDEN_TEST_SECRET", "hunter2-secret", 1);
     setenv("OPENAI_API_KEY", "sk-should-not-leak", 1);
     struct result r;
@@ -186,19 +199,21 @@ static void test_env(void) {
     snprintf(copy, sizeof copy, "%s", r.out);
     char *save = NULL;
     for (char *tok = strtok_r(copy, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
-        static const char *keys[] = {"PATH=", "HOME=", "USER=", "LOGNAME=", "LANG=", "LC_ALL=",
-                                     "TZ=", "MPLBACKEND=", "WARDEN_EXTRA=", "PWD=", "SHLVL=",
-                                     "_="};
+        static const char *keys[] = {
+            "PATH=", "HOME=",       "USER=",         "LOGNAME=", "LANG=",  "LC_ALL=",
+            "TZ=",   "MPLBACKEND=", "WARDEN_EXTRA=", "PWD=",     "SHLVL=", "_="};
         bool ok = false;
         for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-            if (strncmp(tok, keys[i], strlen(keys[i])) == 0) ok = true;
+            if (strncmp(tok, keys[i], strlen(keys[i])) == 0)
+                ok = true;
         CHECK(ok, "unexpected variable: %s", tok);
     }
     unsetenv("WARDEN_TEST_SECRET");
     unsetenv("OPENAI_API_KEY");
 }
 
-static void test_fds_and_privileges(void) {
+static void test_fds_and_privileges(void)
+{
     struct result r;
     py("import stat\n"
        "print('fd3', stat.S_ISSOCK(os.fstat(3).st_mode))\n"
@@ -217,32 +232,39 @@ static void test_fds_and_privileges(void) {
     CHECK(strstr(r.out, "fd3 True\n") != NULL, "fd 3 is not the channel: [%s]", r.out);
     CHECK(strstr(r.out, "open []\n") != NULL, "fds >= 4 open: [%s]", r.out);
     CHECK(strstr(r.out, "stdin /dev/null /dev/null\n") != NULL, "stdio: [%s]", r.out);
-    static const char *zero[] = {"CapInh 0000000000000000", "CapPrm 0000000000000000",
-                                 "CapEff 0000000000000000", "CapBnd 0000000000000000",
-                                 "CapAmb 0000000000000000", "NoNewPrivs 1", "Seccomp 2",
+    static const char *zero[] = {"CapInh 0000000000000000",
+                                 "CapPrm 0000000000000000",
+                                 "CapEff 0000000000000000",
+                                 "CapBnd 0000000000000000",
+                                 "CapAmb 0000000000000000",
+                                 "NoNewPrivs 1",
+                                 "Seccomp 2",
                                  "sid True pid 2"};
     for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
         CHECK(strstr(r.out, zero[i]) != NULL, "want %s: [%s]", zero[i], r.out);
 }
 
 /* init is a copy of this process that never execs: nothing of ours may show through /proc/1 */
-static void test_init_scrubbed(void) {
+static void test_init_scrubbed(void)
+{
     struct result r;
     py("def rd(p):\n"
        "    try:\n        return open(p, 'rb').read()\n"
        "    except OSError as e:\n        return type(e).__name__.encode()\n"
        "c = rd('/proc/1/cmdline').rstrip(b'\\0')\n"
-       "print(bool(c) and b'warden-jail-init'.startswith(c), rd('/proc/1/environ'), rd('/proc/1/mem'))\n"
+       "print(bool(c) and b'warden-jail-init'.startswith(c), rd('/proc/1/environ'), "
+       "rd('/proc/1/mem'))\n"
        "print(rd('/proc/1/comm'))\n",
        &r);
     CHECK(exited(&r, 0), "init: %s %s", r.err, r.cause);
-    CHECK(strstr(r.out, "True b'PermissionError' b'PermissionError'\n") != NULL,
-          "/proc/1: [%s]", r.out);
+    CHECK(strstr(r.out, "True b'PermissionError' b'PermissionError'\n") != NULL, "/proc/1: [%s]",
+          r.out);
     CHECK(strstr(r.out, "test_jail") == NULL && strstr(r.out, "jail-init") != NULL, "/proc/1: [%s]",
           r.out);
 }
 
-static void test_filesystem(void) {
+static void test_filesystem(void)
+{
     struct result r;
     py("import errno\n"
        "def w(p):\n"
@@ -258,30 +280,37 @@ static void test_filesystem(void) {
           "writes: [%s]", r.out);
 }
 
-static void test_syscalls(void) {
+static void test_syscalls(void)
+{
     struct result r;
     py("import ctypes, errno\n"
        "libc = ctypes.CDLL(None, use_errno=True)\n"
        "def t(name, *a):\n"
        "    r = getattr(libc, name)(*a)\n"
-       "    return '%s=%s' % (name, 'EPERM' if r == -1 and ctypes.get_errno() == errno.EPERM else r)\n"
+       "    return '%s=%s' % (name, 'EPERM' if r == -1 and ctypes.get_errno() == errno.EPERM else "
+       "r)\n"
        "print(t('unshare', 0x10000000), t('mount', b'none', b'/tmp', b'tmpfs', 0, None),\n"
-       "      t('ptrace', 16, 1, 0, 0), t('syscall', 321, 0, 0, 0),\n"   /* bpf */
-       "      t('syscall', 250, 0, 0, 0), t('syscall', 323, 0), t('syscall', 425, 1, 0))\n" /* keyctl, userfaultfd, io_uring_setup */
+       "      t('ptrace', 16, 1, 0, 0), t('syscall', 321, 0, 0, 0),\n" /* bpf */
+       "      t('syscall', 250, 0, 0, 0), t('syscall', 323, 0), t('syscall', 425, 1, 0))\n" /* keyctl,
+                                                                                               userfaultfd,
+                                                                                               io_uring_setup
+                                                                                             */
        "import socket\n"
        "for fam in (socket.AF_NETLINK, socket.AF_PACKET, 38, 40):\n"
-       "    try:\n        socket.socket(fam, socket.SOCK_RAW if fam != 38 else socket.SOCK_SEQPACKET); print('opened', fam)\n"
+       "    try:\n        socket.socket(fam, socket.SOCK_RAW if fam != 38 else "
+       "socket.SOCK_SEQPACKET); print('opened', fam)\n"
        "    except OSError as e:\n        print(fam, errno.errorcode[e.errno])\n",
        &r);
     CHECK(exited(&r, 0), "syscalls: %s %s [%s]", r.err, r.cause, r.out);
     CHECK(strstr(r.out, "unshare=EPERM mount=EPERM ptrace=EPERM syscall=EPERM syscall=EPERM "
                         "syscall=EPERM syscall=EPERM\n") != NULL,
           "denied syscalls: [%s]", r.out);
-    CHECK(strstr(r.out, "16 EPERM\n17 EPERM\n38 EPERM\n40 EPERM\n") != NULL, "socket families: [%s]",
-          r.out);
+    CHECK(strstr(r.out, "16 EPERM\n17 EPERM\n38 EPERM\n40 EPERM\n") != NULL,
+          "socket families: [%s]", r.out);
 }
 
-static void test_causes(void) {
+static void test_causes(void)
+{
     struct result r;
     sh("exit 3", &r);
     CHECK(exited(&r, 3) && strcmp(r.cause, "exited with code 3") == 0, "exit cause: %s", r.cause);
@@ -300,11 +329,12 @@ static void test_causes(void) {
     /* a command that cannot be executed: spawn_process fails with the reason */
     char *argv[] = {"/nonexistent/binary", NULL};
     run(argv, &r);
-    CHECK(!r.spawned && strstr(r.err, "execve /nonexistent/binary: No such file"), "execve error: %s",
-          r.err);
+    CHECK(!r.spawned && strstr(r.err, "execve /nonexistent/binary: No such file"),
+          "execve error: %s", r.err);
 }
 
-static void test_signal_and_kill(void) {
+static void test_signal_and_kill(void)
+{
     struct sandbox_config cfg = base_cfg;
     char *argv[] = {"/bin/sh", "-c", "sleep 60 & exec sleep 60", NULL};
     struct spawn_request req = {.cfg = &cfg, .argv = argv, .channel_fd = -1};
@@ -327,9 +357,11 @@ static void test_signal_and_kill(void) {
 }
 
 /* The jail dies with the thread that spawned it (PR_SET_PDEATHSIG on init). */
-static void test_parent_death(void) {
+static void test_parent_death(void)
+{
     int p[2];
-    if (pipe(p) < 0) return;
+    if (pipe(p) < 0)
+        return;
     pid_t helper = fork();
     if (helper == 0) {
         close(p[0]);
@@ -337,8 +369,10 @@ static void test_parent_death(void) {
         struct spawn_request req = {.cfg = &base_cfg, .argv = argv, .channel_fd = -1};
         struct jailed j;
         char err[1024];
-        if (spawn_process(&req, &j, err, sizeof err) < 0) _exit(1);
-        if (write(p[1], &j.pid, sizeof j.pid) < 0) _exit(1);
+        if (spawn_process(&req, &j, err, sizeof err) < 0)
+            _exit(1);
+        if (write(p[1], &j.pid, sizeof j.pid) < 0)
+            _exit(1);
         _exit(0); /* without reaping or killing */
     }
     close(p[1]);
@@ -359,7 +393,8 @@ static void test_parent_death(void) {
     CHECK(gone, "the jail outlived the process that spawned it");
 }
 
-static void test_workdir_modes(void) {
+static void test_workdir_modes(void)
+{
     struct result r;
     struct sandbox_config cfg = base_cfg;
     cfg.workdir_writable = true;
@@ -370,18 +405,23 @@ static void test_workdir_modes(void) {
     char path[128];
     snprintf(path, sizeof path, "%s/written.txt", workdir);
     struct stat st;
-    CHECK(stat(path, &st) == 0 && st.st_uid == geteuid(), "written file owner: %d",
-          (int)st.st_uid);
+    CHECK(stat(path, &st) == 0 && st.st_uid == geteuid(), "written file owner: %d", (int)st.st_uid);
     unlink(path);
     sh("echo data > written.txt 2>/dev/null || echo refused", &r);
     CHECK(strcmp(r.out, "refused\n") == 0, "ro workdir writable: [%s]", r.out);
 }
 
 /* A workdir that is a home: its credentials and Jupyter's connection files are hidden. */
-static void test_secrets_masked(void) {
+static void test_secrets_masked(void)
+{
     char path[256];
-    const char *dirs[] = {".ssh", ".local", ".local/share", ".local/share/jupyter",
-                          ".local/share/jupyter/runtime", ".config", ".config/warden"};
+    const char *dirs[] = {".ssh",
+                          ".local",
+                          ".local/share",
+                          ".local/share/jupyter",
+                          ".local/share/jupyter/runtime",
+                          ".config",
+                          ".config/warden"};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", workdir, dirs[i]);
         mkdir(path, 0755);
@@ -407,8 +447,8 @@ static void test_secrets_masked(void) {
         setenv("HOME", old_home, 1);
         free(old_home);
     }
-    CHECK(strcmp(r.out, "SECRET-CONTENT\n") == 0, "home secrets visible: [%s] %s %s", r.out,
-          r.err, r.cause);
+    CHECK(strcmp(r.out, "SECRET-CONTENT\n") == 0, "home secrets visible: [%s] %s %s", r.out, r.err,
+          r.cause);
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", workdir, files[i]);
         unlink(path);
@@ -426,31 +466,34 @@ static void test_secrets_masked(void) {
           r.err);
 }
 
-static void test_limits(void) {
+static void test_limits(void)
+{
     struct result r;
     struct sandbox_config cfg = base_cfg;
     cfg.limits.memory_bytes = 256u << 20;
     cfg.limits.max_tasks = 32;
     cfg.limits.file_size_bytes = 1u << 20;
     cfg.limits.open_files = 64;
-    char *argv[] = {
-        "/usr/bin/python3", "-I", "-c",
-        "import os, sys\nout = os.fdopen(3, 'w', buffering=1)\n"
-        "try:\n    open('/tmp/big', 'wb').write(b'x' * (2 << 20)); out.write('fsize not enforced\\n')\n"
-        "except OSError as e:\n    out.write('fsize %d\\n' % e.errno)\n"
-        "fds = []\ntry:\n    while True: fds.append(os.open('/dev/null', 0))\n"
-        "except OSError as e:\n    out.write('nofile %d %d\\n' % (e.errno, len(fds)))\n"
-        "for f in fds: os.close(f)\n"
-        "n = 0\ntry:\n    while n < 100:\n        pid = os.fork()\n"
-        "        if pid == 0:\n            import time; time.sleep(3); os._exit(0)\n        n += 1\n"
-        "except OSError as e:\n    out.write('tasks %d %d\\n' % (e.errno, n))\n"
-        "try:\n    x = bytearray(512 << 20)\n    x[::4096] = b'y' * len(x[::4096])\n    out.write('memory not enforced\\n')\n"
-        "except MemoryError:\n    out.write('MemoryError\\n')\n",
-        NULL};
+    char *argv[] = {"/usr/bin/python3", "-I", "-c",
+                    "import os, sys\nout = os.fdopen(3, 'w', buffering=1)\n"
+                    "try:\n    open('/tmp/big', 'wb').write(b'x' * (2 << 20)); out.write('fsize "
+                    "not enforced\\n')\n"
+                    "except OSError as e:\n    out.write('fsize %d\\n' % e.errno)\n"
+                    "fds = []\ntry:\n    while True: fds.append(os.open('/dev/null', 0))\n"
+                    "except OSError as e:\n    out.write('nofile %d %d\\n' % (e.errno, len(fds)))\n"
+                    "for f in fds: os.close(f)\n"
+                    "n = 0\ntry:\n    while n < 100:\n        pid = os.fork()\n"
+                    "        if pid == 0:\n            import time; time.sleep(3); os._exit(0)\n   "
+                    "     n += 1\n"
+                    "except OSError as e:\n    out.write('tasks %d %d\\n' % (e.errno, n))\n"
+                    "try:\n    x = bytearray(512 << 20)\n    x[::4096] = b'y' * len(x[::4096])\n   "
+                    " out.write('memory not enforced\\n')\n"
+                    "except MemoryError:\n    out.write('MemoryError\\n')\n",
+                    NULL};
     run_cfg(&cfg, argv, NULL, &r);
     CHECK(strstr(r.out, "fsize 27\n") != NULL, "RLIMIT_FSIZE: [%s] %s", r.out, r.cause); /* EFBIG */
-    CHECK(strstr(r.out, "nofile 24 ") != NULL, "RLIMIT_NOFILE: [%s]", r.out);           /* EMFILE */
-    CHECK(strstr(r.out, "tasks 11 ") != NULL, "tasks limit: [%s]", r.out);              /* EAGAIN */
+    CHECK(strstr(r.out, "nofile 24 ") != NULL, "RLIMIT_NOFILE: [%s]", r.out); /* EMFILE */
+    CHECK(strstr(r.out, "tasks 11 ") != NULL, "tasks limit: [%s]", r.out);    /* EAGAIN */
     char desc[1024];
     spawn_describe_isolation(&cfg, desc, sizeof desc);
     if (strstr(desc, "via cgroup")) {
@@ -463,7 +506,8 @@ static void test_limits(void) {
 
 /* Without cgroups the task limit is RLIMIT_NPROC, which (Linux >= 5.14) counts the processes of
  * the jail's own user namespace only: 40 processes of ours outside must not eat into it. */
-static void test_nproc_per_namespace(void) {
+static void test_nproc_per_namespace(void)
+{
     pid_t kids[40];
     int n = 0;
     for (; n < 40; n++) {
@@ -472,7 +516,8 @@ static void test_nproc_per_namespace(void) {
             pause();
             _exit(0);
         }
-        if (kids[n] < 0) break;
+        if (kids[n] < 0)
+            break;
     }
     setenv("WARDEN_JAIL_NO_CGROUP", "1", 1);
     struct sandbox_config cfg = base_cfg;
@@ -494,7 +539,8 @@ static void test_nproc_per_namespace(void) {
           r.cause);
 }
 
-static void test_unjailed(void) {
+static void test_unjailed(void)
+{
     struct result r;
     struct sandbox_config cfg = base_cfg;
     cfg.unjailed = true;
@@ -510,10 +556,12 @@ static void test_unjailed(void) {
           "spawn_runtime_dir");
 }
 
-int main(void) {
+int main(void)
+{
     setvbuf(stdout, NULL, _IOLBF, 0);
     char why[2048];
-    if (jail_check(why, sizeof why) < 0) {
+    sandbox_config_defaults(&base_cfg);
+    if (jail_check(&base_cfg, why, sizeof why) < 0) {
         printf("SKIP: this machine cannot jail: %s\n", why);
         return 77;
     }
@@ -523,7 +571,6 @@ int main(void) {
         return 1;
     }
     chmod(workdir, 0755);
-    sandbox_config_defaults(&base_cfg);
     snprintf(base_cfg.workdir, sizeof base_cfg.workdir, "%s", workdir);
     char probe[PATH_MAX + 32];
     snprintf(probe, sizeof probe, "%s/warden_worker.py", base_cfg.runtime_dir);

@@ -4,18 +4,18 @@
 #include <string.h>
 
 #include "check.h"
-#include "sandbox/frame.h"
-#include "sandbox/supervisor.h"
+#include "sandbox/supervisor/frame.h"
+#include "sandbox/supervisor/supervisor.h"
 #include "supervisor_fixture.h"
 
 static void test_jailed(void)
 {
     char why[1024];
-    if (jail_check(why, sizeof why) != 0) {
+    struct sandbox_config cfg = base_config();
+    if (jail_check(&cfg, why, sizeof why) != 0) {
         printf("  jailed test skipped: %s\n", why);
         return;
     }
-    struct sandbox_config cfg = base_config();
     cfg.unjailed = false;
     cfg.standby = true;
     int64_t t0 = frame_now_ms();
@@ -38,22 +38,24 @@ static void test_jailed(void)
 
     CHECK(sandbox_test_standby_ready(sb, 30000));
     run_cell(sb, "import os\nos.kill(os.getpid(), 9)", &r);
-    CHECK(r.out.status == CELL_WORKER_LOST && contains(r.out.evalue, "signal 9"));
+    CHECK(r.out.status == CELL_WORKER_LOST && contains(r.out.error.evalue, "signal 9"));
     bool promoted = false;
     int64_t replace_ms = sandbox_test_last_replace_ms(sb, &promoted);
-    printf("  jailed death: \"%s\"; replacement %lld ms (%s)\n", r.out.evalue ? r.out.evalue : "-",
-           (long long)replace_ms, promoted ? "standby promoted" : "fresh");
+    printf("  jailed death: \"%s\"; replacement %lld ms (%s)\n",
+           r.out.error.evalue ? r.out.error.evalue : "-", (long long)replace_ms,
+           promoted ? "standby promoted" : "fresh");
     CHECK(promoted);
     result_free(&r);
     t1 = frame_now_ms();
     CHECK(cell_gives(sb, "2 + 2", "4"));
-    printf("  jailed first cell after the replacement: %lld ms\n", (long long)(frame_now_ms() - t1));
+    printf("  jailed first cell after the replacement: %lld ms\n",
+           (long long)(frame_now_ms() - t1));
 
     struct interrupter it;
     interrupt_after(&it, sb, 300);
     run_cell(sb, "while True:\n    pass", &r);
     pthread_join(it.thread, NULL);
-    CHECK(r.out.status == CELL_ERROR && contains(r.out.ename, "KeyboardInterrupt"));
+    CHECK(r.out.status == CELL_ERROR && contains(r.out.error.ename, "KeyboardInterrupt"));
     result_free(&r);
     sandbox_stop(sb);
 
@@ -64,11 +66,12 @@ static void test_jailed(void)
     sb = start(&cfg);
     run_cell(sb, "b = bytearray(1 << 30)", &r);
     printf("  jailed 1 GiB allocation under a 300 MiB limit: %s: %s\n",
-           r.out.ename ? r.out.ename : "-", r.out.evalue ? r.out.evalue : "-");
+           r.out.error.ename ? r.out.error.ename : "-",
+           r.out.error.evalue ? r.out.error.evalue : "-");
     if (r.out.status == CELL_WORKER_LOST)
-        CHECK(contains(r.out.evalue, "memory limit of 300 MiB reached"));
+        CHECK(contains(r.out.error.evalue, "memory limit of 300 MiB reached"));
     else
-        CHECK(r.out.status == CELL_ERROR && contains(r.out.ename, "MemoryError"));
+        CHECK(r.out.status == CELL_ERROR && contains(r.out.error.ename, "MemoryError"));
     result_free(&r);
     CHECK(cell_gives(sb, "1 + 1", "2"));
     sandbox_stop(sb);

@@ -21,7 +21,7 @@ static void test_interrupts(void)
     run_cell(sb, "import time\nwhile True:\n    time.sleep(0.01)", &r);
     pthread_join(it.thread, NULL);
     CHECK(r.out.status == CELL_ERROR);
-    CHECK(r.out.ename && strcmp(r.out.ename, "KeyboardInterrupt") == 0);
+    CHECK(r.out.error.ename && strcmp(r.out.error.ename, "KeyboardInterrupt") == 0);
     CHECK(!r.out.state_lost);
     CHECK(r.ms >= 250 && r.ms < 3000);
     printf("  interrupt of a sleeping loop: cell ended %lld ms after start (interrupt at 300)\n",
@@ -35,7 +35,7 @@ static void test_interrupts(void)
     interrupt_after(&it, sb, 200);
     run_cell(sb, "while True:\n    pass", &r);
     pthread_join(it.thread, NULL);
-    CHECK(r.out.status == CELL_ERROR && contains(r.out.ename, "KeyboardInterrupt"));
+    CHECK(r.out.status == CELL_ERROR && contains(r.out.error.ename, "KeyboardInterrupt"));
     result_free(&r);
 
     /* An interrupt while idle is forgotten: the next cell runs normally. */
@@ -44,13 +44,16 @@ static void test_interrupts(void)
 
     /* Escalation: SIGINT ignored -> killed after the grace period, replaced, state lost. */
     interrupt_after(&it, sb, 300);
-    run_cell(sb, "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nprint('ignoring', flush=True)\nwhile True:\n    pass", &r);
+    run_cell(sb,
+             "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nprint('ignoring', "
+             "flush=True)\nwhile True:\n    pass",
+             &r);
     pthread_join(it.thread, NULL);
     CHECK(r.out.status == CELL_WORKER_LOST);
     CHECK(r.out.state_lost);
-    CHECK(contains(r.out.ename, "WorkerRestarted"));
-    CHECK(contains(r.out.evalue, "ignored the interrupt"));
-    CHECK(contains(r.out.evalue, "variables are lost"));
+    CHECK(contains(r.out.error.ename, "WorkerRestarted"));
+    CHECK(contains(r.out.error.evalue, "ignored the interrupt"));
+    CHECK(contains(r.out.error.evalue, "variables are lost"));
     CHECK(contains(error_field(&r, "evalue"), "0.6 s"));
     CHECK(stream_has(&r, "stdout", "ignoring"));
     CHECK(r.ms >= 850 && r.ms < 4000);
@@ -58,7 +61,7 @@ static void test_interrupts(void)
            (long long)r.ms);
     result_free(&r);
     run_cell(sb, "x", &r);
-    CHECK(r.out.status == CELL_ERROR && contains(r.out.ename, "NameError"));
+    CHECK(r.out.status == CELL_ERROR && contains(r.out.error.ename, "NameError"));
     result_free(&r);
     CHECK(cell_gives(sb, "1 + 1", "2"));
 
@@ -67,22 +70,23 @@ static void test_interrupts(void)
     run_full(sb, "while True:\n    pass", 500, false, NULL, &r);
     CHECK(r.out.status == CELL_ERROR);
     CHECK(!r.out.state_lost);
-    CHECK(contains(r.out.ename, "TimeoutError"));
-    CHECK(contains(r.out.evalue, "wall-time limit of 0.5 s reached"));
+    CHECK(contains(r.out.error.ename, "TimeoutError"));
+    CHECK(contains(r.out.error.evalue, "wall-time limit of 0.5 s reached"));
     CHECK(stream_has(&r, "stderr", "wall-time limit of 0.5 s reached"));
     CHECK(r.ms >= 450 && r.ms < 3000);
-    if (!contains(r.out.ename, "TimeoutError"))
+    if (!contains(r.out.error.ename, "TimeoutError"))
         dump("wall", &r);
     result_free(&r);
     CHECK(cell_gives(sb, "y", "5"));
 
     /* Wall time with SIGINT ignored: killed, replaced, the message names the limit. */
-    run_full(sb, "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
+    run_full(sb,
+             "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
              1000, false, NULL, &r);
     CHECK(r.out.status == CELL_WORKER_LOST && r.out.state_lost);
-    CHECK(contains(r.out.ename, "TimeoutError"));
-    CHECK(contains(r.out.evalue, "wall-time limit of 1 s reached"));
-    CHECK(contains(r.out.evalue, "variables are lost"));
+    CHECK(contains(r.out.error.ename, "TimeoutError"));
+    CHECK(contains(r.out.error.evalue, "wall-time limit of 1 s reached"));
+    CHECK(contains(r.out.error.evalue, "variables are lost"));
     CHECK(r.ms >= 1500 && r.ms < 5000);
     result_free(&r);
     CHECK(cell_gives(sb, "2 + 2", "4"));
@@ -91,7 +95,7 @@ static void test_interrupts(void)
     interrupt_after(&it, sb, 400);
     run_cell(sb, "while True:\n    print('z' * 50)", &r);
     pthread_join(it.thread, NULL);
-    CHECK(r.out.status == CELL_ERROR && contains(r.out.ename, "KeyboardInterrupt"));
+    CHECK(r.out.status == CELL_ERROR && contains(r.out.error.ename, "KeyboardInterrupt"));
     int streams = count_type(&r, "stream");
     printf("  endless print loop interrupted after %lld ms: %d stream messages (%.0f/s)\n",
            (long long)r.ms, streams, streams * 1000.0 / (double)(r.ms ? r.ms : 1));
@@ -109,8 +113,10 @@ static void test_flood(void)
     struct result r;
 
     /* 100k small writes: coalesced into a few messages, nothing lost under the limit. */
-    run_cell(sb, "import sys\nfor i in range(100000):\n    sys.stdout.write('%d\\n' % (i % 10))\n"
-                 "    if i % 1000 == 0: sys.stdout.flush()", &r);
+    run_cell(sb,
+             "import sys\nfor i in range(100000):\n    sys.stdout.write('%d\\n' % (i % 10))\n"
+             "    if i % 1000 == 0: sys.stdout.flush()",
+             &r);
     CHECK(r.out.status == CELL_OK);
     char *out = stream_of(&r, "stdout");
     CHECK(strlen(out) == 200000);
@@ -121,9 +127,11 @@ static void test_flood(void)
     result_free(&r);
 
     /* 6 MB against a 1 MiB limit: exactly one notice, at most 1 MiB shown, the cell completes. */
-    run_cell(sb, "import sys\nfor i in range(300000):\n    print('y' * 20)\n"
-                 "    if i % 500 == 0: sys.stdout.flush()\n"
-                 "print('tail')\n'finished'", &r);
+    run_cell(sb,
+             "import sys\nfor i in range(300000):\n    print('y' * 20)\n"
+             "    if i % 500 == 0: sys.stdout.flush()\n"
+             "print('tail')\n'finished'",
+             &r);
     CHECK(r.out.status == CELL_OK);
     out = stream_of(&r, "stdout");
     CHECK(strlen(out) <= 1024 * 1024);
@@ -135,16 +143,17 @@ static void test_flood(void)
     char *second = strstr(err, "output truncated");
     CHECK(second && strstr(second + 1, "output truncated") == NULL);
     free(err);
-    CHECK(count_type(&r, "execute_result") == 0); /* dropped after truncation */
+    CHECK(count_type(&r, "result") == 0); /* dropped after truncation */
     streams = count_type(&r, "stream");
-    printf("  6 MB flood against a 1 MiB limit in %lld ms -> %d stream messages\n",
-           (long long)r.ms, streams);
+    printf("  6 MB flood against a 1 MiB limit in %lld ms -> %d stream messages\n", (long long)r.ms,
+           streams);
     CHECK(streams <= 3 + (int)(r.ms / 40));
     result_free(&r);
 
     /* Errors still get through after truncation, and the next cell starts with a fresh budget. */
-    run_cell(sb, "for i in range(60000):\n    print('w' * 20)\nraise ValueError('after the flood')", &r);
-    CHECK(r.out.status == CELL_ERROR && contains(r.out.evalue, "after the flood"));
+    run_cell(sb, "for i in range(60000):\n    print('w' * 20)\nraise ValueError('after the flood')",
+             &r);
+    CHECK(r.out.status == CELL_ERROR && contains(r.out.error.evalue, "after the flood"));
     CHECK(count_type(&r, "error") == 1);
     result_free(&r);
     run_cell(sb, "print('small')", &r);
@@ -163,33 +172,38 @@ static void test_flood(void)
             printf("  display update test skipped: no IPython for the worker's Python\n");
     }
     if (have_ipython && using_fake)
-        run_cell(sb, "_send({'t': 'display', 'id': _current['id'], 'data': {'text/plain': 'start'},"
-                     " 'transient': {'display_id': 'p'}})\n"
-                     "for i in range(3000):\n"
-                     "    _send({'t': 'display', 'id': _current['id'], 'data': {'text/plain': str(i)},"
-                     " 'transient': {'display_id': 'p'}, 'update': True})\n"
-                     "    print('.', end='')", &r);
+        run_cell(sb,
+                 "_send({'t': 'display', 'id': _current['id'], 'data': {'text/plain': 'start'},"
+                 " 'transient': {'display_id': 'p'}})\n"
+                 "for i in range(3000):\n"
+                 "    _send({'t': 'display', 'id': _current['id'], 'data': {'text/plain': str(i)},"
+                 " 'transient': {'display_id': 'p'}, 'update': True})\n"
+                 "    print('.', end='')",
+                 &r);
     else if (have_ipython)
-        run_cell(sb, "from IPython.display import display, update_display\n"
-                     "display('start', display_id='p')\n"
-                     "for i in range(3000):\n"
-                     "    update_display(i, display_id='p')\n"
-                     "    print('.', end='')", &r);
+        run_cell(sb,
+                 "from IPython.display import display, update_display\n"
+                 "display('start', display_id='p')\n"
+                 "for i in range(3000):\n"
+                 "    update_display(i, display_id='p')\n"
+                 "    print('.', end='')",
+                 &r);
     if (have_ipython) {
         CHECK(r.out.status == CELL_OK);
-        int updates = count_type(&r, "update_display_data");
+        int updates = count_type(&r, "update");
         CHECK(updates >= 1 && updates <= 2 + (int)(r.ms / 40));
         CHECK(count_type(&r, "stream") <= 2 + (int)(r.ms / 40));
         json_t *first_msg = json_array_get(r.cap.msgs, 0);
-        CHECK(first_msg && strcmp(json_string_value(json_object_get(first_msg, "msg_type")), "display_data") == 0);
+        CHECK(first_msg &&
+              strcmp(json_string_value(json_object_get(first_msg, "kind")), "display") == 0);
         json_t *last_update = NULL;
         size_t k;
         json_t *msg;
         json_array_foreach(r.cap.msgs, k, msg)
-            if (strcmp(json_string_value(json_object_get(msg, "msg_type")), "update_display_data") == 0)
+            if (strcmp(json_string_value(json_object_get(msg, "kind")), "update") == 0)
                 last_update = json_object_get(msg, "content");
-        const char *last_text = json_string_value(
-            json_object_get(json_object_get(last_update, "data"), "text/plain"));
+        const char *last_text =
+            json_string_value(json_object_get(json_object_get(last_update, "data"), "text/plain"));
         CHECK(last_text && strcmp(last_text, "2999") == 0);
         if (!last_text || strcmp(last_text, "2999") != 0)
             dump("updates", &r);
@@ -199,15 +213,18 @@ static void test_flood(void)
     }
 
     /* Interleaved stdout/stderr keeps its order when it is not a flood. */
-    run_cell(sb, "import sys, time\nprint('one')\nsys.stdout.flush()\ntime.sleep(0.1)\n"
-                 "print('two', file=sys.stderr)\nsys.stderr.flush()\ntime.sleep(0.1)\nprint('three')", &r);
+    run_cell(sb,
+             "import sys, time\nprint('one')\nsys.stdout.flush()\ntime.sleep(0.1)\n"
+             "print('two', file=sys.stderr)\nsys.stderr.flush()\ntime.sleep(0.1)\nprint('three')",
+             &r);
     /* Merge consecutive same-name messages: the sequence must be stdout, stderr, stdout. */
     char seq[64] = "";
     const char *prev = "";
     size_t i;
     json_t *m;
     json_array_foreach(r.cap.msgs, i, m) {
-        const char *name = json_string_value(json_object_get(json_object_get(m, "content"), "name"));
+        const char *name =
+            json_string_value(json_object_get(json_object_get(m, "content"), "name"));
         if (name && strcmp(name, prev) != 0 && strlen(seq) < 50) {
             strcat(seq, name[3] == 'o' ? "O" : "E");
             prev = name;

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "sandbox/frame.h"
-#include "sandbox/supervisor.h"
+#include "sandbox/supervisor/frame.h"
+#include "sandbox/supervisor/supervisor.h"
 #include "supervisor_fixture.h"
 
 static void test_death(void)
@@ -20,24 +20,26 @@ static void test_death(void)
     CHECK(cell_gives(sb, "x = 1\nx", "1"));
 
     struct result r;
-    run_cell(sb, "import os, sys, time\nprint('last words', flush=True)\ntime.sleep(0.2)\n"
-                 "os.kill(os.getpid(), 9)", &r);
+    run_cell(sb,
+             "import os, sys, time\nprint('last words', flush=True)\ntime.sleep(0.2)\n"
+             "os.kill(os.getpid(), 9)",
+             &r);
     CHECK(r.out.status == CELL_WORKER_LOST);
     CHECK(r.out.state_lost);
-    CHECK(contains(r.out.ename, "WorkerDied"));
-    CHECK(contains(r.out.evalue, "the Python worker died: killed by signal 9 (SIGKILL)"));
-    CHECK(contains(r.out.evalue, "variables are lost"));
+    CHECK(contains(r.out.error.ename, "WorkerDied"));
+    CHECK(contains(r.out.error.evalue, "the Python worker died: killed by signal 9 (SIGKILL)"));
+    CHECK(contains(r.out.error.evalue, "variables are lost"));
     CHECK(stream_has(&r, "stdout", "last words"));
     CHECK(count_type(&r, "error") == 1);
-    if (!contains(r.out.evalue, "signal 9"))
+    if (!contains(r.out.error.evalue, "signal 9"))
         dump("death", &r);
     result_free(&r);
     run_cell(sb, "x", &r);
-    CHECK(r.out.status == CELL_ERROR && contains(r.out.ename, "NameError"));
+    CHECK(r.out.status == CELL_ERROR && contains(r.out.error.ename, "NameError"));
     result_free(&r);
 
     run_cell(sb, "import os\nos._exit(3)", &r);
-    CHECK(r.out.status == CELL_WORKER_LOST && contains(r.out.evalue, "exited with code 3"));
+    CHECK(r.out.status == CELL_WORKER_LOST && contains(r.out.error.evalue, "exited with code 3"));
     result_free(&r);
     CHECK(cell_gives(sb, "1 + 1", "2"));
 
@@ -45,9 +47,10 @@ static void test_death(void)
     char code[PATH_MAX + 256];
     snprintf(code, sizeof code,
              "import os, time\npid = os.fork()\nif pid == 0:\n    time.sleep(60)\n    os._exit(0)\n"
-             "open('%s/child.pid', 'w').write(str(pid))\nos._exit(5)", workdir);
+             "open('%s/child.pid', 'w').write(str(pid))\nos._exit(5)",
+             workdir);
     run_cell(sb, code, &r);
-    CHECK(r.out.status == CELL_WORKER_LOST && contains(r.out.evalue, "exited with code 5"));
+    CHECK(r.out.status == CELL_WORKER_LOST && contains(r.out.error.evalue, "exited with code 5"));
     result_free(&r);
     char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/child.pid", workdir);
@@ -61,13 +64,14 @@ static void test_death(void)
         CHECK(wait_state(child, "Z"));
 
     run_cell(sb, "import ctypes\nctypes.string_at(0)", &r);
-    CHECK(r.out.status == CELL_WORKER_LOST && contains(r.out.evalue, "SIGSEGV"));
+    CHECK(r.out.status == CELL_WORKER_LOST && contains(r.out.error.evalue, "SIGSEGV"));
     result_free(&r);
     CHECK(cell_gives(sb, "1 + 1", "2"));
 
     /* Death between cells (a thread kills the worker after the cell): told at the next cell. */
-    run_cell(sb, "z = 3\nimport os, threading, time\n"
-                 "threading.Thread(target=lambda: (time.sleep(0.2), os.kill(os.getpid(), 9))).start()",
+    run_cell(sb,
+             "z = 3\nimport os, threading, time\n"
+             "threading.Thread(target=lambda: (time.sleep(0.2), os.kill(os.getpid(), 9))).start()",
              &r);
     CHECK(r.out.status == CELL_OK);
     result_free(&r);
@@ -80,14 +84,16 @@ static void test_death(void)
 
     /* A worker that exits on its own while idle, then a completion request: empty reply, and the
      * next cell is told. */
-    run_cell(sb, "import os, threading, time\n"
-                 "threading.Thread(target=lambda: (time.sleep(0.2), os._exit(7))).start()", &r);
+    run_cell(sb,
+             "import os, threading, time\n"
+             "threading.Thread(target=lambda: (time.sleep(0.2), os._exit(7))).start()",
+             &r);
     result_free(&r);
     CHECK(wait_exit(sandbox_test_active_pid(sb)));
-    json_t *reply = sandbox_complete(sb, "pri", 3);
-    CHECK(reply && json_is_array(json_object_get(reply, "matches")));
-    CHECK(strcmp(json_string_value(json_object_get(reply, "status")), "ok") == 0);
-    json_decref(reply);
+    struct completion reply;
+    sandbox_complete(sb, "pri", 3, &reply);
+    CHECK(json_is_array(reply.matches) && json_is_object(reply.metadata));
+    completion_clear(&reply);
     run_cell(sb, "5", &r);
     CHECK(r.out.status == CELL_OK && r.out.state_lost);
     CHECK(stream_has(&r, "stderr", "exited with code 7"));
@@ -105,35 +111,37 @@ static void test_protocol_violations(void)
     /* Oversized length header. */
     run_cell(sb, FORGE_PRELUDE "_forge(b'\\xff\\xff\\xff\\xff')\nimport time\ntime.sleep(5)", &r);
     CHECK(r.out.status == CELL_WORKER_LOST && r.out.state_lost);
-    CHECK(contains(r.out.ename, "ProtocolError"));
-    CHECK(contains(r.out.evalue, "frame length 4294967295"));
+    CHECK(contains(r.out.error.ename, "ProtocolError"));
+    CHECK(contains(r.out.error.evalue, "frame length 4294967295"));
     CHECK(r.ms < 3000);
-    if (!contains(r.out.ename, "ProtocolError"))
+    if (!contains(r.out.error.ename, "ProtocolError"))
         dump("huge header", &r);
     result_free(&r);
     CHECK(cell_gives(sb, "1 + 1", "2"));
 
     /* Not JSON. */
-    run_cell(sb, FORGE_PRELUDE "_forge(b'\\x00\\x00\\x00\\x05hello')\nimport time\ntime.sleep(5)", &r);
-    CHECK(r.out.status == CELL_WORKER_LOST && contains(r.out.evalue, "not valid JSON"));
+    run_cell(sb, FORGE_PRELUDE "_forge(b'\\x00\\x00\\x00\\x05hello')\nimport time\ntime.sleep(5)",
+             &r);
+    CHECK(r.out.status == CELL_WORKER_LOST && contains(r.out.error.evalue, "not valid JSON"));
     result_free(&r);
     CHECK(cell_gives(sb, "1 + 1", "2"));
 
     /* A JSON array. */
     run_cell(sb, FORGE_PRELUDE "_forge(b'\\x00\\x00\\x00\\x02[]')\nimport time\ntime.sleep(5)", &r);
-    CHECK(r.out.status == CELL_WORKER_LOST && contains(r.out.evalue, "not an object"));
+    CHECK(r.out.status == CELL_WORKER_LOST && contains(r.out.error.evalue, "not an object"));
     result_free(&r);
 
     /* Random junk. */
     run_cell(sb, FORGE_PRELUDE "_forge(os.urandom(100000))\nimport time\ntime.sleep(5)", &r);
-    CHECK(r.out.status == CELL_WORKER_LOST && contains(r.out.ename, "ProtocolError"));
+    CHECK(r.out.status == CELL_WORKER_LOST && contains(r.out.error.ename, "ProtocolError"));
     result_free(&r);
     CHECK(cell_gives(sb, "1 + 1", "2"));
 
     /* Forged but well-formed frames for another id, unknown types, invalid fields: dropped, the
      * cell goes on. Invalid UTF-8 inside a frame is replaced, not fatal. */
     CHECK(cell_gives(sb, "kept = 'yes'\nkept", "'yes'"));
-    run_cell(sb, FORGE_PRELUDE
+    run_cell(sb,
+             FORGE_PRELUDE
              "_forge(_frame({'t': 'done', 'id': -5, 'status': 'ok'}))\n"
              "_forge(_frame({'t': 'stream', 'id': -5, 'name': 'stdout', 'text': 'FORGED'}))\n"
              "_forge(_frame({'t': 'exec_host', 'cmd': 'rm -rf /'}))\n"
@@ -141,7 +149,8 @@ static void test_protocol_violations(void)
              "b = b'{\"t\":\"stream\",\"id\":-5,\"name\":\"stdout\",\"text\":\"\\xff\\xfe\"}'\n"
              "_forge(len(b).to_bytes(4, 'big') + b)\n"
              "import time\ntime.sleep(0.1)\n"
-             "print('after')\nkept", &r);
+             "print('after')\nkept",
+             &r);
     CHECK(r.out.status == CELL_OK);
     CHECK(!r.out.state_lost);
     CHECK(stream_has(&r, "stdout", "after"));
@@ -154,11 +163,14 @@ static void test_protocol_violations(void)
     /* Many frames and `done` in one write: the kernel reads them in one go and must not wait on
      * the fd for frames it already holds (regression: a hang until the worker wrote again). */
     if (using_fake) {
-        run_cell(sb, FORGE_PRELUDE "me = _current['id']\n"
-                     "burst = b''.join(_frame({'t': 'stream', 'id': me, 'name': 'stdout', 'text': 'b'})"
-                     " for i in range(2000))\n"
-                     "_raw(burst + _frame({'t': 'done', 'id': me, 'status': 'ok'}))\n"
-                     "import time\ntime.sleep(10)", &r);
+        run_cell(sb,
+                 FORGE_PRELUDE
+                 "me = _current['id']\n"
+                 "burst = b''.join(_frame({'t': 'stream', 'id': me, 'name': 'stdout', 'text': 'b'})"
+                 " for i in range(2000))\n"
+                 "_raw(burst + _frame({'t': 'done', 'id': me, 'status': 'ok'}))\n"
+                 "import time\ntime.sleep(10)",
+                 &r);
         CHECK(r.out.status == CELL_OK);
         CHECK(r.ms < 5000);
         char *o = stream_of(&r, "stdout");
@@ -172,14 +184,16 @@ static void test_protocol_violations(void)
     }
 
     /* The worker closing its channel: the cell ends with an error, the next cell is fresh. */
-    run_cell(sb, FORGE_PRELUDE "import socket\n"
-                 "socket.socket(fileno=os.dup(_chan_fd())).shutdown(socket.SHUT_WR)\n"
-                 "import time\ntime.sleep(30)", &r);
+    run_cell(sb,
+             FORGE_PRELUDE "import socket\n"
+                           "socket.socket(fileno=os.dup(_chan_fd())).shutdown(socket.SHUT_WR)\n"
+                           "import time\ntime.sleep(30)",
+             &r);
     CHECK(r.out.status == CELL_WORKER_LOST);
-    CHECK(contains(r.out.ename, "WorkerDied"));
+    CHECK(contains(r.out.error.ename, "WorkerDied"));
     CHECK(r.ms < 5000);
     printf("  worker closed its channel: cell ended after %lld ms (%s)\n", (long long)r.ms,
-           r.out.evalue ? r.out.evalue : "-");
+           r.out.error.evalue ? r.out.error.evalue : "-");
     result_free(&r);
     CHECK(cell_gives(sb, "1 + 1", "2"));
     sandbox_stop(sb);
@@ -210,9 +224,10 @@ static void test_standby(void)
     CHECK(process_gone(old));
     struct result r;
     run_cell(sb, "x", &r);
-    CHECK(r.out.status == CELL_ERROR && contains(r.out.ename, "NameError"));
+    CHECK(r.out.status == CELL_ERROR && contains(r.out.error.ename, "NameError"));
     printf("  reset with a ready standby: %lld ms (kill + promote %lld ms); first cell after it "
-           "%lld ms\n", (long long)reset_ms, (long long)replace_ms, (long long)r.ms);
+           "%lld ms\n",
+           (long long)reset_ms, (long long)replace_ms, (long long)r.ms);
     result_free(&r);
     if (using_fake)
         CHECK(cell_gives(sb, "_preloaded", "True"));
@@ -267,20 +282,22 @@ static void test_refusing(void)
     struct result r;
     run_cell(sb, "print('should never run')", &r);
     CHECK(r.out.status == CELL_ERROR);
-    CHECK(contains(r.out.ename, "JailUnavailable"));
-    CHECK(r.out.evalue && strcmp(r.out.evalue, why) == 0);
+    CHECK(contains(r.out.error.ename, "JailUnavailable"));
+    CHECK(r.out.error.evalue && strcmp(r.out.error.evalue, why) == 0);
     CHECK(contains(error_field(&r, "evalue"), "sysctl -w"));
     CHECK(count_type(&r, "stream") == 0);
     result_free(&r);
-    json_t *c = sandbox_complete(sb, "pri", 3);
-    CHECK(c && json_array_size(json_object_get(c, "matches")) == 0);
-    json_decref(c);
-    c = sandbox_inspect(sb, "print", 3, 0);
-    CHECK(c && json_is_false(json_object_get(c, "found")));
-    json_decref(c);
-    c = sandbox_is_complete(sb, "x");
-    CHECK(c && strcmp(json_string_value(json_object_get(c, "status")), "unknown") == 0);
-    json_decref(c);
+    struct completion c;
+    sandbox_complete(sb, "pri", 3, &c);
+    CHECK(json_array_size(c.matches) == 0 && c.cursor_start == 3 && c.cursor_end == 3);
+    completion_clear(&c);
+    struct inspection in;
+    sandbox_inspect(sb, "print", 3, 0, &in);
+    CHECK(!in.found && json_object_size(in.data) == 0);
+    inspection_clear(&in);
+    struct completeness done;
+    sandbox_is_complete(sb, "x", &done);
+    CHECK(done.status == COMPLETENESS_UNKNOWN);
     sandbox_reset(sb);
     CHECK(sandbox_test_active_pid(sb) == -1);
     sandbox_stop(sb);
@@ -293,23 +310,23 @@ static void test_missing_runtime(void)
     struct sandbox *sb = start(&cfg);
     struct result r;
     run_cell(sb, "1", &r);
-    CHECK(r.out.status == CELL_ERROR && contains(r.out.ename, "WorkerStartFailed"));
-    CHECK(contains(r.out.evalue, "/nonexistent/warden-runtime/warden_worker.py"));
+    CHECK(r.out.status == CELL_ERROR && contains(r.out.error.ename, "WorkerStartFailed"));
+    CHECK(contains(r.out.error.evalue, "/nonexistent/warden-runtime/warden_worker.py"));
     result_free(&r);
     /* A worker that dies during start-up: the error names the cause. */
     snprintf(cfg.python, sizeof cfg.python, "/bin/false");
     snprintf(cfg.runtime_dir, sizeof cfg.runtime_dir, "%s", runtime_dir);
     struct sandbox *sb2 = start(&cfg);
     run_cell(sb2, "1", &r);
-    CHECK(r.out.status == CELL_ERROR && contains(r.out.ename, "WorkerDied"));
-    CHECK(contains(r.out.evalue, "died while starting: exited with code 1"));
-    if (!contains(r.out.evalue, "exited with code 1"))
+    CHECK(r.out.status == CELL_ERROR && contains(r.out.error.ename, "WorkerDied"));
+    CHECK(contains(r.out.error.evalue, "died while starting: exited with code 1"));
+    if (!contains(r.out.error.evalue, "exited with code 1"))
         dump("start death", &r);
     CHECK(!r.out.state_lost);
     result_free(&r);
     /* Every cell says the same; none claims variables were lost (there never were any). */
     run_cell(sb2, "1", &r);
-    CHECK(r.out.status == CELL_ERROR && contains(r.out.evalue, "died while starting"));
+    CHECK(r.out.status == CELL_ERROR && contains(r.out.error.evalue, "died while starting"));
     CHECK(!r.out.state_lost && count_type(&r, "stream") == 0);
     result_free(&r);
     sandbox_stop(sb);

@@ -1,5 +1,5 @@
-/* Worker frame validation and translation to Jupyter content. */
-#include "sandbox/translate.h"
+/* Worker frame validation and translation to typed values (what output.h's calls take). */
+#include "sandbox/supervisor/translate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,22 +7,49 @@
 
 #include "check.h"
 
+static const char *const kind_names[] = {"stream", "display", "clear", "result", "error"};
 
-/* Translates `frame_text` for id 5, count 9; returns content (caller frees) or NULL. */
-static json_t *tr(const char *frame_text, const char **msg_type)
+/* The arguments of the output.h call an output becomes, as JSON: stream {name, text}; display
+ * {data, metadata, display_id?, update?}; clear {wait}; result {data, metadata}; error {ename,
+ * evalue, traceback}. */
+static json_t *as_json(const struct worker_output *out)
+{
+    switch (out->kind) {
+    case WOUT_STREAM:
+        return json_pack("{s:s, s:O}", "name", out->stream == OUTPUT_STDERR ? "stderr" : "stdout",
+                         "text", out->text);
+    case WOUT_DISPLAY: {
+        json_t *v = json_pack("{s:O, s:O}", "data", out->data, "metadata", out->metadata);
+        if (out->display_id[0])
+            json_object_set_new(v, "display_id", json_string(out->display_id));
+        if (out->update)
+            json_object_set_new(v, "update", json_true());
+        return v;
+    }
+    case WOUT_CLEAR:
+        return json_pack("{s:b}", "wait", out->wait);
+    case WOUT_RESULT:
+        return json_pack("{s:O, s:O}", "data", out->data, "metadata", out->metadata);
+    case WOUT_ERROR:
+        return json_pack("{s:s, s:s, s:O}", "ename", out->error.ename, "evalue", out->error.evalue,
+                         "traceback", out->error.traceback);
+    }
+    return NULL;
+}
+
+/* Translates `frame_text` for id 5; returns its JSON form (caller frees) or NULL when dropped. */
+static json_t *tr(const char *frame_text, const char **kind)
 {
     json_t *frame = J(frame_text);
-    json_t *content = NULL;
-    const char *mt = NULL;
-    bool ok = translate_output(frame, 5, 9, &mt, &content);
+    struct worker_output out;
+    bool ok = translate_output(frame, 5, &out);
     json_decref(frame);
-    if (msg_type)
-        *msg_type = mt;
-    if (ok != (content != NULL)) {
-        fprintf(stderr, "translate_output: return value disagrees with content\n");
-        check_failed++;
-    }
-    return content;
+    json_t *v = ok ? as_json(&out) : NULL;
+    if (kind)
+        *kind = ok ? kind_names[out.kind] : NULL;
+    if (ok)
+        worker_output_clear(&out);
+    return v;
 }
 
 static bool same(json_t *content, const char *expected)
@@ -65,61 +92,74 @@ static void test_stream(void)
 static void test_display(void)
 {
     const char *mt;
-    json_t *c = tr("{\"t\":\"display\",\"id\":5,\"data\":{\"text/plain\":\"x\",\"text/html\":\"<b>x</b>\"},"
-                   "\"metadata\":{\"a\":1},\"transient\":{},\"update\":false}", &mt);
-    CHECK(mt && strcmp(mt, "display_data") == 0);
-    CHECK(same(c, "{\"data\":{\"text/plain\":\"x\",\"text/html\":\"<b>x</b>\"},\"metadata\":{\"a\":1},"
-                  "\"transient\":{}}"));
+    json_t *c =
+        tr("{\"t\":\"display\",\"id\":5,\"data\":{\"text/plain\":\"x\",\"text/html\":\"<b>x</b>\"},"
+           "\"metadata\":{\"a\":1},\"transient\":{},\"update\":false}",
+           &mt);
+    CHECK(mt && strcmp(mt, "display") == 0);
+    CHECK(same(
+        c, "{\"data\":{\"text/plain\":\"x\",\"text/html\":\"<b>x</b>\"},\"metadata\":{\"a\":1}}"));
     json_decref(c);
 
-    /* Missing text/plain gets a fallback; missing metadata/transient become {}. */
+    /* Missing text/plain gets a fallback; missing metadata becomes {}, missing transient no id. */
     c = tr("{\"t\":\"display\",\"id\":5,\"data\":{\"image/png\":\"iVBOR\"}}", &mt);
     CHECK(same(c, "{\"data\":{\"image/png\":\"iVBOR\",\"text/plain\":\"<image/png output>\"},"
-                  "\"metadata\":{},\"transient\":{}}"));
+                  "\"metadata\":{}}"));
     json_decref(c);
 
     /* display_id carried; other transient keys dropped. */
     c = tr("{\"t\":\"display\",\"id\":5,\"data\":{\"text/plain\":\"1\"},"
-           "\"transient\":{\"display_id\":\"abc\",\"evil\":1}}", &mt);
-    CHECK(mt && strcmp(mt, "display_data") == 0);
-    CHECK(same(c, "{\"data\":{\"text/plain\":\"1\"},\"metadata\":{},\"transient\":{\"display_id\":\"abc\"}}"));
+           "\"transient\":{\"display_id\":\"abc\",\"evil\":1}}",
+           &mt);
+    CHECK(mt && strcmp(mt, "display") == 0);
+    CHECK(same(c, "{\"data\":{\"text/plain\":\"1\"},\"metadata\":{},\"display_id\":\"abc\"}"));
     json_decref(c);
 
     /* Update with display_id. */
     c = tr("{\"t\":\"display\",\"id\":5,\"data\":{\"text/plain\":\"2\"},"
-           "\"transient\":{\"display_id\":\"abc\"},\"update\":true}", &mt);
-    CHECK(mt && strcmp(mt, "update_display_data") == 0);
-    CHECK(same(c, "{\"data\":{\"text/plain\":\"2\"},\"metadata\":{},\"transient\":{\"display_id\":\"abc\"}}"));
+           "\"transient\":{\"display_id\":\"abc\"},\"update\":true}",
+           &mt);
+    CHECK(mt && strcmp(mt, "display") == 0);
+    CHECK(same(c, "{\"data\":{\"text/"
+                  "plain\":\"2\"},\"metadata\":{},\"display_id\":\"abc\",\"update\":true}"));
     json_decref(c);
 
     /* Update without display_id: dropped. */
-    CHECK(tr("{\"t\":\"display\",\"id\":5,\"data\":{\"text/plain\":\"2\"},\"update\":true}", NULL) == NULL);
-    CHECK(tr("{\"t\":\"display\",\"id\":5,\"data\":{\"text/plain\":\"2\"},\"transient\":{},\"update\":true}", NULL) == NULL);
+    CHECK(tr("{\"t\":\"display\",\"id\":5,\"data\":{\"text/plain\":\"2\"},\"update\":true}",
+             NULL) == NULL);
+    CHECK(tr("{\"t\":\"display\",\"id\":5,\"data\":{\"text/"
+             "plain\":\"2\"},\"transient\":{},\"update\":true}",
+             NULL) == NULL);
     /* Wrong types. */
     CHECK(tr("{\"t\":\"display\",\"id\":5,\"data\":\"x\"}", NULL) == NULL);
     CHECK(tr("{\"t\":\"display\",\"id\":5}", NULL) == NULL);
     CHECK(tr("{\"t\":\"display\",\"id\":5,\"data\":{},\"metadata\":[]}", NULL) == NULL);
     CHECK(tr("{\"t\":\"display\",\"id\":5,\"data\":{},\"transient\":5}", NULL) == NULL);
     CHECK(tr("{\"t\":\"display\",\"id\":5,\"data\":{},\"update\":\"yes\"}", NULL) == NULL);
-    CHECK(tr("{\"t\":\"display\",\"id\":5,\"data\":{},\"transient\":{\"display_id\":7}}", NULL) == NULL);
-    CHECK(tr("{\"t\":\"display\",\"id\":5,\"data\":{},\"transient\":{\"display_id\":\"\"}}", NULL) == NULL);
+    CHECK(tr("{\"t\":\"display\",\"id\":5,\"data\":{},\"transient\":{\"display_id\":7}}", NULL) ==
+          NULL);
+    CHECK(tr("{\"t\":\"display\",\"id\":5,\"data\":{},\"transient\":{\"display_id\":\"\"}}",
+             NULL) == NULL);
     CHECK(tr("{\"t\":\"display\",\"id\":4,\"data\":{\"text/plain\":\"x\"}}", NULL) == NULL);
     /* Oversized display_id. */
     char big[600];
     char id[300];
     memset(id, 'a', 299);
     id[299] = 0;
-    snprintf(big, sizeof big, "{\"t\":\"display\",\"id\":5,\"data\":{},\"transient\":{\"display_id\":\"%s\"}}", id);
+    snprintf(big, sizeof big,
+             "{\"t\":\"display\",\"id\":5,\"data\":{},\"transient\":{\"display_id\":\"%s\"}}", id);
     CHECK(tr(big, NULL) == NULL);
 
     /* Bad mime keys and bad values are dropped entry by entry. */
-    c = tr("{\"t\":\"display\",\"id\":5,\"data\":{\"text/plain\":\"ok\",\"nomime\":\"x\",\"a/b/c\":\"x\","
+    c = tr("{\"t\":\"display\",\"id\":5,\"data\":{\"text/plain\":\"ok\",\"nomime\":\"x\",\"a/b/"
+           "c\":\"x\","
            "\"/x\":\"x\",\"x/\":\"x\",\"te xt/html\":\"x\",\"text/html\":5,\"image/png\":{\"a\":1},"
            "\"application/json\":{\"k\":[1,2]},\"application/vnd.vegalite.v5+json\":[1],"
-           "\"text/markdown\":\"*m*\",\"-a/b\":\"x\"}}", NULL);
+           "\"text/markdown\":\"*m*\",\"-a/b\":\"x\"}}",
+           NULL);
     CHECK(same(c, "{\"data\":{\"text/plain\":\"ok\",\"application/json\":{\"k\":[1,2]},"
                   "\"application/vnd.vegalite.v5+json\":[1],\"text/markdown\":\"*m*\"},"
-                  "\"metadata\":{},\"transient\":{}}"));
+                  "\"metadata\":{}}"));
     json_decref(c);
 
     /* Mime keys: bounded length. */
@@ -148,7 +188,7 @@ static void test_clear(void)
 {
     const char *mt;
     json_t *c = tr("{\"t\":\"clear\",\"id\":5,\"wait\":true}", &mt);
-    CHECK(mt && strcmp(mt, "clear_output") == 0);
+    CHECK(mt && strcmp(mt, "clear") == 0);
     CHECK(same(c, "{\"wait\":true}"));
     json_decref(c);
     c = tr("{\"t\":\"clear\",\"id\":5}", &mt);
@@ -161,16 +201,17 @@ static void test_clear(void)
 static void test_result(void)
 {
     const char *mt;
-    json_t *c = tr("{\"t\":\"result\",\"id\":5,\"data\":{\"text/plain\":\"2\"},\"metadata\":{}}", &mt);
-    CHECK(mt && strcmp(mt, "execute_result") == 0);
-    CHECK(same(c, "{\"data\":{\"text/plain\":\"2\"},\"metadata\":{},\"execution_count\":9}"));
+    json_t *c =
+        tr("{\"t\":\"result\",\"id\":5,\"data\":{\"text/plain\":\"2\"},\"metadata\":{}}", &mt);
+    CHECK(mt && strcmp(mt, "result") == 0);
+    CHECK(same(c, "{\"data\":{\"text/plain\":\"2\"},\"metadata\":{}}"));
     json_decref(c);
     c = tr("{\"t\":\"result\",\"id\":5,\"data\":{\"text/html\":\"<table/>\"}}", &mt);
     CHECK(same(c, "{\"data\":{\"text/html\":\"<table/>\",\"text/plain\":\"<text/html output>\"},"
-                  "\"metadata\":{},\"execution_count\":9}"));
+                  "\"metadata\":{}}"));
     json_decref(c);
     c = tr("{\"t\":\"result\",\"id\":5,\"data\":{}}", &mt);
-    CHECK(same(c, "{\"data\":{\"text/plain\":\"<empty output>\"},\"metadata\":{},\"execution_count\":9}"));
+    CHECK(same(c, "{\"data\":{\"text/plain\":\"<empty output>\"},\"metadata\":{}}"));
     json_decref(c);
     CHECK(tr("{\"t\":\"result\",\"id\":5,\"data\":null}", NULL) == NULL);
     CHECK(tr("{\"t\":\"result\",\"id\":5,\"data\":{},\"metadata\":\"m\"}", NULL) == NULL);
@@ -180,22 +221,28 @@ static void test_result(void)
 static void test_error(void)
 {
     const char *mt;
-    json_t *c = tr("{\"t\":\"error\",\"id\":5,\"ename\":\"ZeroDivisionError\",\"evalue\":\"division by zero\","
-                   "\"traceback\":[\"Cell In[9], line 1\",\"ZeroDivisionError: division by zero\"]}", &mt);
+    json_t *c = tr(
+        "{\"t\":\"error\",\"id\":5,\"ename\":\"ZeroDivisionError\",\"evalue\":\"division by zero\","
+        "\"traceback\":[\"Cell In[9], line 1\",\"ZeroDivisionError: division by zero\"]}",
+        &mt);
     CHECK(mt && strcmp(mt, "error") == 0);
-    CHECK(same(c, "{\"ename\":\"ZeroDivisionError\",\"evalue\":\"division by zero\","
-                  "\"traceback\":[\"Cell In[9], line 1\",\"ZeroDivisionError: division by zero\"]}"));
+    CHECK(same(c,
+               "{\"ename\":\"ZeroDivisionError\",\"evalue\":\"division by zero\","
+               "\"traceback\":[\"Cell In[9], line 1\",\"ZeroDivisionError: division by zero\"]}"));
     json_decref(c);
     /* Missing traceback is []; non-string entries are skipped. */
     c = tr("{\"t\":\"error\",\"id\":5,\"ename\":\"E\",\"evalue\":\"v\"}", NULL);
     CHECK(same(c, "{\"ename\":\"E\",\"evalue\":\"v\",\"traceback\":[]}"));
     json_decref(c);
-    c = tr("{\"t\":\"error\",\"id\":5,\"ename\":\"E\",\"evalue\":\"v\",\"traceback\":[1,\"a\",null,{}]}", NULL);
+    c = tr("{\"t\":\"error\",\"id\":5,\"ename\":\"E\",\"evalue\":\"v\",\"traceback\":[1,\"a\",null,"
+           "{}]}",
+           NULL);
     CHECK(same(c, "{\"ename\":\"E\",\"evalue\":\"v\",\"traceback\":[\"a\"]}"));
     json_decref(c);
     CHECK(tr("{\"t\":\"error\",\"id\":5,\"ename\":1,\"evalue\":\"v\"}", NULL) == NULL);
     CHECK(tr("{\"t\":\"error\",\"id\":5,\"ename\":\"E\"}", NULL) == NULL);
-    CHECK(tr("{\"t\":\"error\",\"id\":5,\"ename\":\"E\",\"evalue\":\"v\",\"traceback\":\"tb\"}", NULL) == NULL);
+    CHECK(tr("{\"t\":\"error\",\"id\":5,\"ename\":\"E\",\"evalue\":\"v\",\"traceback\":\"tb\"}",
+             NULL) == NULL);
 
     /* Oversized strings are truncated at a UTF-8 boundary; huge tracebacks are cut. */
     size_t n = 100000;
@@ -208,46 +255,50 @@ static void test_error(void)
     json_t *tb = json_object_get(frame, "traceback");
     for (int i = 0; i < 3000; i++)
         json_array_append_new(tb, json_string(i == 0 ? huge : "line"));
-    json_t *content = NULL;
-    CHECK(translate_output(frame, 5, 1, &mt, &content));
-    json_t *ename = json_object_get(content, "ename"), *evalue = json_object_get(content, "evalue");
-    CHECK(json_string_length(ename) <= TR_MAX_ENAME);
-    CHECK(json_string_length(evalue) <= TR_MAX_EVALUE);
-    CHECK(json_string_length(ename) > TR_MAX_ENAME - 8);
+    struct worker_output out;
+    CHECK(translate_output(frame, 5, &out));
+    CHECK(out.kind == WOUT_ERROR);
+    CHECK(strlen(out.error.ename) <= TR_MAX_ENAME);
+    CHECK(strlen(out.error.evalue) <= TR_MAX_EVALUE);
+    CHECK(strlen(out.error.ename) > TR_MAX_ENAME - 8);
     /* Ends with the ellipsis, and the cut is on a character boundary (jansson checks UTF-8). */
-    const char *ev = json_string_value(evalue);
+    const char *ev = out.error.evalue;
     CHECK(strcmp(ev + strlen(ev) - 3, "\xe2\x80\xa6") == 0);
+    json_t *content = as_json(&out);
     char *dumped = json_dumps(content, 0);
     json_t *reparsed = json_loads(dumped, 0, NULL);
     CHECK(reparsed != NULL);
     json_decref(reparsed);
     free(dumped);
-    json_t *lines = json_object_get(content, "traceback");
+    json_decref(content);
+    json_t *lines = out.error.traceback;
     CHECK(json_array_size(lines) == TR_MAX_TB_LINES + 1);
     CHECK(json_string_length(json_array_get(lines, 0)) <= TR_MAX_TB_LINE);
-    CHECK(strstr(json_string_value(json_array_get(lines, TR_MAX_TB_LINES)), "2000 more lines") != NULL);
-    json_decref(content);
+    CHECK(strstr(json_string_value(json_array_get(lines, TR_MAX_TB_LINES)), "2000 more lines") !=
+          NULL);
+    worker_output_clear(&out);
     json_decref(frame);
     free(huge);
 }
 
 static void test_input_and_done(void)
 {
-    json_t *f = J("{\"t\":\"input_request\",\"id\":5,\"input_id\":2,\"prompt\":\"Name: \",\"password\":true}");
+    json_t *f =
+        J("{\"t\":\"input\",\"id\":5,\"input_id\":2,\"prompt\":\"Name: \",\"password\":true}");
     long long input_id = 0;
     char *prompt = NULL;
     bool pw = false;
-    CHECK(translate_input_request(f, 5, &input_id, &prompt, &pw));
+    CHECK(translate_input(f, 5, &input_id, &prompt, &pw));
     CHECK(input_id == 2 && pw && prompt && strcmp(prompt, "Name: ") == 0);
     free(prompt);
     prompt = NULL;
-    CHECK(!translate_input_request(f, 4, &input_id, &prompt, &pw));
+    CHECK(!translate_input(f, 4, &input_id, &prompt, &pw));
     json_decref(f);
-    f = J("{\"t\":\"input_request\",\"id\":5,\"input_id\":\"2\"}");
-    CHECK(!translate_input_request(f, 5, &input_id, &prompt, &pw));
+    f = J("{\"t\":\"input\",\"id\":5,\"input_id\":\"2\"}");
+    CHECK(!translate_input(f, 5, &input_id, &prompt, &pw));
     json_decref(f);
-    f = J("{\"t\":\"input_request\",\"id\":5,\"input_id\":1,\"prompt\":3}");
-    CHECK(!translate_input_request(f, 5, &input_id, &prompt, &pw));
+    f = J("{\"t\":\"input\",\"id\":5,\"input_id\":1,\"prompt\":3}");
+    CHECK(!translate_input(f, 5, &input_id, &prompt, &pw));
     json_decref(f);
 
     bool ok = false;
@@ -267,90 +318,102 @@ static void test_replies(void)
 {
     /* "héllo" is 5 code points and 6 bytes. */
     const char *code = "h\xc3\xa9llo";
-    CHECK(translate_codepoints(code) == 5);
-    json_t *f = J("{\"t\":\"complete_reply\",\"id\":1,\"matches\":[\"hello\",3,\"\",\"help\"],"
+    struct completion c;
+    json_t *f = J("{\"t\":\"completions\",\"id\":1,\"matches\":[\"hello\",3,\"\",\"help\"],"
                   "\"cursor_start\":0,\"cursor_end\":99,\"metadata\":{\"x\":1}}");
-    json_t *r = translate_complete_reply(f, code, 5);
-    CHECK(same(r, "{\"status\":\"ok\",\"matches\":[\"hello\",\"help\"],\"cursor_start\":0,"
-                  "\"cursor_end\":5,\"metadata\":{\"x\":1}}"));
-    json_decref(r);
+    translate_completion(f, code, 5, &c);
+    CHECK(same(c.matches, "[\"hello\",\"help\"]"));
+    CHECK(c.cursor_start == 0 && c.cursor_end == 5);
+    CHECK(same(c.metadata, "{\"x\":1}"));
+    completion_clear(&c);
     json_decref(f);
-    f = J("{\"t\":\"complete_reply\",\"id\":1,\"matches\":[\"a\"],\"cursor_start\":4,\"cursor_end\":2,\"metadata\":3}");
-    r = translate_complete_reply(f, code, 3);
-    CHECK(same(r, "{\"status\":\"ok\",\"matches\":[\"a\"],\"cursor_start\":2,\"cursor_end\":2,\"metadata\":{}}"));
-    json_decref(r);
+    f = J("{\"t\":\"completions\",\"id\":1,\"matches\":[\"a\"],\"cursor_start\":4,\"cursor_end\":2,"
+          "\"metadata\":3}");
+    translate_completion(f, code, 3, &c);
+    CHECK(same(c.matches, "[\"a\"]"));
+    CHECK(c.cursor_start == 2 && c.cursor_end == 2);
+    CHECK(same(c.metadata, "{}"));
+    completion_clear(&c);
     json_decref(f);
-    /* Garbage and no frame: valid empty reply at the (clamped) cursor. */
-    f = J("{\"t\":\"complete_reply\",\"id\":1,\"matches\":\"abc\"}");
-    r = translate_complete_reply(f, code, 40);
-    CHECK(same(r, "{\"status\":\"ok\",\"matches\":[],\"cursor_start\":5,\"cursor_end\":5,\"metadata\":{}}"));
-    json_decref(r);
+    /* Garbage and no frame: valid empty answer at the (clamped) cursor. */
+    f = J("{\"t\":\"completions\",\"id\":1,\"matches\":\"abc\"}");
+    translate_completion(f, code, 40, &c);
+    CHECK(same(c.matches, "[]") && c.cursor_start == 5 && c.cursor_end == 5 &&
+          same(c.metadata, "{}"));
+    completion_clear(&c);
     json_decref(f);
-    r = translate_complete_reply(NULL, "abc", 2);
-    CHECK(same(r, "{\"status\":\"ok\",\"matches\":[],\"cursor_start\":2,\"cursor_end\":2,\"metadata\":{}}"));
-    json_decref(r);
+    translate_completion(NULL, "abc", 2, &c);
+    CHECK(same(c.matches, "[]") && c.cursor_start == 2 && c.cursor_end == 2 &&
+          same(c.metadata, "{}"));
+    completion_clear(&c);
 
-    f = J("{\"t\":\"inspect_reply\",\"id\":1,\"found\":true,\"data\":{\"text/plain\":\"doc\",\"bad\":\"x\"},\"metadata\":{}}");
-    r = translate_inspect_reply(f);
-    CHECK(same(r, "{\"status\":\"ok\",\"found\":true,\"data\":{\"text/plain\":\"doc\"},\"metadata\":{}}"));
-    json_decref(r);
+    struct inspection in;
+    f = J("{\"t\":\"inspection\",\"id\":1,\"found\":true,\"data\":{\"text/"
+          "plain\":\"doc\",\"bad\":\"x\"},\"metadata\":{}}");
+    translate_inspection(f, &in);
+    CHECK(in.found && same(in.data, "{\"text/plain\":\"doc\"}") && same(in.metadata, "{}"));
+    inspection_clear(&in);
     json_decref(f);
-    f = J("{\"t\":\"inspect_reply\",\"id\":1,\"found\":\"yes\",\"data\":{\"text/plain\":\"doc\"}}");
-    r = translate_inspect_reply(f);
-    CHECK(same(r, "{\"status\":\"ok\",\"found\":false,\"data\":{},\"metadata\":{}}"));
-    json_decref(r);
+    f = J("{\"t\":\"inspection\",\"id\":1,\"found\":\"yes\",\"data\":{\"text/plain\":\"doc\"}}");
+    translate_inspection(f, &in);
+    CHECK(!in.found && same(in.data, "{}") && same(in.metadata, "{}"));
+    inspection_clear(&in);
     json_decref(f);
-    r = translate_inspect_reply(NULL);
-    CHECK(same(r, "{\"status\":\"ok\",\"found\":false,\"data\":{},\"metadata\":{}}"));
-    json_decref(r);
+    translate_inspection(NULL, &in);
+    CHECK(!in.found && same(in.data, "{}") && same(in.metadata, "{}"));
+    inspection_clear(&in);
 
-    f = J("{\"t\":\"is_complete_reply\",\"id\":1,\"status\":\"incomplete\",\"indent\":\"    \"}");
-    r = translate_is_complete_reply(f);
-    CHECK(same(r, "{\"status\":\"incomplete\",\"indent\":\"    \"}"));
-    json_decref(r);
-    json_decref(f);
-    f = J("{\"t\":\"is_complete_reply\",\"id\":1,\"status\":\"incomplete\",\"indent\":\"rm -rf\"}");
-    r = translate_is_complete_reply(f);
-    CHECK(same(r, "{\"status\":\"incomplete\",\"indent\":\"\"}"));
-    json_decref(r);
-    json_decref(f);
-    f = J("{\"t\":\"is_complete_reply\",\"id\":1,\"status\":\"complete\"}");
-    r = translate_is_complete_reply(f);
-    CHECK(same(r, "{\"status\":\"complete\"}"));
-    json_decref(r);
-    json_decref(f);
-    f = J("{\"t\":\"is_complete_reply\",\"id\":1,\"status\":\"maybe\"}");
-    r = translate_is_complete_reply(f);
-    CHECK(same(r, "{\"status\":\"unknown\"}"));
-    json_decref(r);
-    json_decref(f);
-    r = translate_is_complete_reply(NULL);
-    CHECK(same(r, "{\"status\":\"unknown\"}"));
-    json_decref(r);
+    static const struct {
+        const char *frame;
+        enum completeness_status status;
+        const char *indent;
+    } samples[] = {
+        {"{\"t\":\"completeness\",\"id\":1,\"status\":\"incomplete\",\"indent\":\"    \"}",
+         COMPLETENESS_INCOMPLETE, "    "},
+        {"{\"t\":\"completeness\",\"id\":1,\"status\":\"incomplete\",\"indent\":\"rm -rf\"}",
+         COMPLETENESS_INCOMPLETE, ""},
+        {"{\"t\":\"completeness\",\"id\":1,\"status\":\"complete\"}", COMPLETENESS_COMPLETE, ""},
+        {"{\"t\":\"completeness\",\"id\":1,\"status\":\"invalid\"}", COMPLETENESS_INVALID, ""},
+        {"{\"t\":\"completeness\",\"id\":1,\"status\":\"maybe\"}", COMPLETENESS_UNKNOWN, ""},
+    };
+    for (size_t i = 0; i < sizeof samples / sizeof *samples; i++) {
+        struct completeness got;
+        f = J(samples[i].frame);
+        translate_completeness(f, &got);
+        CHECK(got.status == samples[i].status && strcmp(got.indent, samples[i].indent) == 0);
+        json_decref(f);
+    }
+    struct completeness none;
+    translate_completeness(NULL, &none);
+    CHECK(none.status == COMPLETENESS_UNKNOWN);
 }
 
 static void test_bytes(void)
 {
-    json_t *c = J("{\"name\":\"stdout\",\"text\":\"12345\"}");
-    CHECK(translate_content_bytes("stream", c) == 5);
-    json_decref(c);
-    c = J("{\"data\":{\"text/plain\":\"abc\",\"application/json\":[1]},\"metadata\":{}}");
-    CHECK(translate_content_bytes("display_data", c) == 6);
-    json_decref(c);
+    struct worker_output out;
+    json_t *f = J("{\"t\":\"stream\",\"id\":5,\"name\":\"stdout\",\"text\":\"12345\"}");
+    CHECK(translate_output(f, 5, &out) && worker_output_bytes(&out) == 5);
+    worker_output_clear(&out);
+    json_decref(f);
+    f = J(
+        "{\"t\":\"display\",\"id\":5,\"data\":{\"text/plain\":\"abc\",\"application/json\":[1]}}");
+    CHECK(translate_output(f, 5, &out) && worker_output_bytes(&out) == 6);
+    worker_output_clear(&out);
+    json_decref(f);
+    f = J("{\"t\":\"error\",\"id\":5,\"ename\":\"E\",\"evalue\":\"vv\",\"traceback\":[\"abc\"]}");
+    CHECK(translate_output(f, 5, &out) && worker_output_bytes(&out) == 6);
+    worker_output_clear(&out);
+    json_decref(f);
 }
 
 static void test_page(void)
 {
     json_t *f = J("{\"t\":\"page\",\"id\":5,\"data\":{\"text/plain\":\"Docstring: x\",\"bad\":1}}");
-    json_t *payload = translate_page(f, 5);
-    CHECK(payload != NULL);
-    CHECK(strcmp(json_string_value(json_object_get(payload, "source")), "page") == 0);
-    json_t *data = json_object_get(payload, "data");
-    CHECK(strcmp(json_string_value(json_object_get(data, "text/plain")), "Docstring: x") == 0);
-    CHECK(json_object_get(data, "bad") == NULL);
-    CHECK(json_integer_value(json_object_get(payload, "start")) == 0);
+    json_t *page = translate_page(f, 5);
+    CHECK(page != NULL);
+    CHECK(same(page, "{\"text/plain\":\"Docstring: x\"}"));
     CHECK(translate_page(f, 6) == NULL);
-    json_decref(payload);
+    json_decref(page);
     json_decref(f);
     f = J("{\"t\":\"page\",\"id\":5,\"data\":\"text\"}");
     CHECK(translate_page(f, 5) == NULL);

@@ -7,7 +7,10 @@
 #include "kernel/sign.h"
 #include "kernel/wire.h"
 
-static struct signed_part part(const char *text) { return (struct signed_part){text, strlen(text)}; }
+static struct signed_part part(const char *text)
+{
+    return (struct signed_part){text, strlen(text)};
+}
 
 /* RFC 4231 test case 2, with the data split over the four signed frames. */
 static void test_rfc4231_vector(void)
@@ -25,9 +28,8 @@ static void test_rfc4231_vector(void)
 static void test_jupyter_vector(void)
 {
     struct signer *signer = signer_new("hmac-sha256", "secret-key", 10);
-    struct signed_part parts[4] = {
-        part("{\"msg_id\":\"a\",\"msg_type\":\"kernel_info_request\"}"), part("{}"), part("{}"),
-        part("{}")};
+    struct signed_part parts[4] = {part("{\"msg_id\":\"a\",\"msg_type\":\"kernel_info_request\"}"),
+                                   part("{}"), part("{}"), part("{}")};
     const char *expected = "e8daa688bf116b5407d8b00b4f8b7b759f68e988c8649d4f731f14236f8b7d7e";
     CHECK(signer_verify(signer, parts, expected, strlen(expected)));
     CHECK(!signer_verify(signer, parts, expected, strlen(expected))); /* replay */
@@ -70,7 +72,8 @@ static void test_round_trip(void)
     struct signer *b = signer_new("hmac-sha256", "k1", 2);
     struct signer *other = signer_new("hmac-sha256", "k2", 2);
     json_t *parent = json_pack("{s:s}", "msg_id", "p1");
-    struct jmsg *msg = jmsg_build("sess", "execute_reply", parent, json_pack("{s:s}", "status", "ok"));
+    struct jmsg *msg =
+        jmsg_build("sess", "execute_reply", parent, json_pack("{s:s}", "status", "ok"));
     struct jmsg ids_holder = {.ids = (struct wire_part[]){{"id-1", 4}, {"id-2", 4}}, .n_ids = 2};
     CHECK(jmsg_copy_ids(msg, &ids_holder) == 0);
     char why[160] = "";
@@ -79,7 +82,8 @@ static void test_round_trip(void)
     if (decoded) {
         CHECK(strcmp(jmsg_type(decoded), "execute_reply") == 0);
         CHECK(decoded->n_ids == 2 && memcmp(decoded->ids[1].data, "id-2", 4) == 0);
-        CHECK(strcmp(json_string_value(json_object_get(decoded->parent_header, "msg_id")), "p1") == 0);
+        CHECK(strcmp(json_string_value(json_object_get(decoded->parent_header, "msg_id")), "p1") ==
+              0);
         CHECK(strcmp(json_string_value(json_object_get(decoded->header, "version")), "5.3") == 0);
         CHECK(json_equal(json_object_get(decoded->content, "status"), json_string("ok")) ||
               strcmp(json_string_value(json_object_get(decoded->content, "status")), "ok") == 0);
@@ -114,13 +118,16 @@ static void test_malformed(void)
     CHECK(decode_texts(short_msg, 4, why) == NULL);
     const char *not_json[] = {"<IDS|MSG>", "", "{nope", "{}", "{}", "{}"};
     CHECK(decode_texts(not_json, 6, why) == NULL && strstr(why, "header"));
-    const char *array[] = {"<IDS|MSG>", "", "{\"msg_id\":\"1\",\"msg_type\":\"x\"}", "[]", "{}", "{}"};
+    const char *array[] = {"<IDS|MSG>", "",   "{\"msg_id\":\"1\",\"msg_type\":\"x\"}",
+                           "[]",        "{}", "{}"};
     CHECK(decode_texts(array, 6, why) == NULL && strstr(why, "parent_header"));
     const char *no_type[] = {"<IDS|MSG>", "", "{\"msg_id\":\"1\"}", "{}", "{}", "{}"};
     CHECK(decode_texts(no_type, 6, why) == NULL && strstr(why, "msg_type"));
-    const char *type_number[] = {"<IDS|MSG>", "", "{\"msg_id\":\"1\",\"msg_type\":7}", "{}", "{}", "{}"};
+    const char *type_number[] = {"<IDS|MSG>", "",   "{\"msg_id\":\"1\",\"msg_type\":7}",
+                                 "{}",        "{}", "{}"};
     CHECK(decode_texts(type_number, 6, why) == NULL);
-    const char *good[] = {"<IDS|MSG>", "", "{\"msg_id\":\"1\",\"msg_type\":\"x\"}", "{}", "{}", "{}", "buffer"};
+    const char *good[] = {"<IDS|MSG>", "",      "{\"msg_id\":\"1\",\"msg_type\":\"x\"}", "{}", "{}",
+                          "{}",        "buffer"};
     struct jmsg *msg = decode_texts(good, 7, why);
     CHECK(msg != NULL && msg->n_ids == 0);
     jmsg_free(msg);

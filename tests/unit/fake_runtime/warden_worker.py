@@ -53,7 +53,7 @@ def reader():
                 break
             frame = json.loads(buf[4:4 + n])
             buf = buf[4 + n:]
-            (replies if frame.get("t") == "input_reply" else requests).put(frame)
+            (replies if frame.get("t") == "input_value" else requests).put(frame)
 
 
 class Out:
@@ -76,7 +76,7 @@ ns = {"__name__": "__main__"}
 
 def fake_input(prompt="", password=False):
     current["input_id"] = current.get("input_id", 0) + 1
-    send({"t": "input_request", "id": current["id"], "input_id": current["input_id"],
+    send({"t": "input", "id": current["id"], "input_id": current["input_id"],
           "prompt": str(prompt), "password": password})
     reply = replies.get()
     if reply.get("cancelled"):
@@ -132,7 +132,7 @@ def complete(frame):
     start, word = token_before(code, cursor)
     cursor = start + len(word)
     names = sorted(set(ns) | set(dir(__builtins__)))
-    send({"t": "complete_reply", "id": frame["id"],
+    send({"t": "completions", "id": frame["id"],
           "matches": [n for n in names if n.startswith(word) and not n.startswith("_")],
           "cursor_start": start, "cursor_end": cursor, "metadata": {}})
 
@@ -141,10 +141,10 @@ def inspect(frame):
     code, cursor = frame["code"], frame["cursor"]
     _, word = token_before(code, cursor)
     if word in ns:
-        send({"t": "inspect_reply", "id": frame["id"], "found": True,
+        send({"t": "inspection", "id": frame["id"], "found": True,
               "data": {"text/plain": repr(ns[word])}, "metadata": {}})
     else:
-        send({"t": "inspect_reply", "id": frame["id"], "found": False, "data": {}, "metadata": {}})
+        send({"t": "inspection", "id": frame["id"], "found": False, "data": {}, "metadata": {}})
 
 
 def is_complete(frame):
@@ -152,7 +152,7 @@ def is_complete(frame):
         status = "complete" if codeop.compile_command(frame["code"], "<cell>", "exec") else "incomplete"
     except (SyntaxError, ValueError, OverflowError):
         status = "invalid"
-    send({"t": "is_complete_reply", "id": frame["id"], "status": status, "indent": "    "})
+    send({"t": "completeness", "id": frame["id"], "status": status, "indent": "    "})
 
 
 def main():

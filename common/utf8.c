@@ -1,0 +1,101 @@
+#include "utf8.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+size_t utf8_codepoints(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+size_t utf8_cut(const char *s, size_t len, size_t max)
+{
+    if (len <= max)
+        return len;
+    size_t cut = max;
+    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+        cut--;
+    return cut;
+}
+
+/* The ranges are Unicode's table of well-formed byte sequences: they exclude overlong forms,
+ * surrogates (ED A0..BF) and code points above U+10FFFF. */
+size_t utf8_sequence(const unsigned char *s, size_t avail, size_t *bad_len)
+{
+    unsigned char c = s[0];
+    *bad_len = 1;
+    if (c < 0x80)
+        return 1;
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c == 0xE0) {
+        n = 3;
+        lo = 0xA0;
+    } else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF)
+        n = 3;
+    else if (c == 0xED) {
+        n = 3;
+        hi = 0x9F;
+    } else if (c == 0xF0) {
+        n = 4;
+        lo = 0x90;
+    } else if (c >= 0xF1 && c <= 0xF3)
+        n = 4;
+    else if (c == 0xF4) {
+        n = 4;
+        hi = 0x8F;
+    } else
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if (i >= avail)
+            return (*bad_len = i, 0);
+        unsigned char lo_i = i == 1 ? lo : 0x80, hi_i = i == 1 ? hi : 0xBF;
+        if (s[i] < lo_i || s[i] > hi_i)
+            return (*bad_len = i, 0);
+    }
+    return n;
+}
+
+char *utf8_repair(const char *in, size_t len, size_t *outlen)
+{
+    const unsigned char *s = (const unsigned char *)in;
+    size_t first_bad = len, bad;
+    *outlen = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_sequence(s + i, len - i, &bad);
+        if (n == 0) {
+            first_bad = i;
+            break;
+        }
+        i += n;
+    }
+    if (first_bad == len)
+        return NULL;
+    /* Each invalid byte becomes at most the 3 bytes of U+FFFD. */
+    char *out = malloc(len * 3 + 1);
+    if (!out)
+        return NULL;
+    memcpy(out, in, first_bad);
+    size_t olen = first_bad;
+    for (size_t i = first_bad; i < len;) {
+        size_t n = utf8_sequence(s + i, len - i, &bad);
+        if (n) {
+            memcpy(out + olen, s + i, n);
+            olen += n;
+            i += n;
+        } else {
+            memcpy(out + olen, "\xEF\xBF\xBD", 3);
+            olen += 3;
+            i += bad;
+        }
+    }
+    out[olen] = '\0';
+    *outlen = olen;
+    return out;
+}

@@ -1,0 +1,24 @@
+/* UTF-8 as every layer needs it: positions in code points (Jupyter's cursor_pos counts them),
+ * cuts that never split a character, and repair of bytes that are not UTF-8 (what a hostile
+ * worker or a C extension may print). */
+#ifndef WARDEN_UTF8_H
+#define WARDEN_UTF8_H
+
+#include <stddef.h>
+
+/* Code points in the first `len` bytes of valid UTF-8 (continuation bytes are not counted). */
+size_t utf8_codepoints(const char *s, size_t len);
+
+/* The largest length <= max that does not cut a UTF-8 sequence of s (valid UTF-8, len bytes). */
+size_t utf8_cut(const char *s, size_t len, size_t max);
+
+/* Length of the valid UTF-8 sequence at s (1 to 4 bytes), or 0 when it is invalid; *bad_len
+ * then gets the length of the maximal invalid subpart, which is replaced by one U+FFFD (as
+ * Unicode recommends and Python's "replace" does). */
+size_t utf8_sequence(const unsigned char *s, size_t avail, size_t *bad_len);
+
+/* A malloc'd copy of `in` with every invalid sequence replaced by U+FFFD, or NULL when `in` is
+ * valid already (or out of memory: *outlen is then 0). *outlen gets the copy's length. */
+char *utf8_repair(const char *in, size_t len, size_t *outlen);
+
+#endif

@@ -1,0 +1,168 @@
+/* Internal to the jail (spawn.c, jail_*.c), private to its CMake target (warden_jail): nothing
+ * outside sandbox/jail/ includes it (tests/layers checks). The contract is spawn.h.
+ *
+ * Two kinds of code live here, and the difference matters:
+ *  - parent side: runs in the kernel (multi-threaded). May allocate, format, log.
+ *  - child side (names jail_child_* / jc_*): runs after a raw clone3() of a multi-threaded process,
+ *    so it may NOT allocate, use stdio, take locks or log. Everything it needs is prepared by the
+ *    parent in a `struct jail_plan` before the clone; it only makes system calls and reports
+ *    failures through the error pipe with jc_fail(). */
+#ifndef WARDEN_JAIL_INTERNAL_H
+#define WARDEN_JAIL_INTERNAL_H
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "spawn.h"
+
+/* As root, uid/gid 1000 inside maps to this host uid/gid: it owns nothing on the host. */
+#define JAIL_ROOT_HOST_ID 2000000u
+
+/* Fixed fd numbers in the jail's init after its fds are rearranged. */
+#define JC_FD_CHANNEL 3
+#define JC_FD_SYNC    4 /* socket: the parent sends 'g' when the maps are written; EOF = it died */
+#define JC_FD_ERR     5 /* write end, O_CLOEXEC: setup errors; EOF at the command's execve */
+#define JC_FD_STATUS  6 /* write end: init writes the command's raw wait status (4 bytes) */
+#define JC_FD_COUNT   7 /* fds >= this are closed */
+
+enum jail_mount_kind {
+    JM_BIND,    /* bind src -> dst (recursive), read-only unless rw */
+    JM_DEVBIND, /* bind a device node (file) */
+    JM_TMPFS,   /* tmpfs at dst with data */
+    JM_PROC,    /* fresh procfs at dst */
+    JM_DEVPTS,  /* a devpts instance of the jail's own at dst (ptys for os.openpty, pexpect) */
+    JM_SYMLINK, /* symlink dst -> src */
+    JM_FILE,    /* regular file dst with content (written before the root is made read-only) */
+    JM_DIR,     /* directory dst with mode */
+    JM_RO_OVER, /* bind dst onto itself read-only (e.g. /proc/sys) */
+    JM_SEAL,    /* remount our own tmpfs at dst read-only once populated (/dev) */
+    JM_MASK, /* hide a secret below the workdir: empty read-only tmpfs (dir) or /dev/null (file) */
+};
+
+struct jail_mount {
+    enum jail_mount_kind kind;
+    const char *src;  /* host path (absolute, resolved) */
+    const char *dst;  /* path inside the jail (absolute) */
+    const char *data; /* tmpfs options / file content / symlink target */
+    size_t data_len;
+    unsigned long flags; /* extra MS_* flags (nosuid, nodev, noexec) */
+    unsigned mode;       /* JM_DIR / JM_FILE mode */
+    bool rw;             /* JM_BIND: leave writable */
+    bool src_is_dir;     /* JM_BIND: create a directory (else a file) as the mount point */
+    bool optional;       /* a missing source is not an error */
+};
+
+struct jail_rlimit {
+    int resource;
+    struct rlimit value;
+};
+
+struct jail_plan {
+    /* ids */
+    uid_t outside_uid;
+    gid_t outside_gid;
+    bool deny_setgroups; /* unprivileged: setgroups must be denied before gid_map */
+
+    /* mounts, in order, into the new root */
+    struct jail_mount *mounts;
+    size_t nmounts;
+    const char *workdir; /* the command starts here */
+
+    /* command */
+    char *const *argv;
+    char *const *envp;
+    bool keep_stdio;
+    bool have_channel;
+    bool dry_run; /* jail_check: build everything, then exit 0 instead of execve */
+
+    struct jail_rlimit rlimits[8];
+    size_t nrlimits;
+
+    struct sock_fprog seccomp; /* exported by the parent (jail_seccomp.c) */
+
+    /* The kernel's argv area, which init (a copy of the kernel that never execs) scrubs: its
+     * /proc/1/cmdline would otherwise show the kernel's command line (connection file path). */
+    uintptr_t arg_start, arg_end;
+};
+
+/* ---- parent side ---- */
+/* Environment for the command (allowlist + extra_env). malloc'd NULL-terminated array of
+ * malloc'd strings; free with jail_free_strv. */
+char **jail_build_env(const struct spawn_request *req, bool jailed);
+void jail_free_strv(char **v);
+
+/* Mount plan (jail_mount.c). Fills plan->mounts; the strings belong to `arena` (freed by
+ * jail_plan_free). 0 or -1 with err. */
+int jail_plan_mounts(struct jail_plan *plan, const struct sandbox_config *cfg, char *err,
+                     size_t errlen);
+void jail_plan_free(struct jail_plan *plan);
+
+/* seccomp (jail_seccomp.c): the compiled filter, built once per process. 0 or -1 with err. */
+int jail_seccomp_program(struct sock_fprog *out, char *err, size_t errlen);
+/* Human-readable summary of the filter. */
+const char *jail_seccomp_summary(void);
+
+/* ids (jail_ns.c) */
+void jail_choose_ids(const struct sandbox_config *cfg, uid_t *uid, gid_t *gid,
+                     bool *deny_setgroups);
+int jail_write_id_maps(pid_t pid, const struct jail_plan *plan, char *err, size_t errlen);
+/* Why creating the namespaces failed with errno `err` (sysctls, AppArmor, containers...) and how
+ * to fix it; "" if nothing is known. */
+void jail_userns_diagnose(int err, char *why, size_t len);
+
+/* limits (jail_limits.c) */
+struct jail_cgroup {
+    int version;        /* 0 none, 1 v1, 2 v2 */
+    char name[256];     /* v1: relative "warden/<name>"; v2: absolute directory */
+    char mem_dir[512];  /* v1 memory dir or v2 dir */
+    char pids_dir[512]; /* v1 pids dir or v2 dir */
+    char cpu_dir[512];  /* where the CPU quota is set (v1 cpu dir or v2 dir); "" = no quota */
+};
+/* Create and configure the cgroup for one jail; version 0 if cgroups are not usable. */
+void jail_cgroup_create(const struct sandbox_limits *lim, struct jail_cgroup *cg);
+int jail_cgroup_attach(const struct jail_cgroup *cg, pid_t pid, char *err, size_t errlen);
+/* Did the cgroup's OOM killer fire? */
+bool jail_cgroup_oom(int version, const char *name);
+void jail_cgroup_remove(int version, const char *name);
+/* Which mechanism would limit memory/tasks: "cgroup v1", "cgroup v2" or "rlimit". */
+int jail_cgroup_probe(char *detail, size_t len);
+void jail_plan_rlimits(struct jail_plan *plan, const struct sandbox_limits *lim, bool have_cgroup,
+                       bool jailed);
+
+/* Where the child builds the root: the host's root moves under JAIL_OLDROOT, the jail's under
+ * JAIL_NEWROOT (a plan's mount destinations start with it). */
+#define JAIL_OLDROOT "/oldroot"
+#define JAIL_NEWROOT "/newroot"
+
+/* ---- child side (async-signal-safe only) ---- */
+/* Report "what: strerror(err)" on the error pipe and _exit(127). */
+void jc_fail(const char *what, int err) __attribute__((noreturn));
+void jc_fail2(const char *what, const char *path, int err) __attribute__((noreturn));
+int jc_write_all(int fd, const void *buf, size_t len);
+/* The jail's init: never returns. */
+void jail_child_main(const struct jail_plan *plan) __attribute__((noreturn));
+/* Command-process steps shared with the unjailed path. */
+void jc_apply_rlimits(const struct jail_plan *plan);
+/* Open every bind source (O_PATH) while still holding the creator's host uid (jail_mount.c). */
+void jc_open_sources(const struct jail_plan *plan);
+/* Mounts (jail_mount.c); called with the caps of the new user namespace. */
+void jc_build_root(const struct jail_plan *plan);
+/* Network and hostname (jail_ns.c). */
+void jc_setup_net_uts(void);
+/* Drop every capability: bounding, ambient, inheritable, permitted, effective. */
+void jc_drop_caps(void);
+void jc_install_seccomp(const struct jail_plan *plan);
+/* jail_child.c: place src[3..6] at fds 3..6 (close-on-exec), close every other fd >= 3. */
+void jc_arrange_fds(const int src[JC_FD_COUNT]);
+/* jail_child.c: channel to fd 3 (inheritable), drop the control fds, stdio to /dev/null unless
+ * kept. */
+void jc_prepare_command_fds(bool have_channel, bool keep_stdio);
+/* jail_child.c: default dispositions, empty signal mask (the kernel blocks signals for its
+ * signalfd). */
+void jc_reset_signals(void);
+
+#endif

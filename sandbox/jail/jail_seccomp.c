@@ -1,0 +1,251 @@
+/* The seccomp filter: default allow, a deny list answering EPERM (so hostile code gets a
+ * PermissionError and the cell goes on), clone3 answering ENOSYS (glibc falls back to clone, whose
+ * flags we can inspect), and any other ABI (ia32 via int 0x80, x32) killing the process.
+ * Built once per process with libseccomp in the parent and exported as a BPF program, so the
+ * child only has to call seccomp(2) (no allocation after clone). */
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "jail_internal.h"
+
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+
+/* Denied outright with EPERM. Names unknown to this libseccomp/arch are skipped. */
+static const char *const denied[] = {
+    /* other processes' memory */
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "kcmp",
+    "pidfd_getfd",
+    /* mounts and roots */
+    "mount",
+    "umount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "move_mount",
+    "open_tree",
+    "mount_setattr",
+    /* namespaces */
+    "unshare",
+    "setns",
+    /* kernel keyrings */
+    "keyctl",
+    "add_key",
+    "request_key",
+    /* kernel attack surface */
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "reboot",
+    "swapon",
+    "swapoff",
+    "acct",
+    "quotactl",
+    "quotactl_fd",
+    "syslog",
+    "iopl",
+    "ioperm",
+    "lookup_dcookie",
+    "uselib",
+    "vhangup",
+    "nfsservctl",
+    "_sysctl",
+    "sysfs",
+    "ustat",
+    "fanotify_init",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "stime",
+    "vm86",
+    "vm86old",
+    "create_module",
+    "get_kernel_syms",
+    "query_module",
+    "remap_file_pages",
+    "move_pages",
+    "migrate_pages",
+    "mbind",
+    "set_mempolicy",
+};
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static struct sock_fprog program;
+static char build_error[256];
+
+static int rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned n,
+                const struct scmp_arg_cmp *cmp)
+{
+    int nr = seccomp_syscall_resolve_name(name);
+    if (nr == __NR_SCMP_ERROR)
+        return 0; /* not on this architecture */
+    int rc = seccomp_rule_add_array(ctx, action, nr, n, cmp);
+    if (rc < 0 && rc != -EEXIST) {
+        snprintf(build_error, sizeof build_error, "seccomp rule for %s: %s", name, strerror(-rc));
+        return -1;
+    }
+    return 0;
+}
+
+static int add_rules(scmp_filter_ctx ctx)
+{
+    const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+    for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++)
+        if (rule(ctx, eperm, denied[i], 0, NULL) < 0)
+            return -1;
+
+    /* clone3 passes its flags in memory, where seccomp cannot look: ENOSYS makes glibc use clone */
+    if (rule(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3", 0, NULL) < 0)
+        return -1;
+
+    /* clone with any namespace flag (a0 is the flags word on x86_64) */
+    static const unsigned long ns_flags[] = {CLONE_NEWNS,    CLONE_NEWUTS, CLONE_NEWIPC,
+                                             CLONE_NEWUSER,  CLONE_NEWPID, CLONE_NEWNET,
+                                             CLONE_NEWCGROUP};
+    for (size_t i = 0; i < sizeof ns_flags / sizeof ns_flags[0]; i++) {
+        struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]);
+        if (rule(ctx, eperm, "clone", 1, &c) < 0)
+            return -1;
+    }
+
+    /* TIOCSTI (push input into a terminal) and TIOCLINUX: compare only the low 32 bits, the
+     * kernel ignores the rest of the request number */
+    static const unsigned long bad_ioctls[] = {TIOCSTI, TIOCLINUX};
+    for (size_t i = 0; i < 2; i++) {
+        struct scmp_arg_cmp c = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, bad_ioctls[i]);
+        if (rule(ctx, eperm, "ioctl", 1, &c) < 0)
+            return -1;
+    }
+
+    /* socket families: only AF_UNIX, AF_INET, AF_INET6. The kernel reads an int (low 32 bits) and
+     * refuses families >= AF_MAX itself, so every family below 64 but those three is denied. */
+    for (unsigned fam = 0; fam < 64; fam++) {
+        if (fam == AF_UNIX || fam == AF_INET || fam == AF_INET6)
+            continue;
+        struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, fam);
+        if (rule(ctx, eperm, "socket", 1, &c) < 0)
+            return -1;
+        if (rule(ctx, eperm, "socketpair", 1, &c) < 0)
+            return -1;
+    }
+
+    /* personality: only PER_LINUX (0) and the query (0xffffffff). A 32-bit value is neither iff
+     * bit 0 and some other bit differ, which masked equality can express bit by bit. */
+    for (unsigned bit = 1; bit < 32; bit++) {
+        unsigned long mask = 1UL | (1UL << bit);
+        struct scmp_arg_cmp c1 = SCMP_A0(SCMP_CMP_MASKED_EQ, mask, 1UL);
+        struct scmp_arg_cmp c2 = SCMP_A0(SCMP_CMP_MASKED_EQ, mask, 1UL << bit);
+        if (rule(ctx, eperm, "personality", 1, &c1) < 0)
+            return -1;
+        if (rule(ctx, eperm, "personality", 1, &c2) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void build(void)
+{
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    if (!ctx) {
+        snprintf(build_error, sizeof build_error, "seccomp_init failed");
+        return;
+    }
+    int fd = -1;
+    /* only the native ABI is in the filter: i386 (int 0x80) and x32 syscalls are "bad arch" */
+    if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) < 0 ||
+        seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0) {
+        snprintf(build_error, sizeof build_error, "seccomp_attr_set failed");
+        goto out;
+    }
+    /* a binary tree of syscall numbers rather than a chain (older libseccomp: ignored) */
+    (void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+    if (add_rules(ctx) < 0)
+        goto out;
+    fd = memfd_create("warden-seccomp", MFD_CLOEXEC);
+    if (fd < 0) {
+        snprintf(build_error, sizeof build_error, "memfd_create: %s", strerror(errno));
+        goto out;
+    }
+    int rc = seccomp_export_bpf(ctx, fd);
+    if (rc < 0) {
+        snprintf(build_error, sizeof build_error, "seccomp_export_bpf: %s", strerror(-rc));
+        goto out;
+    }
+    off_t size = lseek(fd, 0, SEEK_END);
+    if (size <= 0 || size % sizeof(struct sock_filter) != 0 ||
+        size / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+        snprintf(build_error, sizeof build_error, "seccomp program has a bad size (%ld)",
+                 (long)size);
+        goto out;
+    }
+    struct sock_filter *f = malloc((size_t)size);
+    if (!f || pread(fd, f, (size_t)size, 0) != size) {
+        free(f);
+        snprintf(build_error, sizeof build_error, "reading the seccomp program failed");
+        goto out;
+    }
+    program.filter = f;
+    program.len = (unsigned short)(size / sizeof(struct sock_filter));
+out:
+    if (fd >= 0)
+        close(fd);
+    seccomp_release(ctx);
+}
+
+int jail_seccomp_program(struct sock_fprog *out, char *err, size_t errlen)
+{
+    pthread_once(&once, build);
+    if (!program.filter) {
+        snprintf(err, errlen, "cannot build the seccomp filter: %s", build_error);
+        return -1;
+    }
+    *out = program;
+    return 0;
+}
+
+const char *jail_seccomp_summary(void)
+{
+    return "deny list with EPERM, clone3 ENOSYS, namespace clone flags, TIOCSTI/TIOCLINUX, socket "
+           "families other than unix/inet/inet6; other ABIs (ia32, x32) kill the process";
+}
+
+/* ---- child side ---- */
+void jc_install_seccomp(const struct jail_plan *plan)
+{
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        jc_fail("PR_SET_NO_NEW_PRIVS", errno);
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &plan->seccomp) < 0)
+        jc_fail("seccomp", errno);
+}

@@ -1,0 +1,501 @@
+/* The one place that starts processes (see spawn.h).
+ *
+ * Jailed: the parent prepares everything (mount plan, environment, seccomp program, cgroup) and
+ * then clone3()s the jail's init straight into new user, pid, mount, net, ipc and uts namespaces.
+ * The parent writes the uid/gid maps, moves init into its cgroup and lets it go; init unshares the
+ * cgroup namespace, builds the root (jail_mount.c), brings up lo, drops privileges and forks the
+ * command (jail_init.c), which execs with seccomp installed last. Setup errors travel back on a
+ * close-on-exec pipe, so spawn_process() returns only after the command's execve() succeeded or
+ * with the exact reason it failed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/format.h"
+#include "common/log.h"
+#include "jail_internal.h"
+
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+
+#define SETUP_TIMEOUT_MS 20000
+
+const char *spawn_runtime_dir(const struct sandbox_config *cfg)
+{
+    return cfg->unjailed ? cfg->runtime_dir : JAIL_RUNTIME_DIR;
+}
+
+static int sys_pidfd_open(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    (void)pid;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+static int sys_pidfd_send_signal(int pidfd, int sig)
+{
+#ifdef SYS_pidfd_send_signal
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+#else
+    (void)pidfd;
+    (void)sig;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+enum setup_result {
+    SETUP_DONE,      /* the command exec'd: the error pipe closed with nothing on it */
+    SETUP_FAILED,    /* a step failed: msg says which and why */
+    SETUP_TIMED_OUT, /* no answer within SETUP_TIMEOUT_MS */
+};
+
+/* Read the error pipe until EOF (the command exec'd, or every writer died). */
+static enum setup_result read_setup_errors(int fd, char *msg, size_t len)
+{
+    size_t used = 0;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+        if (elapsed >= SETUP_TIMEOUT_MS)
+            return SETUP_TIMED_OUT;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r = poll(&p, 1, (int)(SETUP_TIMEOUT_MS - elapsed));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return SETUP_TIMED_OUT;
+        char buf[512];
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        size_t take = (size_t)n;
+        if (len > 0 && used + take > len - 1)
+            take = len - 1 - used;
+        memcpy(msg + used, buf, take);
+        used += take;
+    }
+    if (len > 0)
+        msg[used] = '\0';
+    return used ? SETUP_FAILED : SETUP_DONE;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Unjailed (explicit opt-in only)
+ * ------------------------------------------------------------------------------------------- */
+static int spawn_unjailed(const struct spawn_request *req, struct jailed *out, char *err,
+                          size_t errlen)
+{
+    const struct sandbox_config *cfg = req->cfg;
+    struct jail_plan plan;
+    memset(&plan, 0, sizeof plan);
+    char **env = jail_build_env(req, false);
+    if (!env) {
+        snprintf(err, errlen, "out of memory building the environment");
+        return -1;
+    }
+    jail_plan_rlimits(&plan, &cfg->limits, false, false);
+    plan.argv = req->argv;
+    plan.envp = env;
+    int errp[2];
+    if (pipe2(errp, O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        jail_free_strv(env);
+        return -1;
+    }
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        close(errp[0]);
+        close(errp[1]);
+        jail_free_strv(env);
+        return -1;
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        int src[JC_FD_COUNT] = {-1, -1, -1, req->channel_fd, -1, errp[1], -1};
+        jc_arrange_fds(src);
+        if (setsid() < 0)
+            jc_fail("setsid", errno);
+        jc_prepare_command_fds(req->channel_fd >= 0, req->keep_stdio);
+        if (cfg->workdir[0] && chdir(cfg->workdir) < 0)
+            jc_fail2("chdir", cfg->workdir, errno);
+        jc_apply_rlimits(&plan);
+        jc_reset_signals();
+        execve(plan.argv[0], plan.argv, plan.envp);
+        jc_fail2("execve", plan.argv[0], errno);
+    }
+    close(errp[1]);
+    char msg[1024];
+    enum setup_result setup = read_setup_errors(errp[0], msg, sizeof msg);
+    close(errp[0]);
+    jail_free_strv(env);
+    if (setup != SETUP_DONE) {
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+        snprintf(err, errlen, "cannot start %s: %s", req->argv[0],
+                 setup == SETUP_TIMED_OUT ? "timed out during setup" : msg);
+        return -1;
+    }
+    out->pid = pid;
+    out->pidfd = sys_pidfd_open(pid);
+    out->jailed = false;
+    out->status_fd = -1;
+    log_info("UNJAILED: started %s (pid %d) with no isolation (sandbox.unjailed is set)",
+             req->argv[0], (int)pid);
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Jailed
+ * ------------------------------------------------------------------------------------------- */
+static pid_t clone_jail(int *pidfd)
+{
+    unsigned long long flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET |
+                               CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = flags;
+    args.pidfd = (uint64_t)(uintptr_t)pidfd;
+    args.exit_signal = SIGCHLD;
+    long r = syscall(SYS_clone3, &args, sizeof args);
+    if (r < 0 && errno == ENOSYS) {
+        /* pre-5.3 kernel: clone() with fork semantics (x86_64 argument order) */
+        r = syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, pidfd, NULL, NULL);
+    }
+    return (pid_t)r;
+}
+
+/* arg_start/arg_end of this process (fields 48 and 49 of /proc/self/stat). */
+static void own_args_area(uintptr_t *start, uintptr_t *end)
+{
+    *start = *end = 0;
+    FILE *f = fopen("/proc/self/stat", "re");
+    if (!f)
+        return;
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return;
+    p++;
+    /* after ")" comes field 3; we want fields 48 and 49 */
+    char *save = NULL;
+    int field = 3;
+    for (char *tok = strtok_r(p, " ", &save); tok; tok = strtok_r(NULL, " ", &save), field++) {
+        if (field == 48)
+            *start = (uintptr_t)strtoull(tok, NULL, 10);
+        if (field == 49) {
+            *end = (uintptr_t)strtoull(tok, NULL, 10);
+            break;
+        }
+    }
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+static int spawn_jailed(const struct spawn_request *req, struct jailed *out, bool dry_run,
+                        char *err, size_t errlen)
+{
+    const struct sandbox_config *cfg = req->cfg;
+    struct jail_plan plan;
+    memset(&plan, 0, sizeof plan);
+    struct jail_cgroup cg;
+    memset(&cg, 0, sizeof cg);
+    char **env = NULL;
+    int sync[2] = {-1, -1}, errp[2] = {-1, -1}, status[2] = {-1, -1};
+    int pidfd = -1;
+    pid_t pid = -1;
+    int rc = -1;
+
+    jail_choose_ids(cfg, &plan.outside_uid, &plan.outside_gid, &plan.deny_setgroups);
+    if (jail_plan_mounts(&plan, cfg, err, errlen) < 0)
+        goto out;
+    env = jail_build_env(req, true);
+    if (!env) {
+        snprintf(err, errlen, "out of memory building the environment");
+        goto out;
+    }
+    plan.envp = env;
+    plan.argv = req->argv;
+    plan.keep_stdio = req->keep_stdio;
+    plan.have_channel = req->channel_fd >= 0;
+    plan.dry_run = dry_run;
+    own_args_area(&plan.arg_start, &plan.arg_end);
+    if (jail_seccomp_program(&plan.seccomp, err, errlen) < 0)
+        goto out;
+    jail_cgroup_create(&cfg->limits, &cg);
+    jail_plan_rlimits(&plan, &cfg->limits, cg.version != 0, true);
+
+    /* sync is a socket so that telling a child that already died is EPIPE, not SIGPIPE */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0 ||
+        pipe2(errp, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        goto out;
+    }
+
+    pid = clone_jail(&pidfd);
+    if (pid < 0) {
+        int e = errno;
+        char why[768];
+        jail_userns_diagnose(e, why, sizeof why);
+        snprintf(err, errlen, "cannot create the jail's namespaces (clone: %s)%s%s", strerror(e),
+                 why[0] ? ": " : "", why);
+        pid = -1;
+        goto out;
+    }
+    if (pid == 0) {
+        /* child: the jail's init. Nothing here may allocate (see jail_internal.h). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int src[JC_FD_COUNT] = {-1, -1, -1, req->channel_fd, sync[0], errp[1], status[1]};
+        jc_arrange_fds(src);
+        jail_child_main(&plan);
+    }
+    close_fd(&sync[0]);
+    close_fd(&errp[1]);
+    close_fd(&status[1]);
+
+    if (jail_write_id_maps(pid, &plan, err, errlen) < 0)
+        goto out;
+    if (cg.version != 0 && jail_cgroup_attach(&cg, pid, err, errlen) < 0)
+        goto out;
+    if (send(sync[1], "g", 1, MSG_NOSIGNAL) != 1) {
+        snprintf(err, errlen, "the jail's init died before setup");
+        goto out;
+    }
+    char msg[1024];
+    enum setup_result setup = read_setup_errors(errp[0], msg, sizeof msg);
+    if (setup != SETUP_DONE) {
+        snprintf(err, errlen, "cannot build the jail: %s",
+                 setup == SETUP_TIMED_OUT ? "setup timed out" : msg);
+        goto out;
+    }
+    out->pid = pid;
+    out->pidfd = pidfd;
+    out->jailed = true;
+    out->status_fd = status[0];
+    status[0] = -1;
+    out->cgroup_version = cg.version;
+    out->cpu_limited = cg.cpu_dir[0] != '\0';
+    snprintf(out->cgroup, sizeof out->cgroup, "%s", cg.version ? cg.name : "");
+    out->memory_limit = cfg->limits.memory_bytes;
+    pidfd = -1;
+    pid = -1;
+    rc = 0;
+out:
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+    }
+    if (rc != 0 && cg.version != 0)
+        jail_cgroup_remove(cg.version, cg.name);
+    close_fd(&pidfd);
+    close_fd(&sync[0]);
+    close_fd(&sync[1]);
+    close_fd(&errp[0]);
+    close_fd(&errp[1]);
+    close_fd(&status[0]);
+    close_fd(&status[1]);
+    jail_free_strv(env);
+    jail_plan_free(&plan);
+    return rc;
+}
+
+int spawn_process(const struct spawn_request *req, struct jailed *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    out->pid = -1;
+    out->pidfd = -1;
+    out->status_fd = -1;
+    if (errlen)
+        err[0] = '\0';
+    if (!req || !req->cfg || !req->argv || !req->argv[0] || req->argv[0][0] != '/') {
+        snprintf(err, errlen, "spawn_process: argv[0] must be an absolute path");
+        return -1;
+    }
+    if (req->cfg->unjailed)
+        return spawn_unjailed(req, out, err, errlen);
+    return spawn_jailed(req, out, false, err, errlen);
+}
+
+/* Build a complete jail (mounts, ids, seccomp) and exit: the truest answer to "can we jail". */
+int jail_check(const struct sandbox_config *config, char *why, size_t len)
+{
+    struct sandbox_config cfg = *config;
+    cfg.unjailed = false;
+    cfg.workdir_writable = false;
+    /* about the machine, not about a directory: no workdir, no runtime */
+    cfg.workdir[0] = '\0';
+    cfg.runtime_dir[0] = '\0';
+    char *argv[] = {"/bin/true", NULL};
+    struct spawn_request req = {.cfg = &cfg, .argv = argv, .channel_fd = -1};
+    struct jailed j;
+    memset(&j, 0, sizeof j);
+    j.pid = -1;
+    j.pidfd = -1;
+    j.status_fd = -1;
+    char err[1536];
+    if (spawn_jailed(&req, &j, true, err, sizeof err) < 0) {
+        snprintf(why, len, "%s", err);
+        size_t used = strlen(why);
+        if (used < len)
+            snprintf(why + used, len - used,
+                     ". To run cells without any isolation instead (NOT recommended: the code can "
+                     "read your files and API keys), set \"sandbox\": {\"unjailed\": true} in the "
+                     "config or pass --unjailed.");
+        return -1;
+    }
+    char cause[256];
+    int st = spawn_reap(&j, cause, sizeof cause);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        snprintf(why, len, "a test jail was built but its process failed: %s", cause);
+        return -1;
+    }
+    if (len)
+        why[0] = '\0';
+    return 0;
+}
+
+void spawn_signal(const struct jailed *proc, int sig)
+{
+    if (!proc || proc->pid <= 0 || proc->reaped)
+        return;
+    /* jailed: init forwards it to the command's process group */
+    if (proc->pidfd >= 0 && sys_pidfd_send_signal(proc->pidfd, sig) == 0)
+        return;
+    kill(proc->pid, sig);
+}
+
+static void describe_status(const struct jailed *proc, int st, bool oom, char *cause, size_t len)
+{
+    if (oom) {
+        char size[64];
+        format_size(proc->memory_limit, size, sizeof size);
+        snprintf(cause, len, "memory limit of %s reached", size);
+    } else if (WIFSIGNALED(st)) {
+        int sig = WTERMSIG(st);
+        if (sig == SIGSYS) {
+            snprintf(cause, len, "killed for a forbidden system call (seccomp)");
+        } else {
+            const char *name = sigabbrev_np(sig);
+            snprintf(cause, len, "killed by signal %d (SIG%s)", sig, name ? name : "?");
+        }
+    } else if (WIFEXITED(st)) {
+        snprintf(cause, len, "exited with code %d", WEXITSTATUS(st));
+    } else {
+        snprintf(cause, len, "ended with wait status 0x%x", (unsigned)st);
+    }
+}
+
+int spawn_reap(struct jailed *proc, char *cause, size_t len)
+{
+    if (len)
+        cause[0] = '\0';
+    if (!proc || proc->pid <= 0 || proc->reaped) {
+        snprintf(cause, len, "already reaped");
+        return 0;
+    }
+    int st = 0;
+    while (waitpid(proc->pid, &st, __WALL) < 0) {
+        if (errno == EINTR)
+            continue;
+        st = 0;
+        break;
+    }
+    int cmd = st;
+    if (proc->status_fd >= 0) {
+        /* init wrote the command's own status just before exiting, unless it was killed */
+        int flags = fcntl(proc->status_fd, F_GETFL);
+        if (flags >= 0)
+            fcntl(proc->status_fd, F_SETFL, flags | O_NONBLOCK);
+        int32_t v;
+        if (read(proc->status_fd, &v, sizeof v) == (ssize_t)sizeof v)
+            cmd = v;
+        close(proc->status_fd);
+        proc->status_fd = -1;
+    }
+    bool oom = false;
+    if (proc->cgroup_version != 0 && proc->cgroup[0]) {
+        oom = jail_cgroup_oom(proc->cgroup_version, proc->cgroup);
+        jail_cgroup_remove(proc->cgroup_version, proc->cgroup);
+        proc->cgroup[0] = '\0';
+    }
+    describe_status(proc, cmd, oom, cause, len);
+    if (proc->pidfd >= 0)
+        close(proc->pidfd);
+    proc->pidfd = -1;
+    proc->reaped = true;
+    return cmd;
+}
+
+void spawn_kill(struct jailed *proc)
+{
+    if (!proc || proc->pid <= 0 || proc->reaped)
+        return;
+    if (!proc->jailed)
+        kill(-proc->pid, SIGKILL); /* its session/process group */
+    if (proc->pidfd < 0 || sys_pidfd_send_signal(proc->pidfd, SIGKILL) < 0)
+        kill(proc->pid, SIGKILL);
+    char cause[256];
+    spawn_reap(proc, cause, sizeof cause);
+}
+
+void spawn_describe_isolation(const struct sandbox_config *cfg, char *out, size_t len)
+{
+    if (cfg->unjailed) {
+        snprintf(out, len,
+                 "UNJAILED (sandbox.unjailed): no namespaces, no seccomp, full access to this "
+                 "user's files, network and environment; rlimits only");
+        return;
+    }
+    char cg[256];
+    int v = jail_cgroup_probe(cg, sizeof cg);
+    uid_t uid;
+    gid_t gid;
+    bool deny;
+    jail_choose_ids(cfg, &uid, &gid, &deny);
+    char mem[64];
+    format_size(cfg->limits.memory_bytes, mem, sizeof mem);
+    snprintf(out, len,
+             "jailed: user+pid+mount+net+ipc+uts+cgroup namespaces; pivot_root into read-only "
+             "binds; loopback only; no capabilities, no_new_privs; seccomp (%s); %s mode, uid %d "
+             "inside = host uid %u; memory %s and tasks %u via %s",
+             jail_seccomp_summary(), geteuid() == 0 ? "root" : "unprivileged", JAIL_UID,
+             (unsigned)uid, mem, cfg->limits.max_tasks,
+             v ? cg : "rlimits (RLIMIT_AS, RLIMIT_NPROC)");
+}
