@@ -99,3 +99,15 @@ char *utf8_repair(const char *in, size_t len, size_t *outlen)
     *outlen = olen;
     return out;
 }
+
+json_t *utf8_json_string(const char *text, size_t len)
+{
+    json_t *value = json_stringn(text, len);
+    if (value)
+        return value;
+    size_t clean_len;
+    char *clean = utf8_repair(text, len, &clean_len);
+    value = clean ? json_stringn(clean, clean_len) : NULL;
+    free(clean);
+    return value;
+}

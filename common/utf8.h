@@ -4,6 +4,7 @@
 #ifndef WARDEN_UTF8_H
 #define WARDEN_UTF8_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 /* Code points in the first `len` bytes of valid UTF-8 (continuation bytes are not counted). */
@@ -20,5 +21,9 @@ size_t utf8_sequence(const unsigned char *s, size_t avail, size_t *bad_len);
 /* A malloc'd copy of `in` with every invalid sequence replaced by U+FFFD, or NULL when `in` is
  * valid already (or out of memory: *outlen is then 0). *outlen gets the copy's length. */
 char *utf8_repair(const char *in, size_t len, size_t *outlen);
+
+/* `len` bytes of text as a JSON string, with invalid UTF-8 repaired (jansson refuses it): what a
+ * person typed or a worker printed is shown with U+FFFD, never dropped. NULL when out of memory. */
+json_t *utf8_json_string(const char *text, size_t len);
 
 #endif

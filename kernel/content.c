@@ -11,14 +11,7 @@
 json_t *content_stream(enum output_stream name, const char *text, size_t len, const char **msg_type)
 {
     *msg_type = "stream";
-    json_t *value = json_stringn(text, len);
-    if (!value) {
-        /* Not UTF-8: what the person sees gets U+FFFD where the bytes were invalid. */
-        size_t clean_len;
-        char *clean = utf8_repair(text, len, &clean_len);
-        value = clean ? json_stringn(clean, clean_len) : json_string("");
-        free(clean);
-    }
+    json_t *value = utf8_json_string(text, len);
     return json_pack("{s:s, s:o}", "name", name == OUTPUT_STDERR ? "stderr" : "stdout", "text",
                      value);
 }

@@ -229,18 +229,6 @@ static bool wait_active_ready(struct cell_run *r)
     return false;
 }
 
-static json_t *code_string(const char *code)
-{
-    json_t *s = json_string(code ? code : "");
-    if (s)
-        return s;
-    size_t len;
-    char *clean = utf8_repair(code, strlen(code), &len);
-    s = clean ? json_stringn(clean, len) : NULL;
-    free(clean);
-    return s;
-}
-
 static void finish(struct cell_run *r)
 {
     if (r->done && !r->ended) {
@@ -291,7 +279,8 @@ static bool prepare_worker(struct cell_run *r)
 static bool send_cell(struct cell_run *r)
 {
     const struct sandbox_cell *cell = r->cell;
-    json_t *code = code_string(cell->code);
+    const char *text = cell->code ? cell->code : "";
+    json_t *code = utf8_json_string(text, strlen(text));
     json_t *frame = code ? json_pack("{s:s, s:I, s:o, s:i, s:b, s:b}", "t", "execute", "id",
                                      (json_int_t)r->id, "code", code, "count", cell->count,
                                      "silent", cell->silent, "allow_stdin", cell->allow_stdin)

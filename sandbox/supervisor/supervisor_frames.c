@@ -43,19 +43,6 @@ static void handle_page(struct cell_run *r, const json_t *frame)
     json_decref(page);
 }
 
-/* The answer as a JSON string: what the person typed, made valid UTF-8 when it is not. */
-static json_t *answer_string(const char *value)
-{
-    json_t *answer = json_string(value ? value : "");
-    if (answer || !value)
-        return answer;
-    size_t len;
-    char *clean = utf8_repair(value, strlen(value), &len);
-    answer = clean ? json_stringn(clean, len) : NULL;
-    free(clean);
-    return answer;
-}
-
 static void handle_input(struct cell_run *r, const json_t *frame)
 {
     long long input_id;
@@ -67,7 +54,8 @@ static void handle_input(struct cell_run *r, const json_t *frame)
     char *value =
         r->cell->allow_stdin ? output_input(r->sink, prompt, password, r->w->proc.pidfd) : NULL;
     free(prompt);
-    json_t *answer = answer_string(value);
+    const char *typed = value ? value : "";
+    json_t *answer = utf8_json_string(typed, strlen(typed));
     json_t *reply = json_pack("{s:s, s:I, s:I, s:o, s:b}", "t", "input_value", "id",
                               (json_int_t)r->id, "input_id", (json_int_t)input_id, "value",
                               answer ? answer : json_string(""), "cancelled", value == NULL);

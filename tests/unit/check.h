@@ -1,9 +1,10 @@
-/* The unit tests' one assertion macro, summary line ("N passed, N failed", which CI reads) and
- * JSON literal reader. */
+/* The unit tests' one assertion macro, summary line ("N passed, N failed", which CI reads), JSON
+ * literal reader and JSON comparison. */
 #ifndef WARDEN_CHECK_H
 #define WARDEN_CHECK_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -35,6 +36,20 @@ static inline json_t *J(const char *text)
         exit(2);
     }
     return v;
+}
+
+/* `value` equals the JSON written in `expected`; says what it got when not. */
+static inline bool json_is(const json_t *value, const char *expected)
+{
+    json_t *want = J(expected);
+    bool eq = value && json_equal((json_t *)value, want);
+    if (!eq) {
+        char *got = value ? json_dumps(value, JSON_SORT_KEYS) : NULL;
+        fprintf(stderr, "  got:  %s\n  want: %s\n", got ? got : "NULL", expected);
+        free(got);
+    }
+    json_decref(want);
+    return eq;
 }
 
 #endif

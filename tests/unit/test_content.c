@@ -6,16 +6,10 @@
 #include "check.h"
 #include "kernel/content.h"
 
+/* Compares, then releases, a content just built. */
 static bool is(json_t *content, const char *expected)
 {
-    json_t *want = J(expected);
-    bool eq = content && json_equal(content, want);
-    if (!eq) {
-        char *got = content ? json_dumps(content, JSON_SORT_KEYS) : strdup("NULL");
-        fprintf(stderr, "  got:  %s\n  want: %s\n", got, expected);
-        free(got);
-    }
-    json_decref(want);
+    bool eq = json_is(content, expected);
     json_decref(content);
     return eq;
 }

@@ -52,28 +52,15 @@ static json_t *tr(const char *frame_text, const char **kind)
     return v;
 }
 
-static bool same(json_t *content, const char *expected)
-{
-    json_t *want = J(expected);
-    bool eq = content && json_equal(content, want);
-    if (!eq) {
-        char *got = content ? json_dumps(content, JSON_SORT_KEYS) : strdup("NULL");
-        fprintf(stderr, "  got:  %s\n  want: %s\n", got, expected);
-        free(got);
-    }
-    json_decref(want);
-    return eq;
-}
-
 static void test_stream(void)
 {
     const char *mt;
     json_t *c = tr("{\"t\":\"stream\",\"id\":5,\"name\":\"stdout\",\"text\":\"hi\\n\"}", &mt);
     CHECK(mt && strcmp(mt, "stream") == 0);
-    CHECK(same(c, "{\"name\":\"stdout\",\"text\":\"hi\\n\"}"));
+    CHECK(json_is(c, "{\"name\":\"stdout\",\"text\":\"hi\\n\"}"));
     json_decref(c);
     c = tr("{\"t\":\"stream\",\"id\":5,\"name\":\"stderr\",\"text\":\"\"}", &mt);
-    CHECK(same(c, "{\"name\":\"stderr\",\"text\":\"\"}"));
+    CHECK(json_is(c, "{\"name\":\"stderr\",\"text\":\"\"}"));
     json_decref(c);
     /* Invalid: other names, missing or non-string text, wrong/missing id, string id. */
     CHECK(tr("{\"t\":\"stream\",\"id\":5,\"name\":\"stdin\",\"text\":\"x\"}", NULL) == NULL);
@@ -97,14 +84,14 @@ static void test_display(void)
            "\"metadata\":{\"a\":1},\"transient\":{},\"update\":false}",
            &mt);
     CHECK(mt && strcmp(mt, "display") == 0);
-    CHECK(same(
+    CHECK(json_is(
         c, "{\"data\":{\"text/plain\":\"x\",\"text/html\":\"<b>x</b>\"},\"metadata\":{\"a\":1}}"));
     json_decref(c);
 
     /* Missing text/plain gets a fallback; missing metadata becomes {}, missing transient no id. */
     c = tr("{\"t\":\"display\",\"id\":5,\"data\":{\"image/png\":\"iVBOR\"}}", &mt);
-    CHECK(same(c, "{\"data\":{\"image/png\":\"iVBOR\",\"text/plain\":\"<image/png output>\"},"
-                  "\"metadata\":{}}"));
+    CHECK(json_is(c, "{\"data\":{\"image/png\":\"iVBOR\",\"text/plain\":\"<image/png output>\"},"
+                     "\"metadata\":{}}"));
     json_decref(c);
 
     /* display_id carried; other transient keys dropped. */
@@ -112,7 +99,7 @@ static void test_display(void)
            "\"transient\":{\"display_id\":\"abc\",\"evil\":1}}",
            &mt);
     CHECK(mt && strcmp(mt, "display") == 0);
-    CHECK(same(c, "{\"data\":{\"text/plain\":\"1\"},\"metadata\":{},\"display_id\":\"abc\"}"));
+    CHECK(json_is(c, "{\"data\":{\"text/plain\":\"1\"},\"metadata\":{},\"display_id\":\"abc\"}"));
     json_decref(c);
 
     /* Update with display_id. */
@@ -120,8 +107,8 @@ static void test_display(void)
            "\"transient\":{\"display_id\":\"abc\"},\"update\":true}",
            &mt);
     CHECK(mt && strcmp(mt, "display") == 0);
-    CHECK(same(c, "{\"data\":{\"text/"
-                  "plain\":\"2\"},\"metadata\":{},\"display_id\":\"abc\",\"update\":true}"));
+    CHECK(json_is(c, "{\"data\":{\"text/"
+                     "plain\":\"2\"},\"metadata\":{},\"display_id\":\"abc\",\"update\":true}"));
     json_decref(c);
 
     /* Update without display_id: dropped. */
@@ -157,9 +144,9 @@ static void test_display(void)
            "\"application/json\":{\"k\":[1,2]},\"application/vnd.vegalite.v5+json\":[1],"
            "\"text/markdown\":\"*m*\",\"-a/b\":\"x\"}}",
            NULL);
-    CHECK(same(c, "{\"data\":{\"text/plain\":\"ok\",\"application/json\":{\"k\":[1,2]},"
-                  "\"application/vnd.vegalite.v5+json\":[1],\"text/markdown\":\"*m*\"},"
-                  "\"metadata\":{}}"));
+    CHECK(json_is(c, "{\"data\":{\"text/plain\":\"ok\",\"application/json\":{\"k\":[1,2]},"
+                     "\"application/vnd.vegalite.v5+json\":[1],\"text/markdown\":\"*m*\"},"
+                     "\"metadata\":{}}"));
     json_decref(c);
 
     /* Mime keys: bounded length. */
@@ -189,10 +176,10 @@ static void test_clear(void)
     const char *mt;
     json_t *c = tr("{\"t\":\"clear\",\"id\":5,\"wait\":true}", &mt);
     CHECK(mt && strcmp(mt, "clear") == 0);
-    CHECK(same(c, "{\"wait\":true}"));
+    CHECK(json_is(c, "{\"wait\":true}"));
     json_decref(c);
     c = tr("{\"t\":\"clear\",\"id\":5}", &mt);
-    CHECK(same(c, "{\"wait\":false}"));
+    CHECK(json_is(c, "{\"wait\":false}"));
     json_decref(c);
     CHECK(tr("{\"t\":\"clear\",\"id\":5,\"wait\":1}", NULL) == NULL);
     CHECK(tr("{\"t\":\"clear\",\"id\":2,\"wait\":true}", NULL) == NULL);
@@ -204,14 +191,14 @@ static void test_result(void)
     json_t *c =
         tr("{\"t\":\"result\",\"id\":5,\"data\":{\"text/plain\":\"2\"},\"metadata\":{}}", &mt);
     CHECK(mt && strcmp(mt, "result") == 0);
-    CHECK(same(c, "{\"data\":{\"text/plain\":\"2\"},\"metadata\":{}}"));
+    CHECK(json_is(c, "{\"data\":{\"text/plain\":\"2\"},\"metadata\":{}}"));
     json_decref(c);
     c = tr("{\"t\":\"result\",\"id\":5,\"data\":{\"text/html\":\"<table/>\"}}", &mt);
-    CHECK(same(c, "{\"data\":{\"text/html\":\"<table/>\",\"text/plain\":\"<text/html output>\"},"
-                  "\"metadata\":{}}"));
+    CHECK(json_is(c, "{\"data\":{\"text/html\":\"<table/>\",\"text/plain\":\"<text/html output>\"},"
+                     "\"metadata\":{}}"));
     json_decref(c);
     c = tr("{\"t\":\"result\",\"id\":5,\"data\":{}}", &mt);
-    CHECK(same(c, "{\"data\":{\"text/plain\":\"<empty output>\"},\"metadata\":{}}"));
+    CHECK(json_is(c, "{\"data\":{\"text/plain\":\"<empty output>\"},\"metadata\":{}}"));
     json_decref(c);
     CHECK(tr("{\"t\":\"result\",\"id\":5,\"data\":null}", NULL) == NULL);
     CHECK(tr("{\"t\":\"result\",\"id\":5,\"data\":{},\"metadata\":\"m\"}", NULL) == NULL);
@@ -226,18 +213,18 @@ static void test_error(void)
         "\"traceback\":[\"Cell In[9], line 1\",\"ZeroDivisionError: division by zero\"]}",
         &mt);
     CHECK(mt && strcmp(mt, "error") == 0);
-    CHECK(same(c,
-               "{\"ename\":\"ZeroDivisionError\",\"evalue\":\"division by zero\","
-               "\"traceback\":[\"Cell In[9], line 1\",\"ZeroDivisionError: division by zero\"]}"));
+    CHECK(json_is(
+        c, "{\"ename\":\"ZeroDivisionError\",\"evalue\":\"division by zero\","
+           "\"traceback\":[\"Cell In[9], line 1\",\"ZeroDivisionError: division by zero\"]}"));
     json_decref(c);
     /* Missing traceback is []; non-string entries are skipped. */
     c = tr("{\"t\":\"error\",\"id\":5,\"ename\":\"E\",\"evalue\":\"v\"}", NULL);
-    CHECK(same(c, "{\"ename\":\"E\",\"evalue\":\"v\",\"traceback\":[]}"));
+    CHECK(json_is(c, "{\"ename\":\"E\",\"evalue\":\"v\",\"traceback\":[]}"));
     json_decref(c);
     c = tr("{\"t\":\"error\",\"id\":5,\"ename\":\"E\",\"evalue\":\"v\",\"traceback\":[1,\"a\",null,"
            "{}]}",
            NULL);
-    CHECK(same(c, "{\"ename\":\"E\",\"evalue\":\"v\",\"traceback\":[\"a\"]}"));
+    CHECK(json_is(c, "{\"ename\":\"E\",\"evalue\":\"v\",\"traceback\":[\"a\"]}"));
     json_decref(c);
     CHECK(tr("{\"t\":\"error\",\"id\":5,\"ename\":1,\"evalue\":\"v\"}", NULL) == NULL);
     CHECK(tr("{\"t\":\"error\",\"id\":5,\"ename\":\"E\"}", NULL) == NULL);
@@ -322,45 +309,45 @@ static void test_replies(void)
     json_t *f = J("{\"t\":\"completions\",\"id\":1,\"matches\":[\"hello\",3,\"\",\"help\"],"
                   "\"cursor_start\":0,\"cursor_end\":99,\"metadata\":{\"x\":1}}");
     translate_completion(f, code, 5, &c);
-    CHECK(same(c.matches, "[\"hello\",\"help\"]"));
+    CHECK(json_is(c.matches, "[\"hello\",\"help\"]"));
     CHECK(c.cursor_start == 0 && c.cursor_end == 5);
-    CHECK(same(c.metadata, "{\"x\":1}"));
+    CHECK(json_is(c.metadata, "{\"x\":1}"));
     completion_clear(&c);
     json_decref(f);
     f = J("{\"t\":\"completions\",\"id\":1,\"matches\":[\"a\"],\"cursor_start\":4,\"cursor_end\":2,"
           "\"metadata\":3}");
     translate_completion(f, code, 3, &c);
-    CHECK(same(c.matches, "[\"a\"]"));
+    CHECK(json_is(c.matches, "[\"a\"]"));
     CHECK(c.cursor_start == 2 && c.cursor_end == 2);
-    CHECK(same(c.metadata, "{}"));
+    CHECK(json_is(c.metadata, "{}"));
     completion_clear(&c);
     json_decref(f);
     /* Garbage and no frame: valid empty answer at the (clamped) cursor. */
     f = J("{\"t\":\"completions\",\"id\":1,\"matches\":\"abc\"}");
     translate_completion(f, code, 40, &c);
-    CHECK(same(c.matches, "[]") && c.cursor_start == 5 && c.cursor_end == 5 &&
-          same(c.metadata, "{}"));
+    CHECK(json_is(c.matches, "[]") && c.cursor_start == 5 && c.cursor_end == 5 &&
+          json_is(c.metadata, "{}"));
     completion_clear(&c);
     json_decref(f);
     translate_completion(NULL, "abc", 2, &c);
-    CHECK(same(c.matches, "[]") && c.cursor_start == 2 && c.cursor_end == 2 &&
-          same(c.metadata, "{}"));
+    CHECK(json_is(c.matches, "[]") && c.cursor_start == 2 && c.cursor_end == 2 &&
+          json_is(c.metadata, "{}"));
     completion_clear(&c);
 
     struct inspection in;
     f = J("{\"t\":\"inspection\",\"id\":1,\"found\":true,\"data\":{\"text/"
           "plain\":\"doc\",\"bad\":\"x\"},\"metadata\":{}}");
     translate_inspection(f, &in);
-    CHECK(in.found && same(in.data, "{\"text/plain\":\"doc\"}") && same(in.metadata, "{}"));
+    CHECK(in.found && json_is(in.data, "{\"text/plain\":\"doc\"}") && json_is(in.metadata, "{}"));
     inspection_clear(&in);
     json_decref(f);
     f = J("{\"t\":\"inspection\",\"id\":1,\"found\":\"yes\",\"data\":{\"text/plain\":\"doc\"}}");
     translate_inspection(f, &in);
-    CHECK(!in.found && same(in.data, "{}") && same(in.metadata, "{}"));
+    CHECK(!in.found && json_is(in.data, "{}") && json_is(in.metadata, "{}"));
     inspection_clear(&in);
     json_decref(f);
     translate_inspection(NULL, &in);
-    CHECK(!in.found && same(in.data, "{}") && same(in.metadata, "{}"));
+    CHECK(!in.found && json_is(in.data, "{}") && json_is(in.metadata, "{}"));
     inspection_clear(&in);
 
     static const struct {
@@ -411,7 +398,7 @@ static void test_page(void)
     json_t *f = J("{\"t\":\"page\",\"id\":5,\"data\":{\"text/plain\":\"Docstring: x\",\"bad\":1}}");
     json_t *page = translate_page(f, 5);
     CHECK(page != NULL);
-    CHECK(same(page, "{\"text/plain\":\"Docstring: x\"}"));
+    CHECK(json_is(page, "{\"text/plain\":\"Docstring: x\"}"));
     CHECK(translate_page(f, 6) == NULL);
     json_decref(page);
     json_decref(f);
