@@ -46,6 +46,7 @@ void cell_outcome_clear(struct cell_outcome *outcome)
         return;
     cell_error_clear(&outcome->error);
     json_decref(outcome->pages);
+    free(outcome->next_input);
     memset(outcome, 0, sizeof *outcome);
 }
 

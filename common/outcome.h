@@ -34,9 +34,14 @@ enum cell_status {
 
 struct cell_outcome {
     enum cell_status status;
-    struct cell_error error; /* set unless status is CELL_OK */
-    bool state_lost;         /* the worker was replaced: earlier variables are gone */
-    json_t *pages;           /* mime bundles for the pager (IPython's `name?`), or NULL */
+    struct cell_error error;  /* set unless status is CELL_OK */
+    bool state_lost;          /* the worker was replaced: earlier variables are gone */
+    json_t *pages;            /* mime bundles for the pager (IPython's `name?`), or NULL */
+    char *next_input;         /* the frontend's next cell (IPython's set_next_input: %load), or
+                               * NULL */
+    bool next_input_replaces; /* ... replacing the cell that ran */
+    bool exit_requested;      /* `exit` / `quit`: the client should leave */
+    bool keep_kernel;         /* ... and leave the kernel running */
 };
 
 void cell_outcome_clear(struct cell_outcome *outcome);

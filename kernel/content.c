@@ -69,15 +69,24 @@ json_t *content_error_reply_for(const char *ename, const char *evalue)
     return content;
 }
 
-/* The pager's pages as execute_reply payloads (IPython's "page" source). */
-static json_t *page_payloads(const json_t *pages)
+/* What the cell hands the frontend, as execute_reply payloads (IPython's sources): the pager's
+ * pages, the next cell's text, the request to leave. */
+static json_t *payloads(const struct cell_outcome *outcome)
 {
     json_t *payload = json_array();
     size_t i;
     json_t *page;
-    json_array_foreach(pages, i, page)
+    json_array_foreach(outcome->pages, i, page)
         json_array_append_new(
             payload, json_pack("{s:s, s:O, s:i}", "source", "page", "data", page, "start", 0));
+    if (outcome->next_input)
+        json_array_append_new(
+            payload, json_pack("{s:s, s:o, s:b}", "source", "set_next_input", "text",
+                               utf8_json_string(outcome->next_input, strlen(outcome->next_input)),
+                               "replace", outcome->next_input_replaces));
+    if (outcome->exit_requested)
+        json_array_append_new(payload, json_pack("{s:s, s:b}", "source", "ask_exit", "keepkernel",
+                                                 outcome->keep_kernel));
     return payload;
 }
 
@@ -86,7 +95,7 @@ json_t *content_execute_reply(const struct cell_outcome *outcome, int execution_
     json_t *content;
     if (outcome->status == CELL_OK)
         content = json_pack("{s:s, s:{}, s:o}", "status", "ok", "user_expressions", "payload",
-                            page_payloads(outcome->pages));
+                            payloads(outcome));
     else
         content = content_error_reply(&outcome->error);
     if (content)

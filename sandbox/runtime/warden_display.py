@@ -192,23 +192,47 @@ def format_object(obj, include=None, exclude=None):
 
 
 class Publisher:
-    """Sends display/clear frames for the current execute."""
+    """Sends display/clear/result frames for the current execute."""
+
+    # Set once IPython's shell exists (warden_magics.py): returns the display publisher that
+    # outputs go to instead of the kernel (IPython's capture_output, %%capture), or None.
+    divert = None
 
     def __init__(self, outbox):
         self.outbox = outbox
 
+    def _diverted(self):
+        return self.divert() if self.divert is not None else None
+
     def publish(self, data, metadata=None, transient=None, update=False):
-        frame = {"t": "display", "id": self.outbox.exec_id, "data": data,
-                 "metadata": metadata or {}, "transient": transient or {},
-                 "update": bool(update)}
-        self.outbox.send(frame)
+        other = self._diverted()
+        if other is not None:
+            other.publish(data, metadata or {}, transient=transient or {}, update=update)
+        else:
+            self.send_display(data, metadata, transient, update)
 
     def clear(self, wait=False):
-        self.outbox.send({"t": "clear", "id": self.outbox.exec_id, "wait": bool(wait)})
+        other = self._diverted()
+        if other is not None:
+            other.clear_output(wait)
+        else:
+            self.send_clear(wait)
 
     def result(self, data, metadata):
-        self.outbox.send({"t": "result", "id": self.outbox.exec_id, "data": data,
-                          "metadata": metadata or {}})
+        other = self._diverted()
+        if other is not None:
+            other.publish(data, metadata or {})
+        else:
+            self.outbox.send({"t": "result", "id": self.outbox.exec_id, "data": data,
+                              "metadata": metadata or {}})
+
+    def send_display(self, data, metadata=None, transient=None, update=False):
+        self.outbox.send({"t": "display", "id": self.outbox.exec_id, "data": data,
+                          "metadata": metadata or {}, "transient": transient or {},
+                          "update": bool(update)})
+
+    def send_clear(self, wait=False):
+        self.outbox.send({"t": "clear", "id": self.outbox.exec_id, "wait": bool(wait)})
 
 
 _publisher = None

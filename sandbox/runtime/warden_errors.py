@@ -28,6 +28,10 @@ def safe_str(exc):
 
 def format_exception(exc):
     """(ename, evalue, [traceback entries]) for an exception raised by a cell."""
+    if type(exc).__name__ == "UsageError" and type(exc).__module__ == "IPython.core.error":
+        # A magic used wrongly: IPython shows its one line, never a traceback.
+        text = safe_str(exc)
+        return "UsageError", text, [RED + "UsageError" + RESET + ": " + text]
     entries = []
     for i, (e, note) in enumerate(_chain(exc)):
         if i:

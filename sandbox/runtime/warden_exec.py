@@ -40,6 +40,8 @@ class Executor:
         self.ns = main_module.__dict__
         self._loop = None
         self._out_names = {}   # "_", "__", "___" -> value we last stored (user rebinding wins)
+        self._count = 0        # of the cell running now
+        self._current_input = ""
 
     def ensure_main(self):
         # user code may have replaced or deleted it; pickling needs it
@@ -49,6 +51,7 @@ class Executor:
     def register_source(self, code, count):
         """Record the cell's source; returns its file name ("Cell In[N]")."""
         lines = _lines(code)
+        self._count = count
         name = "%s%s]" % (CELL_PREFIX, count)
         n = 1
         while name in CELLS and CELLS[name] != lines:
@@ -100,6 +103,10 @@ class Executor:
             task.cancel()  # e.g. KeyboardInterrupt: the task must not resume in a later cell
             raise
 
+    def nested_count(self):
+        """The count a cell run from inside the running one is named by (its own)."""
+        return self._count
+
     # ---- history, like IPython -----------------------------------------------------------
     def record_input(self, code, count):
         ns = self.ns
@@ -111,8 +118,10 @@ class Executor:
                 hist.append(code)
             else:
                 hist[count] = code
-        ns["_iii"], ns["_ii"], ns["_i"] = ns.get("_ii", ""), ns.get("_i", ""), code
-        ns["_i%d" % count] = code
+        # As IPython's history manager: while a cell runs, _i is the cell before it (_i00 and
+        # _iN are the cell itself).
+        ns["_iii"], ns["_ii"], ns["_i"] = ns.get("_ii", ""), ns.get("_i", ""), self._current_input
+        self._current_input = ns["_i00"] = ns["_i%d" % count] = code
 
     def record_output(self, value, count):
         ns = self.ns
@@ -127,6 +136,11 @@ class Executor:
             if name not in prev or ns.get(name, prev.get(name)) is prev.get(name):
                 ns[name] = val
         self._out_names = new
+
+    def forget_outputs(self):
+        """After the namespace was emptied (%reset): _, __, ___ and _i start again."""
+        self._out_names = {}
+        self._current_input = ""
 
 
 def fill_linecache(linecache):

@@ -12,6 +12,7 @@ import sys
 import warden_display
 import warden_exec
 import warden_input
+import warden_ipython
 import warden_mpl
 
 _DISPLAY_NAMES = ("display", "update_display", "clear_output", "publish_display_data")
@@ -32,6 +33,7 @@ PATCHES = {
     "matplotlib.pyplot": warden_mpl.on_pyplot,
     "getpass": warden_input.patch_getpass,
     "linecache": warden_exec.fill_linecache,
+    "IPython": warden_ipython.on_ipython_imported,
 }
 
 

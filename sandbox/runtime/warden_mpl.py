@@ -24,19 +24,59 @@ import sys
 import warden_display
 
 
+# figure format -> (mime, savefig format, how the bytes become the bundle's value)
+_FORMATS = {
+    "png": ("image/png", "png", "b64"),
+    "retina": ("image/png", "png", "b64"),
+    "png2x": ("image/png", "png", "b64"),
+    "jpeg": ("image/jpeg", "jpeg", "b64"),
+    "jpg": ("image/jpeg", "jpeg", "b64"),
+    "svg": ("image/svg+xml", "svg", "text"),
+    "pdf": ("application/pdf", "pdf", "b64"),
+}
+
+
+def _settings():
+    """(formats, savefig kwargs): %config InlineBackend.* once IPython's shell exists."""
+    magics = sys.modules.get("warden_magics")
+    if magics is None:
+        return ("png",), {"bbox_inches": "tight"}
+    return magics.figure_settings()
+
+
+def _png_size(data):
+    """(width, height) from a PNG's IHDR chunk."""
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
 def figure_bundle(fig):
     """(data, metadata) for a Figure; the figure is closed so the end-of-cell flush skips it."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
-    data = {"image/png": binascii.b2a_base64(buf.getvalue(), newline=False).decode("ascii"),
-            "text/plain": warden_display.plain_text(fig)}
+    formats, kwargs = _settings()
+    data, md = {}, {}
+    for name in formats:
+        mime, fmt, kind = _FORMATS.get(name, _FORMATS["png"])
+        if mime in data:
+            continue
+        options = dict(kwargs)
+        if name in ("retina", "png2x"):
+            # twice the pixels, shown at the normal size (matplotlib-inline's retina figures)
+            options["dpi"] = 2 * options.get("dpi", fig.dpi)
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, **options)
+        raw = buf.getvalue()
+        data[mime] = raw.decode("utf-8") if kind == "text" else \
+            binascii.b2a_base64(raw, newline=False).decode("ascii")
+        if name in ("retina", "png2x"):
+            width, height = _png_size(raw)
+            md[mime] = {"width": width // 2, "height": height // 2}
+    data["text/plain"] = warden_display.plain_text(fig)
     plt = sys.modules.get("matplotlib.pyplot")
     if plt is not None:
         try:
             plt.close(fig)
         except Exception:
             pass
-    return data, {}
+    return data, md
 
 
 SHIPPED_CACHE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "matplotlib")

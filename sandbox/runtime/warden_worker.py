@@ -30,12 +30,14 @@ import warden_exec  # noqa: E402
 import warden_hooks  # noqa: E402
 import warden_input  # noqa: E402
 import warden_inspect  # noqa: E402
+import warden_ipython  # noqa: E402
 import warden_mpl  # noqa: E402
 import warden_streams  # noqa: E402
 from warden_channel import Channel, ChannelClosed  # noqa: E402
 from warden_signals import INTERRUPTS  # noqa: E402
 
 CHANNEL_FD = 3
+_COMPILE_ERRORS = (SyntaxError, ValueError, OverflowError, MemoryError, RecursionError)
 _PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "IPython.display")
 # The runtime's own lazy imports, done at once by the warm standby.
 _WARM = ("traceback", "inspect", "tokenize", "codeop", "pprint", "pkgutil", "ctypes")
@@ -69,6 +71,9 @@ class Worker:
         warden_display.set_publisher(self.publisher, self.stderr)
         builtins.display = warden_display.display  # IPython puts display() in builtins too
         self.broker = warden_input.install(self.outbox, self.channel)
+        warden_ipython.configure(self)
+        self.executor.ns.update(get_ipython=warden_ipython.get_ipython, exit=warden_ipython.EXIT,
+                                quit=warden_ipython.EXIT)
         warden_hooks.install()
         sys.path.insert(0, "")  # the notebook's directory (cwd) first, as in IPython
         if os.environ.get("WARDEN_PRELOAD") == "1":
@@ -159,17 +164,45 @@ class Worker:
         help_wanted = warden_inspect.help_request(code)
         if help_wanted is not None:
             return self._user(lambda: self._page_help(*help_wanted))
+        if warden_ipython.bare_exit(code, ex.ns):
+            return self._user(warden_ipython.EXIT)
         filename = ex.register_source(code, count)
+        warden_ipython.set_count(count)
+        compiled = []
+        exc = self._user(lambda: compiled.append(self._compile(code, filename)))
+        source, parts = compiled[0] if compiled else (code, exc)
         if not silent:
-            ex.record_input(code, count)
-        try:
-            body, last = ex.compile_cell(code, filename)
-        except (SyntaxError, ValueError, OverflowError, MemoryError, RecursionError) as exc:
-            return exc
-        return self._user(lambda: self._run_and_show(body, last, count, silent))
+            ex.record_input(source, count)
+        if isinstance(parts, BaseException):
+            return parts
+        events = warden_ipython.begin_cell(code, silent, not silent)
+        exc = self._user(lambda: self._run_and_show(parts, count, silent))
+        warden_ipython.end_cell(events, silent, exc)
+        return exc
 
-    def _run_and_show(self, body, last, count, silent):
+    def _compile(self, code, filename):
+        """(the Python that runs, (body, last) or the exception compiling it raised). Python
+        first; IPython's transformation only for what Python rejects and looks like IPython."""
+        ex = self.executor
+        try:
+            return code, ex.compile_cell(code, filename)
+        except _COMPILE_ERRORS as exc:
+            if not isinstance(exc, SyntaxError) or not warden_ipython.looks_like_ipython(code):
+                return code, exc
+            python = warden_ipython.transform(code)
+            if python == code:
+                return code, exc
+        try:
+            return python, ex.compile_cell(python, filename)
+        except _COMPILE_ERRORS as exc:
+            return python, exc
+
+    def _run_and_show(self, parts, count, silent):
+        body, last = parts
         value = self.executor.run(body, last)
+        if value is warden_ipython.EXIT:
+            value()  # a bare `exit` / `quit`: IPython calls it (autocall)
+            return
         if last is None or value is None or silent:
             return
         self._flush_native()  # C-level prints of the cell come before its result
@@ -178,14 +211,46 @@ class Worker:
         if data:
             self.publisher.result(data, md)
 
+    def run_nested_cell(self, raw, silent=False):
+        """A cell that user code runs (IPython's run_cell, as %%capture calls it): transformed
+        and run like a cell, its result shown; an exception ends the outer cell."""
+        from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult
+        filename = self.executor.register_source(raw, self.executor.nested_count())
+        python, parts = self._compile(raw, filename)
+        if isinstance(parts, BaseException):
+            raise parts
+        result = ExecutionResult(ExecutionInfo(raw, False, silent, True, None))
+        body, last = parts
+        value = self.executor.run(body, last)
+        if last is not None and value is not None and not silent:
+            data, md = warden_display.format_object(value)
+            if data:
+                self.publisher.result(data, md)
+        result.result = value
+        return result
+
+    # ---- what IPython's shell hands the kernel ---------------------------------------------
+    def page(self, bundle):
+        """The pager (IPython's `name?`, %page): a reply payload."""
+        self.outbox.send({"t": "page", "id": self.outbox.exec_id, "data": bundle})
+
+    def set_next_input(self, text, replace=False):
+        """IPython's set_next_input (%load): the frontend's next cell holds `text`."""
+        if isinstance(text, str):
+            self.outbox.send({"t": "next_input", "id": self.outbox.exec_id, "text": text,
+                              "replace": bool(replace)})
+
+    def ask_exit(self, keep_kernel=False):
+        """exit / quit: the client leaves (and shuts the kernel down unless keep_kernel)."""
+        self.outbox.send({"t": "exit", "id": self.outbox.exec_id, "keep_kernel": keep_kernel})
+
     def _page_help(self, name, detail):
         """IPython's `name?`: the description goes to the frontend's pager (a reply payload)."""
         text = warden_inspect.help_text(name, detail, self.executor.ns)
         if text is None:
             self.outbox.write("stdout", "Object `%s` not found.\n" % name)
         else:
-            self.outbox.send({"t": "page", "id": self.outbox.exec_id,
-                              "data": {"text/plain": text}})
+            self.page({"text/plain": text})
 
     def _user(self, func):
         """Run func as user code (SIGINT raises); return the exception it raised, or None."""
@@ -230,7 +295,10 @@ class Worker:
     def on_complete(self, f):
         cursor = f.get("cursor") if _is_id(f.get("cursor")) else len(f["code"])
         try:
-            reply = warden_complete.complete(f["code"], cursor, self.executor.ns)
+            if warden_ipython.wants_ipython_completion(f["code"], cursor):
+                reply = warden_ipython.complete(f["code"], cursor)  # magics, !paths
+            else:
+                reply = warden_complete.complete(f["code"], cursor, self.executor.ns)
         except Exception as exc:
             self._log("warden: complete failed: %r\n" % (exc,))
             reply = {"matches": [], "cursor_start": cursor, "cursor_end": cursor}
@@ -251,7 +319,10 @@ class Worker:
 
     def on_is_complete(self, f):
         try:
-            status, indent = warden_inspect.is_complete(f["code"])
+            if warden_ipython.looks_like_ipython(f["code"]):
+                status, indent = warden_ipython.check_complete(f["code"])
+            else:
+                status, indent = warden_inspect.is_complete(f["code"])
         except Exception as exc:
             self._log("warden: is_complete failed: %r\n" % (exc,))
             status, indent = "unknown", ""

@@ -102,6 +102,7 @@ struct cell_run {
     /* progress */
     bool error_seen, done, done_ok;
     bool ended;           /* the loop must stop: the worker is lost */
+    bool start_retried;   /* a worker that died while starting was replaced once already */
     char replace_why[64]; /* non-empty: replace the worker after the loop */
     /* interrupt and wall time */
     int64_t wall_deadline;  /* 0: none */

@@ -188,6 +188,23 @@ static void emit_notice(struct cell_run *r, const char *text)
     sup_emit_stream_text(r, OUTPUT_STDERR, line, strlen(line));
 }
 
+/* A worker that died before it ran anything held no state: a promoted standby killed while it
+ * still loaded its libraries, say. Once per cell, a fresh one takes its place before the cell
+ * fails. */
+static bool retry_start(struct cell_run *r)
+{
+    if (r->start_retried)
+        return false;
+    r->start_retried = true;
+    char err[512];
+    log_warn("the Python worker died while starting (%s); starting another for this cell",
+             r->w->cause);
+    if (sup_replace_active(r->sb, "died while starting", err, sizeof err) != 0)
+        return false;
+    r->w = r->sb->active;
+    return true;
+}
+
 /* Waits for the active worker to be ready. false when the cell already failed. */
 static bool wait_active_ready(struct cell_run *r)
 {
@@ -222,6 +239,8 @@ static bool wait_active_ready(struct cell_run *r)
         sup_fail_cell(r, CELL_ERROR, "ProtocolError", evalue);
     } else {
         worker_reap(w, SUP_EXIT_WAIT_MS, "closed its channel while starting and was stopped");
+        if (retry_start(r))
+            return wait_active_ready(r);
         snprintf(evalue, sizeof evalue, "the Python worker died while starting: %s", w->cause);
         sup_fail_cell(r, CELL_ERROR, "WorkerDied", evalue);
     }

@@ -84,6 +84,27 @@ static void handle_output(struct cell_run *r, const json_t *frame)
     sup_emit_output(r, &out);
 }
 
+/* IPython's set_next_input (%load): the last one wins, as in IPython. */
+static void handle_next_input(struct cell_run *r, const json_t *frame)
+{
+    bool replace = false;
+    char *text = translate_next_input(frame, r->id, &replace);
+    if (!text)
+        return;
+    free(r->out->next_input);
+    r->out->next_input = text;
+    r->out->next_input_replaces = replace;
+}
+
+static void handle_exit(struct cell_run *r, const json_t *frame)
+{
+    bool keep_kernel = false;
+    if (translate_exit(frame, r->id, &keep_kernel)) {
+        r->out->exit_requested = true;
+        r->out->keep_kernel = keep_kernel;
+    }
+}
+
 void sup_handle_frame(struct cell_run *r, json_t *frame)
 {
     const char *t = json_string_value(json_object_get(frame, "t"));
@@ -101,6 +122,14 @@ void sup_handle_frame(struct cell_run *r, json_t *frame)
     }
     if (strcmp(t, "input") == 0) {
         handle_input(r, frame);
+        return;
+    }
+    if (strcmp(t, "next_input") == 0) {
+        handle_next_input(r, frame);
+        return;
+    }
+    if (strcmp(t, "exit") == 0) {
+        handle_exit(r, frame);
         return;
     }
     if (strcmp(t, "ready") == 0)

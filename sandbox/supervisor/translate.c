@@ -303,6 +303,30 @@ json_t *translate_page(const json_t *frame, long long id)
     return translate_mime_bundle(json_object_get(frame, "data"), true);
 }
 
+char *translate_next_input(const json_t *frame, long long id, bool *replace)
+{
+    json_t *text = json_object_get(frame, "text"), *rep = json_object_get(frame, "replace");
+    if (!translate_id_is(frame, id) || !json_is_string(text) || (rep && !json_is_boolean(rep)) ||
+        json_string_length(text) > TR_MAX_NEXT_INPUT ||
+        strlen(json_string_value(text)) != json_string_length(text)) {
+        DROP(frame, "next_input needs a text (at most 1 MiB, no NUL) and a boolean replace");
+        return NULL;
+    }
+    *replace = json_is_true(rep);
+    return strdup(json_string_value(text));
+}
+
+bool translate_exit(const json_t *frame, long long id, bool *keep_kernel)
+{
+    json_t *keep = json_object_get(frame, "keep_kernel");
+    if (!translate_id_is(frame, id) || (keep && !json_is_boolean(keep))) {
+        DROP(frame, "exit needs a boolean keep_kernel");
+        return false;
+    }
+    *keep_kernel = json_is_true(keep);
+    return true;
+}
+
 bool translate_done(const json_t *frame, long long id, bool *ok)
 {
     if (!translate_id_is(frame, id))

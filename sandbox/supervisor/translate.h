@@ -22,6 +22,7 @@
 #define TR_MAX_MATCHES        5000          /* completion matches kept */
 #define TR_MAX_MATCH_LEN      1024          /* bytes per match; longer ones are dropped */
 #define TR_MAX_PYTHON_VERSION 128           /* ready's python field, truncated */
+#define TR_MAX_NEXT_INPUT     (1u << 20) /* next_input text (a %load of a file): longer is invalid */
 
 enum worker_output_kind { WOUT_STREAM, WOUT_DISPLAY, WOUT_CLEAR, WOUT_RESULT, WOUT_ERROR };
 
@@ -68,6 +69,13 @@ bool translate_input(const json_t *frame, long long id, long long *input_id, cha
 
 /* A `page` frame for execute `id` (IPython's `name?`): its mime bundle, or NULL when invalid. */
 json_t *translate_page(const json_t *frame, long long id);
+
+/* A `next_input` frame for execute `id` (IPython's set_next_input): the text (malloc'd) and
+ * whether it replaces the cell. NULL when invalid. */
+char *translate_next_input(const json_t *frame, long long id, bool *replace);
+
+/* An `exit` frame for execute `id`: true with *keep_kernel. */
+bool translate_exit(const json_t *frame, long long id, bool *keep_kernel);
 
 /* A `done` frame for execute `id`: true with *ok = status == "ok". */
 bool translate_done(const json_t *frame, long long id, bool *ok);

@@ -37,9 +37,23 @@ def test_syntax_error_shows_line_and_caret(worker):
 def test_system_exit_is_an_error_not_an_exit(worker):
     r = worker.execute("import sys\nsys.exit(3)")
     assert (r.error["ename"], r.error["evalue"], r.status) == ("SystemExit", "3", "error")
-    r = worker.execute("exit()")
-    assert r.error["ename"] == "SystemExit"
     assert worker.execute("'alive'").result == {"text/plain": "'alive'"}
+
+
+def test_exit_and_quit_ask_the_client_to_leave(worker):
+    """IPython's exit / quit (ask_exit), never SystemExit inside the jail: with or without
+    parentheses, and exit(keep_kernel=True)."""
+    for code, keep in (("exit", False), ("quit", False), ("exit()", False), ("quit()", False),
+                       ("exit(keep_kernel=True)", True), ("exit;", False)):
+        r = worker.execute(code)
+        assert r.status == "ok" and r.error is None, (code, r.frames)
+        exits = r.of("exit")
+        assert len(exits) == 1 and exits[0]["keep_kernel"] is keep, (code, r.frames)
+        assert not r.of("result"), (code, r.frames)
+    assert worker.execute("'alive'").result == {"text/plain": "'alive'"}
+    # A name of the user's own is just that.
+    r = worker.execute("exit = 5\nexit")
+    assert r.result == {"text/plain": "5"} and not r.of("exit")
 
 
 def test_chained_exceptions(worker):

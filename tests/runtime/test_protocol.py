@@ -39,9 +39,10 @@ def test_history_names_like_ipython(fresh):
     fresh.execute("10", count=1)
     fresh.execute("20", count=2)
     fresh.execute("30", count=3)
-    r = fresh.execute("(_, __, ___, Out[2], _1, In[2], _i)", count=4)
-    assert r.result["text/plain"] == "(30, 20, 10, 20, 10, '20', '(_, __, ___, Out[2], _1, " \
-                                     "In[2], _i)')"
+    r = fresh.execute("(_, __, ___, Out[2], _1, In[2], _i, _ii, _i4 == In[4])", count=4)
+    # _i is the cell before this one, as in IPython (tests/jupyter/test_ipython_syntax.py checks
+    # against ipykernel)
+    assert r.result["text/plain"] == "(30, 20, 10, 20, 10, '20', '30', '20', True)"
     fresh.execute("_ = 'mine'", count=5)
     fresh.execute("99", count=6)
     assert fresh.execute("_", count=7).result["text/plain"] == "'mine'"  # user binding wins

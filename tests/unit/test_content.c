@@ -69,6 +69,20 @@ static void test_errors(void)
     struct cell_outcome ok = {.status = CELL_OK};
     CHECK(is(content_execute_reply(&ok, 5), "{\"status\":\"ok\",\"execution_count\":5,"
                                             "\"user_expressions\":{},\"payload\":[]}"));
+    /* What the cell hands the frontend, as IPython's payloads, in this order. */
+    struct cell_outcome handed = {.status = CELL_OK,
+                                  .pages = J("[{\"text/plain\":\"Docstring\"}]"),
+                                  .next_input = strdup("# %load a.py\nx = 1\n"),
+                                  .next_input_replaces = true,
+                                  .exit_requested = true,
+                                  .keep_kernel = true};
+    CHECK(
+        is(content_execute_reply(&handed, 6),
+           "{\"status\":\"ok\",\"execution_count\":6,\"user_expressions\":{},\"payload\":["
+           "{\"source\":\"page\",\"data\":{\"text/plain\":\"Docstring\"},\"start\":0},"
+           "{\"source\":\"set_next_input\",\"text\":\"# %load a.py\\nx = 1\\n\",\"replace\":true},"
+           "{\"source\":\"ask_exit\",\"keepkernel\":true}]}"));
+    cell_outcome_clear(&handed);
 }
 
 static void test_replies(void)

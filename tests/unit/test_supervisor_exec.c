@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "sandbox/supervisor/frame.h"
@@ -217,6 +218,37 @@ static void test_requests(void)
     sandbox_stop(sb);
 }
 
+/* What IPython's shell hands the frontend reaches the outcome: exit's request to leave, %load's
+ * next cell. (IPython syntax needs the real runtime.) */
+static void test_handed_to_the_frontend(void)
+{
+    if (using_fake)
+        return;
+    struct sandbox_config cfg = base_config();
+    struct sandbox *sb = start(&cfg);
+    struct result r;
+    run_cell(sb, "exit(keep_kernel=True)", &r);
+    CHECK(r.out.status == CELL_OK && r.out.exit_requested && r.out.keep_kernel);
+    result_free(&r);
+    run_cell(sb, "quit", &r);
+    CHECK(r.out.status == CELL_OK && r.out.exit_requested && !r.out.keep_kernel);
+    result_free(&r);
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/snippet.py", workdir);
+    FILE *f = fopen(path, "w");
+    fputs("x = 41\n", f);
+    fclose(f);
+    run_cell(sb, "%load snippet.py", &r);
+    CHECK(r.out.status == CELL_OK && contains(r.out.next_input, "x = 41"));
+    CHECK(contains(r.out.next_input, "# %load snippet.py") && r.out.next_input_replaces);
+    CHECK(!r.out.exit_requested);
+    if (!contains(r.out.next_input, "x = 41"))
+        dump("%load", &r);
+    result_free(&r);
+    unlink(path);
+    sandbox_stop(sb);
+}
+
 int main(void)
 {
     if (fixture_init("supervisor_exec") != 0)
@@ -224,6 +256,7 @@ int main(void)
     RUN(basics);
     RUN(input);
     RUN(requests);
+    RUN(handed_to_the_frontend);
     fixture_cleanup();
     return check_summary("supervisor_exec");
 }

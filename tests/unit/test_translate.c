@@ -393,6 +393,49 @@ static void test_bytes(void)
     json_decref(f);
 }
 
+/* What IPython's shell hands the frontend: the next cell's text (%load), the request to leave. */
+static void test_next_input_and_exit(void)
+{
+    bool replace = false, keep = true;
+    json_t *f =
+        J("{\"t\":\"next_input\",\"id\":5,\"text\":\"# %load x.py\\nx = 1\\n\",\"replace\":true}");
+    char *text = translate_next_input(f, 5, &replace);
+    CHECK(text && strcmp(text, "# %load x.py\nx = 1\n") == 0 && replace);
+    free(text);
+    CHECK(translate_next_input(f, 6, &replace) == NULL);
+    json_decref(f);
+    static const char *const bad[] = {
+        "{\"t\":\"next_input\",\"id\":5}",
+        "{\"t\":\"next_input\",\"id\":5,\"text\":3}",
+        "{\"t\":\"next_input\",\"id\":5,\"text\":\"x\",\"replace\":\"yes\"}",
+        "{\"t\":\"next_input\",\"id\":5,\"text\":\"a\\u0000b\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        f = J(bad[i]);
+        CHECK(translate_next_input(f, 5, &replace) == NULL);
+        json_decref(f);
+    }
+    /* Bounded: a page of text, not a file of any size. */
+    char *big = malloc(TR_MAX_NEXT_INPUT + 2);
+    memset(big, 'x', TR_MAX_NEXT_INPUT + 1);
+    big[TR_MAX_NEXT_INPUT + 1] = 0;
+    f = json_pack("{s:s, s:i, s:s}", "t", "next_input", "id", 5, "text", big);
+    CHECK(translate_next_input(f, 5, &replace) == NULL);
+    json_decref(f);
+    free(big);
+
+    f = J("{\"t\":\"exit\",\"id\":5,\"keep_kernel\":false}");
+    CHECK(translate_exit(f, 5, &keep) && !keep);
+    CHECK(!translate_exit(f, 4, &keep));
+    json_decref(f);
+    f = J("{\"t\":\"exit\",\"id\":5,\"keep_kernel\":true}");
+    CHECK(translate_exit(f, 5, &keep) && keep);
+    json_decref(f);
+    f = J("{\"t\":\"exit\",\"id\":5,\"keep_kernel\":1}");
+    CHECK(!translate_exit(f, 5, &keep));
+    json_decref(f);
+}
+
 static void test_page(void)
 {
     json_t *f = J("{\"t\":\"page\",\"id\":5,\"data\":{\"text/plain\":\"Docstring: x\",\"bad\":1}}");
@@ -410,6 +453,7 @@ static void test_page(void)
 int main(void)
 {
     test_page();
+    test_next_input_and_exit();
     test_stream();
     test_display();
     test_clear();
