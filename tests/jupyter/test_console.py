@@ -98,20 +98,30 @@ class Screen:
         raise AssertionError("console did not exit; screen:\n" + self.text[-3000:])
 
 
-def test_console_session(tmp_path, workdir):
+def retried(session, tmp_path, workdir):
     reason = harness.warden_missing_reason()
     if reason:
         pytest.fail(reason, pytrace=False)
     for attempt in (1, 2):
         try:
-            return console_session(tmp_path / f"try{attempt}", workdir)
+            return session(tmp_path / f"try{attempt}", workdir)
         except ClientGlitch as e:
             if attempt == 2:
                 raise AssertionError("jupyter console failed in its own event loop twice:\n"
                                      + str(e)) from None
 
 
-def console_session(tmp_path, workdir):
+def test_console_session(tmp_path, workdir):
+    retried(console_session, tmp_path, workdir)
+
+
+def test_exit_in_a_cell_leaves_the_console(tmp_path, workdir):
+    """`exit()` in a cell is IPython's: an ask_exit payload, and jupyter console leaves (and shuts
+    the kernel down), with no question asked and nothing left running."""
+    retried(exit_session, tmp_path, workdir)
+
+
+def spawn_console(tmp_path, workdir):
     env = dict(os.environ)
     env.update({"TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1",
                 "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
@@ -120,7 +130,39 @@ def console_session(tmp_path, workdir):
                                            "--ZMQTerminalInteractiveShell.kernel_timeout=60"],
                           env=env, cwd=workdir, encoding="utf-8", timeout=60,
                           dimensions=(50, 200))
-    screen = Screen(child)
+    return child, Screen(child)
+
+
+def exit_session(tmp_path, workdir):
+    child, screen = spawn_console(tmp_path, workdir)
+    snap = {}
+    try:
+        screen.expect(PROMPT)
+        snap = snapshot_tree(child.pid)
+        assert len(snap) > 1, "no kernel process under jupyter console:\n" + describe(snap)
+        lines = ["%%python", "exit()", ""] if IS_WARDEN else ["exit()"]
+        for i, line in enumerate(lines):
+            child.send(line + ENTER)
+            if i < len(lines) - 1:
+                screen.expect(CONTINUATION)
+        screen.read_to_eof()
+        child.wait()
+        assert child.exitstatus == 0, screen.text[-3000:]
+        assert "Do you really want to exit" not in screen.text
+        left = wait_gone(snap, timeout=15)
+        assert not left, "left after exit():\n" + describe(left)
+    finally:
+        if child.isalive():
+            child.terminate(force=True)
+        for pid in harness.alive(snap):
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
+
+
+def console_session(tmp_path, workdir):
+    child, screen = spawn_console(tmp_path, workdir)
     snap = {}
     try:
         m = screen.expect(PROMPT)
