@@ -118,10 +118,10 @@ class Executor:
                 hist.append(code)
             else:
                 hist[count] = code
-        # As IPython's history manager: while a cell runs, _i is the cell before it (_i00 and
-        # _iN are the cell itself).
+        # As IPython's history manager: while a cell runs, _i is the cell before it (_iN is the
+        # cell itself).
         ns["_iii"], ns["_ii"], ns["_i"] = ns.get("_ii", ""), ns.get("_i", ""), self._current_input
-        self._current_input = ns["_i00"] = ns["_i%d" % count] = code
+        self._current_input = ns["_i%d" % count] = code
 
     def record_output(self, value, count):
         ns = self.ns

@@ -72,6 +72,12 @@ def shell():
         try:
             import warden_magics
             _state["shell"] = warden_magics.make_shell(_worker())
+        except ImportError as exc:
+            if exc.name not in ("IPython", "traitlets"):
+                raise
+            raise ImportError("this uses IPython syntax (magics, !commands, obj?), and the "
+                              "worker's Python has no IPython: apt install python3-ipython") \
+                from exc
         finally:
             _state["creating"] = False
     return _state["shell"]

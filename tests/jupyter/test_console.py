@@ -133,6 +133,33 @@ def spawn_console(tmp_path, workdir):
     return child, Screen(child)
 
 
+def type_cell(child, screen, lines):
+    """Type a cell line by line: the console asks for more until the last one."""
+    for i, line in enumerate(lines):
+        child.send(line + ENTER)
+        if i < len(lines) - 1:
+            screen.expect(CONTINUATION)
+
+
+def expect_clean_exit(child, screen, snap, why):
+    """The console exits with status 0 and takes the kernel and its jail with it."""
+    screen.read_to_eof()
+    child.wait()
+    assert child.exitstatus == 0, screen.text[-3000:]
+    left = wait_gone(snap, timeout=15)
+    assert not left, "left after %s:\n%s" % (why, describe(left))
+
+
+def kill_leftovers(child, snap):
+    if child.isalive():
+        child.terminate(force=True)
+    for pid in harness.alive(snap):
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+
+
 def exit_session(tmp_path, workdir):
     child, screen = spawn_console(tmp_path, workdir)
     snap = {}
@@ -140,25 +167,11 @@ def exit_session(tmp_path, workdir):
         screen.expect(PROMPT)
         snap = snapshot_tree(child.pid)
         assert len(snap) > 1, "no kernel process under jupyter console:\n" + describe(snap)
-        lines = ["%%python", "exit()", ""] if IS_WARDEN else ["exit()"]
-        for i, line in enumerate(lines):
-            child.send(line + ENTER)
-            if i < len(lines) - 1:
-                screen.expect(CONTINUATION)
-        screen.read_to_eof()
-        child.wait()
-        assert child.exitstatus == 0, screen.text[-3000:]
+        type_cell(child, screen, ["%%python", "exit()", ""] if IS_WARDEN else ["exit()"])
+        expect_clean_exit(child, screen, snap, "exit()")
         assert "Do you really want to exit" not in screen.text
-        left = wait_gone(snap, timeout=15)
-        assert not left, "left after exit():\n" + describe(left)
     finally:
-        if child.isalive():
-            child.terminate(force=True)
-        for pid in harness.alive(snap):
-            try:
-                os.kill(pid, 9)
-            except OSError:
-                pass
+        kill_leftovers(child, snap)
 
 
 def console_session(tmp_path, workdir):
@@ -168,10 +181,7 @@ def console_session(tmp_path, workdir):
         m = screen.expect(PROMPT)
         assert m.group(1) == "1"
         for lines, expected in cells():
-            for i, line in enumerate(lines):
-                child.send(line + ENTER)
-                if i < len(lines) - 1:
-                    screen.expect(CONTINUATION)
+            type_cell(child, screen, lines)
             screen.expect(r"(?m)^" + re.escape(expected) + "$")
             m = screen.expect(PROMPT)
         assert m.group(1) == "3", screen.text
@@ -180,17 +190,7 @@ def console_session(tmp_path, workdir):
         child.sendcontrol("d")
         m = screen.expect(r"Do you really want to exit \(\[y\]/n\)\?")
         child.send("y" + ENTER)
-        screen.read_to_eof()
-        child.wait()
-        assert child.exitstatus == 0, screen.text[-3000:]
+        expect_clean_exit(child, screen, snap, "jupyter console exited")
         assert "Shutting down kernel" in screen.text
-        left = wait_gone(snap, timeout=15)
-        assert not left, "left after jupyter console exited:\n" + describe(left)
     finally:
-        if child.isalive():
-            child.terminate(force=True)
-        for pid in harness.alive(snap):
-            try:
-                os.kill(pid, 9)
-            except OSError:
-                pass
+        kill_leftovers(child, snap)
