@@ -299,6 +299,8 @@ class Worker:
                 reply = warden_ipython.complete(f["code"], cursor)  # magics, !paths
             else:
                 reply = warden_complete.complete(f["code"], cursor, self.executor.ns)
+                if not reply["matches"] and warden_ipython.shell_if_loaded() is not None:
+                    reply = warden_ipython.complete(f["code"], cursor)  # jedi, where installed
         except Exception as exc:
             self._log("warden: complete failed: %r\n" % (exc,))
             reply = {"matches": [], "cursor_start": cursor, "cursor_end": cursor}

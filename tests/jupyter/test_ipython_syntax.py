@@ -231,3 +231,14 @@ def test_completion_knows_magics(warden_kernel):
     reply = warden_kernel.complete("%%python\n%tim")
     assert "%timeit" in reply["matches"] and "%time" in reply["matches"], reply
     assert reply["cursor_end"] == len("%%python\n%tim")
+
+
+def test_completion_of_shell_paths_and_through_ipython(warden_kernel):
+    reply = warden_kernel.complete("%%python\n!ls /us")
+    assert "/usr/" in reply["matches"], reply
+    # Once IPython is loaded, what warden's own completer cannot see (the type of an expression)
+    # comes from IPython's (jedi, where installed).
+    warden_kernel.run("%%python\n%time 1")
+    reply = warden_kernel.complete("%%python\n'abc'.up")
+    assert reply["matches"] == ["upper"], reply
+    assert reply["cursor_start"] == len("%%python\n'abc'.")
