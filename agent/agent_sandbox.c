@@ -46,6 +46,17 @@ static void real_is_complete(void *self, const char *code, struct completeness *
     sandbox_is_complete(((struct real_sandbox *)self)->sb, code, out);
 }
 
+static void real_check_syntax(void *self, const char *code, struct syntax_check *out)
+{
+    sandbox_check_syntax(((struct real_sandbox *)self)->sb, code, out);
+}
+
+static void real_describe(void *self, const struct describe_options *opts,
+                          struct sandbox_context *out)
+{
+    sandbox_describe(((struct real_sandbox *)self)->sb, opts, out);
+}
+
 static void real_python_version(void *self, char *out, size_t len)
 {
     struct real_sandbox *r = self;
@@ -91,6 +102,8 @@ struct agent_sandbox *agent_sandbox_new(const struct sandbox_config *cfg)
                                      real_complete,
                                      real_inspect,
                                      real_is_complete,
+                                     real_check_syntax,
+                                     real_describe,
                                      real_python_version,
                                      real_interrupt,
                                      real_stop};

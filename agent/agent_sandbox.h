@@ -22,6 +22,10 @@ struct agent_sandbox {
     void (*inspect)(void *self, const char *code, int cursor_pos, int detail_level,
                     struct inspection *out);
     void (*is_complete)(void *self, const char *code, struct completeness *out);
+    /* The agent's queries between cells (sandbox.h): does code compile, what does the namespace
+     * hold. Each always fills `out`. */
+    void (*check_syntax)(void *self, const char *code, struct syntax_check *out);
+    void (*describe)(void *self, const struct describe_options *opts, struct sandbox_context *out);
     /* Any thread, at once. */
     void (*python_version)(void *self, char *out, size_t len);
     void (*interrupt)(void *self);

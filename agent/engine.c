@@ -1,23 +1,14 @@
-/* The engine the kernel drives: routes each cell (cell.h) and answers the editor's queries for the
- * Python body of a %%python cell, through the sandbox (agent_sandbox.h). */
-#include <stdatomic.h>
+/* The engine the kernel drives: routes each cell (cell.h) — %%python to the sandbox, a frontend's
+ * own code as Python too, warden commands and requests in plain language to requests.c — and
+ * answers the editor's queries for the Python body of a %%python cell (agent_sandbox.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/agent.h"
 #include "agent/cell.h"
+#include "agent/engine_internal.h"
+#include "agent/recorder.h"
 #include "common/log.h"
-
-struct agent_engine {
-    struct engine base;
-    struct agent_config cfg;
-    struct agent_sandbox *sandbox;
-    atomic_bool started; /* the sandbox runs cells (kernel_info may look from the main thread) */
-    bool stopped;
-    char config_error[1024];
-    char start_error[640];
-};
 
 static void start(void *self)
 {
@@ -30,13 +21,20 @@ static void start(void *self)
                  "the Python sandbox could not start: %s", err);
 }
 
+/* Python as it is: what ran and how it ended is remembered for the requests that follow ("fix
+ * the error above"), unless it was a frontend's own. */
 static void run_python(struct agent_engine *engine, const struct engine_request *req,
                        const char *body, const struct output_sink *sink,
                        struct cell_outcome *outcome)
 {
     struct sandbox_cell cell = {body, req->execution_count, req->silent, req->allow_stdin,
                                 SANDBOX_WALL_CONFIGURED};
-    engine->sandbox->execute(engine->sandbox->self, &cell, sink, outcome);
+    struct recorder rec;
+    recorder_init(&rec, sink, false);
+    engine->sandbox->execute(engine->sandbox->self, &cell, recorder_sink(&rec), outcome);
+    if (req->store_history && !req->silent)
+        memory_remember(&engine->memory, req->execution_count, NULL, body, &rec);
+    recorder_clear(&rec);
 }
 
 static void execute(void *self, const struct engine_request *req, const struct output_sink *sink,
@@ -52,20 +50,26 @@ static void execute(void *self, const struct engine_request *req, const struct o
         return;
     }
     struct cell_view view;
-    switch (cell_route(req->code, &view)) {
-    case ROUTE_PYTHON:
+    enum cell_route route = cell_route(req->code, &view);
+    if (route == ROUTE_PYTHON) {
         run_python(engine, req, view.body, sink, outcome);
         return;
-    case ROUTE_BLANK:
+    }
+    if (route == ROUTE_BLANK) {
         outcome->status = CELL_OK;
         return;
-    case ROUTE_REQUEST:
-        cell_fail(sink, outcome, CELL_ERROR, "AgentUnavailable",
-                  "This cell is a request in plain language, and the agent that turns "
-                  "requests into Python is not available in this version of warden yet. "
-                  "Start the cell with %%python to run it as Python.");
+    }
+    if (req->silent || !req->store_history) {
+        /* A frontend's own code (VS Code's start-up cells), not a person's request. */
+        run_python(engine, req, req->code, sink, outcome);
         return;
     }
+    http_client_reset(engine->http);
+    struct command cmd = command_parse(req->code);
+    if (cmd.kind == COMMAND_NONE || cmd.kind == COMMAND_ASK)
+        agent_run_request(engine, req, cmd.kind == COMMAND_ASK ? &cmd : NULL, sink, outcome);
+    else
+        agent_run_command(engine, req, &cmd, sink, outcome);
 }
 
 /* Completion and inspection see the body of a %%python cell; positions move by the magic line. */
@@ -139,6 +143,7 @@ static void kernel_info(void *self, struct language_info *out)
 static void interrupt(void *self)
 {
     struct agent_engine *engine = self;
+    http_client_cancel(engine->http); /* a model call or a retry wait ends at once */
     engine->sandbox->interrupt(engine->sandbox->self);
 }
 
@@ -154,14 +159,20 @@ struct engine *agent_engine_new(const struct agent_config *cfg, struct agent_san
                                 const char *config_error)
 {
     struct agent_engine *engine = sandbox ? calloc(1, sizeof *engine) : NULL;
-    if (!engine) {
+    struct http_client *http = engine ? http_client_new() : NULL;
+    if (!http) {
+        free(engine);
         if (sandbox)
             sandbox->stop(sandbox->self);
         return NULL;
     }
+    engine->http = http;
     engine->base = (struct engine){engine,      start,       execute,   complete, inspect,
                                    is_complete, kernel_info, interrupt, stop};
     engine->cfg = *cfg;
+    if (agent_config_apply_env(&engine->cfg, engine->env_error, sizeof engine->env_error) != 0)
+        log_error("%s", engine->env_error);
+    audit_init(&engine->audit, engine->cfg.audit_log);
     engine->sandbox = sandbox;
     atomic_init(&engine->started, false);
     if (config_error)
@@ -176,5 +187,8 @@ void agent_engine_free(struct engine *engine)
     struct agent_engine *agent = engine->self;
     if (!agent->stopped)
         agent->sandbox->stop(agent->sandbox->self);
+    http_client_free(agent->http);
+    memory_clear(&agent->memory);
+    audit_close(&agent->audit);
     free(agent);
 }

@@ -156,6 +156,58 @@ static int read_path(const struct reader *r, const struct config_field *f, const
     return 0;
 }
 
+static bool is_one_of(const char *s, const char *words)
+{
+    size_t len = strlen(s);
+    for (const char *w = words; *w;) {
+        const char *end = strchr(w, '|');
+        size_t wlen = end ? (size_t)(end - w) : strlen(w);
+        if (wlen == len && strncmp(w, s, len) == 0)
+            return true;
+        w += wlen + (end ? 1 : 0);
+    }
+    return false;
+}
+
+static int read_string(const struct reader *r, const struct config_field *f, const json_t *v,
+                       char *out)
+{
+    const char *s = json_string_value(v);
+    char msg[300];
+    if (!s || json_string_length(v) != strlen(s))
+        return fail(r, f->key, "must be a string");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return fail(r, f->key, "must be printable text (no control characters)");
+    if (strlen(s) >= f->capacity)
+        return fail(r, f->key, "is too long");
+    if (f->word && !is_one_of(s, f->word)) {
+        snprintf(msg, sizeof msg, "must be one of: %s", f->word);
+        return fail(r, f->key, msg);
+    }
+    if (f->kind == CONFIG_URL && strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
+        return fail(r, f->key, "must be a URL starting with http:// or https://");
+    snprintf(out, f->capacity, "%s", s);
+    size_t len = strlen(out);
+    while (f->kind == CONFIG_URL && len > 8 && out[len - 1] == '/')
+        out[--len] = '\0'; /* {base}/chat/completions must not become //chat */
+    return 0;
+}
+
+static int read_decimal(const struct reader *r, const struct config_field *f, const json_t *v,
+                        double *out)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg, "must be a number between %g and %g", f->min, f->max);
+    if (!json_is_number(v))
+        return fail(r, f->key, msg);
+    double n = json_number_value(v);
+    if (!isfinite(n) || n < f->min || n > f->max)
+        return fail(r, f->key, msg);
+    *out = n;
+    return 0;
+}
+
 static int read_field(const struct reader *r, const struct config_field *f, const json_t *v,
                       char *target)
 {
@@ -173,6 +225,11 @@ static int read_field(const struct reader *r, const struct config_field *f, cons
     case CONFIG_PATH:
     case CONFIG_DIR:
         return read_path(r, f, v, at);
+    case CONFIG_STRING:
+    case CONFIG_URL:
+        return read_string(r, f, v, at);
+    case CONFIG_DECIMAL:
+        return read_decimal(r, f, v, at);
     }
     return fail(r, f->key, "has a kind this version does not know");
 }

@@ -17,6 +17,9 @@ enum config_kind {
     CONFIG_BOOL,    /* bool */
     CONFIG_PATH,    /* char[capacity]: an absolute path */
     CONFIG_DIR,     /* char[capacity]: an absolute path to an existing directory */
+    CONFIG_STRING,  /* char[capacity]: printable text; with `word`, one of its |-separated words */
+    CONFIG_URL,     /* char[capacity]: an http:// or https:// URL (a trailing / is dropped) */
+    CONFIG_DECIMAL, /* double: a number within [min, max] */
 };
 
 struct config_field {

@@ -47,6 +47,7 @@ void cell_outcome_clear(struct cell_outcome *outcome)
     cell_error_clear(&outcome->error);
     json_decref(outcome->pages);
     free(outcome->next_input);
+    json_decref(outcome->metadata);
     memset(outcome, 0, sizeof *outcome);
 }
 

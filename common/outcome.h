@@ -42,6 +42,8 @@ struct cell_outcome {
     bool next_input_replaces; /* ... replacing the cell that ran */
     bool exit_requested;      /* `exit` / `quit`: the client should leave */
     bool keep_kernel;         /* ... and leave the kernel running */
+    json_t *metadata;         /* what the reply's metadata says of the cell (the agent's model,
+                               * attempts and token usage, under "warden"), or NULL */
 };
 
 void cell_outcome_clear(struct cell_outcome *outcome);

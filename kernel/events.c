@@ -56,9 +56,10 @@ static void send_aborted(struct kernel *k, struct job *job)
     kernel_publish_status(k, parent, "idle");
 }
 
-static void done(struct kernel *k, struct job *job, json_t *reply)
+static void done(struct kernel *k, struct job *job, json_t *reply, json_t *metadata)
 {
-    kernel_reply(k, k->shell, job->request, json_incref(reply));
+    kernel_reply_with_metadata(k, k->shell, job->request, json_incref(reply),
+                               metadata ? json_incref(metadata) : NULL);
     kernel_publish_status(k, job->request->header, "idle");
     job_free(job);
 }
@@ -78,7 +79,7 @@ void dispatch_executor_events(struct kernel *k)
             request_input(k, event->job, event->content);
             break;
         case EVENT_DONE:
-            done(k, event->job, event->content);
+            done(k, event->job, event->content, event->metadata);
             break;
         case EVENT_ABORTED:
             send_aborted(k, event->job);

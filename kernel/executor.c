@@ -51,6 +51,7 @@ void event_free(struct event *event)
     if (!event)
         return;
     json_decref(event->content);
+    json_decref(event->metadata);
     free(event);
 }
 
@@ -221,7 +222,7 @@ static int int_field(const json_t *content, const char *key)
     return json_is_integer(value) ? (int)json_integer_value(value) : -1;
 }
 
-static json_t *run_execute(struct executor *ex, struct job *job)
+static json_t *run_execute(struct executor *ex, struct job *job, json_t **metadata)
 {
     const char *code = string_field(job->request->content, "code");
     if (!job->begun) {
@@ -242,6 +243,7 @@ static json_t *run_execute(struct executor *ex, struct job *job)
     if (job->store_history)
         ex->execution_count++;
     json_t *reply = content_execute_reply(&outcome, job->execution_count);
+    *metadata = outcome.metadata ? json_incref(outcome.metadata) : NULL;
     cell_outcome_clear(&outcome);
     return reply;
 }
@@ -315,9 +317,14 @@ static struct job *take_queued_executes_locked(struct executor *ex)
  * "aborted": the queued ones are taken in the same locked step as the reply is posted, before
  * the next job is taken (none can start in between) and before the main thread can send the
  * reply (a cell sent after the client saw it is never aborted). */
-static void post_done(struct executor *ex, struct job *job, json_t *reply, bool abort_rest)
+static void post_done(struct executor *ex, struct job *job, json_t *reply, json_t *metadata,
+                      bool abort_rest)
 {
     struct event *done = new_event(EVENT_DONE, job, NULL, reply);
+    if (done)
+        done->metadata = metadata;
+    else
+        json_decref(metadata);
     pthread_mutex_lock(&ex->lock);
     ex->running = NULL;
     append_event_locked(ex, done);
@@ -344,11 +351,13 @@ static void *executor_main(void *arg)
             job_free(job);
             break;
         }
-        json_t *reply = job->kind == JOB_EXECUTE ? run_execute(ex, job) : run_query(ex, job);
+        json_t *metadata = NULL;
+        json_t *reply =
+            job->kind == JOB_EXECUTE ? run_execute(ex, job, &metadata) : run_query(ex, job);
         const char *status = json_string_value(json_object_get(reply, "status"));
         bool abort_rest = job->kind == JOB_EXECUTE && job->stop_on_error && status &&
                           strcmp(status, "error") == 0;
-        post_done(ex, job, reply, abort_rest);
+        post_done(ex, job, reply, metadata, abort_rest);
     }
     ex->engine->stop(ex->engine->self);
     pthread_mutex_lock(&ex->lock);

@@ -33,6 +33,7 @@ struct event {
     struct job *job;
     char msg_type[32];
     json_t *content;
+    json_t *metadata; /* EVENT_DONE: the reply's metadata, or NULL */
     struct event *next;
 };
 

@@ -44,7 +44,8 @@ void kernel_publish_status(struct kernel *k, json_t *parent_header, const char *
     kernel_publish(k, "status", parent_header, json_pack("{s:s}", "execution_state", state));
 }
 
-void kernel_reply(struct kernel *k, void *socket, const struct jmsg *request, json_t *content)
+void kernel_reply_with_metadata(struct kernel *k, void *socket, const struct jmsg *request,
+                                json_t *content, json_t *metadata)
 {
     const char *type = jmsg_type(request);
     char reply_type[80];
@@ -56,10 +57,20 @@ void kernel_reply(struct kernel *k, void *socket, const struct jmsg *request, js
     struct jmsg *reply = jmsg_build(k->session, reply_type, request->header, content);
     if (!reply || jmsg_copy_ids(reply, request) != 0) {
         jmsg_free(reply);
+        json_decref(metadata);
         return;
+    }
+    if (metadata) {
+        json_decref(reply->metadata);
+        reply->metadata = metadata;
     }
     wire_send(socket, k->signer, reply);
     jmsg_free(reply);
+}
+
+void kernel_reply(struct kernel *k, void *socket, const struct jmsg *request, json_t *content)
+{
+    kernel_reply_with_metadata(k, socket, request, content, NULL);
 }
 
 /* ---- iopub subscriptions: each new subscriber is welcomed (JEP 65) ---- */

@@ -39,6 +39,9 @@ void kernel_publish(struct kernel *k, const char *msg_type, json_t *parent_heade
 void kernel_publish_status(struct kernel *k, json_t *parent_header, const char *state);
 /* Reply to `request` on `socket`: msg_type is the request's with _request → _reply. */
 void kernel_reply(struct kernel *k, void *socket, const struct jmsg *request, json_t *content);
+/* The same, with the reply's metadata (stolen; NULL: {}). */
+void kernel_reply_with_metadata(struct kernel *k, void *socket, const struct jmsg *request,
+                                json_t *content, json_t *metadata);
 
 void dispatch_control(struct kernel *k, struct jmsg *msg);
 void dispatch_shell(struct kernel *k, struct jmsg *msg);

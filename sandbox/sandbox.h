@@ -6,6 +6,7 @@
 #ifndef WARDEN_SANDBOX_H
 #define WARDEN_SANDBOX_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +40,44 @@ void sandbox_complete(struct sandbox *sb, const char *code, int cursor_pos, stru
 void sandbox_inspect(struct sandbox *sb, const char *code, int cursor_pos, int detail_level,
                      struct inspection *out);
 void sandbox_is_complete(struct sandbox *sb, const char *code, struct completeness *out);
+
+/* The agent's queries between cells. */
+enum syntax_status {
+    SYNTAX_OK,      /* the code compiles */
+    SYNTAX_ERROR,   /* it does not: the fields say where and why */
+    SYNTAX_UNKNOWN, /* no answer in time: run the code, and the cell's own error will tell */
+};
+struct syntax_check {
+    enum syntax_status status;
+    char ename[64];     /* "SyntaxError", "IndentationError", "ValueError" (NUL bytes) ... */
+    char evalue[1024];  /* the message, without the position */
+    int lineno, offset; /* 1-based line and column in the code; 0 when unknown */
+    char text[1024];    /* the offending line */
+};
+/* Compiles `code` as a %%python cell would (IPython syntax included) and runs nothing; nothing is
+ * recorded in the history. Always fills `out`. */
+void sandbox_check_syntax(struct sandbox *sb, const char *code, struct syntax_check *out);
+
+struct describe_options {
+    int budget;      /* characters for the variables (name, type and detail), 0..200000 */
+    int sample_rows; /* first rows shown of each DataFrame, 0..20 */
+    int max_files;   /* entries of the notebook directory listed, 0..1000 */
+};
+/* What the cell namespace, the worker's Python and the notebook directory hold, for a model.
+ * Details are short and bounded, values of names that look like secrets are hidden and strings
+ * that look like API keys masked. Release with sandbox_context_clear. */
+struct sandbox_context {
+    json_t *variables; /* [{name, type, detail}] (strings), newest first */
+    int omitted;       /* variables left out (past the budget, or invalid) */
+    json_t *libraries; /* [str]: importable top-level modules outside the standard library */
+    json_t *files;     /* [{name, size, dir}]: the directory's entries, sorted, hidden ones out */
+    int files_omitted; /* entries past max_files (or invalid) */
+    char cwd[4096];    /* the notebook directory; "" when unknown */
+};
+/* Always fills `out` (empty arrays when the worker cannot answer in time). */
+void sandbox_describe(struct sandbox *sb, const struct describe_options *opts,
+                      struct sandbox_context *out);
+void sandbox_context_clear(struct sandbox_context *ctx);
 /* The version of the worker's Python: what the last worker to start reported ("3.11.2"), or
  * before any did, sandbox_interpreter_version's. Any thread. */
 void sandbox_python_version(struct sandbox *sb, char *out, size_t len);

@@ -23,6 +23,7 @@ import builtins
 import os
 import sys
 
+import warden_context
 import warden_display
 import warden_ipython
 
@@ -32,7 +33,6 @@ INSTALL_HOOK = None
 
 _INSTALL_TOOLS = ("pip", "pip3", "conda", "mamba", "micromamba", "uv")
 _MAX_LISTED = 60
-_HIDDEN = ("In", "Out", "get_ipython", "exit", "quit", "display")
 
 
 def make_shell(worker):
@@ -79,7 +79,7 @@ def _worker_names(ip):
     ns = ip.user_ns
     ns["exit"] = ns["quit"] = warden_ipython.EXIT
     builtins.display = warden_display.display
-    for name in _HIDDEN:
+    for name in warden_context.RUNTIME_NAMES:
         if name in ns:
             ip.user_ns_hidden[name] = ns[name]
 
@@ -196,7 +196,7 @@ def answer_install(tool, args):
              "(where Debian's packages live) is read-only." % tool]
     for name in wanted[:20]:
         lines.append("  " + _availability(name))
-    listed = importable_libraries()
+    listed = warden_context.importable_libraries()
     shown = ", ".join(listed[:_MAX_LISTED]) + (", ..." if len(listed) > _MAX_LISTED else "")
     lines.append("Importable libraries (%d): %s" % (len(listed), shown))
     sys.stderr.write("\n".join(lines) + "\n")
@@ -221,34 +221,6 @@ def _availability(requirement):
                                                     importlib.metadata.version(name))
     except Exception:
         return "%s: already importable" % requirement
-
-
-# Listed first when present: what a notebook reaches for. Left out: the system's and Jupyter's own
-# plumbing, which no cell imports.
-_FEATURED = ("numpy", "pandas", "matplotlib", "scipy", "sklearn", "seaborn", "statsmodels",
-             "sympy", "networkx", "PIL", "skimage", "bs4", "lxml", "requests", "yaml", "openpyxl",
-             "xlrd", "pyarrow", "polars", "tqdm", "IPython")
-_PLUMBING = ("apt", "aptsources", "dbus", "gi", "debugpy", "ipykernel", "jupyter", "nbclient",
-             "nbformat", "nbconvert", "notebook", "pip", "setuptools", "pkg_resources", "wheel",
-             "distro", "secretstorage", "keyring", "lsb_release", "pexpect", "ptyprocess",
-             "traitlets", "zmq", "tornado", "debian", "_distutils_hack")
-
-
-def importable_libraries():
-    """Top-level modules outside the standard library (no module is imported), the featured
-    ones first; found once."""
-    cached = getattr(importable_libraries, "cache", None)
-    if cached is not None:
-        return cached
-    import pkgutil
-    paths = [p for p in sys.path if p and ("-packages" in p)]
-    names = {m.name for m in pkgutil.iter_modules(paths)
-             if not m.name.startswith("_") and m.name not in ("test", "tests")
-             and m.name.split("_")[0] not in _PLUMBING}
-    featured = [n for n in _FEATURED if n in names]
-    rest = sorted(names - set(featured), key=str.lower)
-    importable_libraries.cache = featured + rest
-    return importable_libraries.cache
 
 
 def _magics_class(worker):

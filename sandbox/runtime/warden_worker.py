@@ -24,6 +24,7 @@ if _HERE not in sys.path:
 import builtins  # noqa: E402
 
 import warden_complete  # noqa: E402
+import warden_context  # noqa: E402
 import warden_display  # noqa: E402
 import warden_errors  # noqa: E402
 import warden_exec  # noqa: E402
@@ -41,6 +42,12 @@ _COMPILE_ERRORS = (SyntaxError, ValueError, OverflowError, MemoryError, Recursio
 _PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "IPython.display")
 # The runtime's own lazy imports, done at once by the warm standby.
 _WARM = ("traceback", "inspect", "tokenize", "codeop", "pprint", "pkgutil", "ctypes")
+# A syntax check compiles under this name: no cell of that name exists, so nothing recorded
+# (In, Out, the cell sources tracebacks show) can be confused with it.
+CHECK_FILENAME = "Cell In[check]"
+# describe's limits (the kernel asks within them; anything else is clamped).
+_DESCRIBE_BOUNDS = {"budget": (0, 200000, 20000), "sample_rows": (0, 20, 0),
+                    "max_files": (0, 1000, 200)}
 
 
 class Worker:
@@ -105,14 +112,16 @@ class Worker:
 
     # ---- main loop -----------------------------------------------------------------------
     def loop(self):
-        handlers = {"execute": self.on_execute, "complete": self.on_complete,
-                    "inspect": self.on_inspect, "is_complete": self.on_is_complete}
+        # type -> (handler, whether the frame must carry a string "code")
+        handlers = {"execute": (self.on_execute, True), "complete": (self.on_complete, True),
+                    "inspect": (self.on_inspect, True), "is_complete": (self.on_is_complete, True),
+                    "check": (self.on_check, True), "describe": (self.on_describe, False)}
         while True:
             try:
                 frame = self.channel.recv()
-                handler = handlers.get(frame["t"])
+                handler, needs_code = handlers.get(frame["t"], (None, False))
                 if handler is not None and _is_id(frame.get("id")) \
-                        and isinstance(frame.get("code"), str):
+                        and (not needs_code or isinstance(frame.get("code"), str)):
                     handler(frame)
             except ChannelClosed:
                 os._exit(0)  # the kernel is gone: exit at once, whatever user threads do
@@ -180,12 +189,14 @@ class Worker:
         warden_ipython.end_cell(events, silent, exc)
         return exc
 
-    def _compile(self, code, filename):
+    def _compile(self, code, filename, quiet=False):
         """(the Python that runs, (body, last) or the exception compiling it raised). Python
-        first; IPython's transformation only for what Python rejects and looks like IPython."""
-        ex = self.executor
+        first; IPython's transformation only for what Python rejects and looks like IPython.
+        Cells and syntax checks both compile here, so a check says what the cell would; `quiet`
+        (a check) keeps compile-time warnings back: they are the cell's output when it runs."""
+        compile_cell = _quietly(self.executor.compile_cell) if quiet else self.executor.compile_cell
         try:
-            return code, ex.compile_cell(code, filename)
+            return code, compile_cell(code, filename)
         except _COMPILE_ERRORS as exc:
             if not isinstance(exc, SyntaxError) or not warden_ipython.looks_like_ipython(code):
                 return code, exc
@@ -193,7 +204,7 @@ class Worker:
             if python == code:
                 return code, exc
         try:
-            return python, ex.compile_cell(python, filename)
+            return python, compile_cell(python, filename)
         except _COMPILE_ERRORS as exc:
             return python, exc
 
@@ -331,9 +342,47 @@ class Worker:
         self.outbox.send({"t": "completeness", "id": f["id"], "status": status,
                           "indent": indent})
 
+    # ---- what the agent asks between cells ------------------------------------------------
+    def on_check(self, f):
+        """Compiles the code as its cell would be compiled; runs nothing, records nothing."""
+        try:
+            _, parts = self._compile(f["code"], CHECK_FILENAME, quiet=True)
+        except Exception as exc:  # e.g. IPython syntax without IPython: the cell would fail so
+            parts = exc
+        error = parts if isinstance(parts, BaseException) else None
+        reply = warden_context.check_reply(error)
+        reply.update(t="checked", id=f["id"])
+        self.outbox.send(reply)
+
+    def on_describe(self, f):
+        """The namespace, the importable libraries and the notebook directory, for the agent."""
+        opts = {key: _bounded(f.get(key), *bounds) for key, bounds in _DESCRIBE_BOUNDS.items()}
+        try:
+            reply = warden_context.describe(self.executor.ns, **opts)
+        except Exception as exc:
+            self._log("warden: describe failed: %r\n" % (exc,))
+            reply = {"variables": [], "omitted": 0, "libraries": [], "files": [],
+                     "files_omitted": 0, "cwd": ""}
+        reply.update(t="described", id=f["id"])
+        self.outbox.send(reply)
+
 
 def _is_id(value):
     return type(value) is int
+
+
+def _bounded(value, low, high, default):
+    return min(high, max(low, value)) if _is_id(value) else default
+
+
+def _quietly(compile_cell):
+    """compile_cell with the warnings it raises recorded and dropped (filters still apply: a
+    warning the user made an error is still the SyntaxError it would be in the cell)."""
+    def compile_quietly(code, filename):
+        import warnings
+        with warnings.catch_warnings(record=True):
+            return compile_cell(code, filename)
+    return compile_quietly
 
 
 def main():

@@ -13,11 +13,15 @@
 #include "worker.h"
 
 #define SUP_READY_TIMEOUT_MS   60000 /* a worker that is not ready by then is stuck */
-#define SUP_REQUEST_TIMEOUT_MS 3000  /* complete / inspect / is_complete */
+#define SUP_REQUEST_TIMEOUT_MS 3000  /* complete / inspect / is_complete / check */
 #define SUP_WRITE_TIMEOUT_MS   10000 /* a worker that does not read for this long is stuck */
 #define SUP_STREAM_INTERVAL_MS 50    /* stream coalescing: at most one flush per interval */
 #define SUP_EXIT_WAIT_MS       1000  /* EOF seen: how long the process gets to exit by itself */
 #define SUP_DRAIN_MS           500   /* after death: time spent reading what it had sent */
+
+/* describe: the worker spends at most 2 s describing values (then counts the rest as omitted),
+ * plus the directory listing, and the worker may still be starting. */
+#define SUP_DESCRIBE_TIMEOUT_MS 5000
 
 struct sandbox {
     struct sandbox_config cfg;

@@ -1,20 +1,27 @@
-/* Worker supervisor, requests: complete / inspect / is_complete. Each is a short request/reply
- * (SUP_REQUEST_TIMEOUT_MS in all, start-up included); a worker that is not ready in time, dies,
- * or answers garbage gets a valid empty reply, never an error or a wait. */
+/* Worker supervisor, requests between cells: the editor's complete / inspect / is_complete and the
+ * agent's syntax check and namespace description. Each is a short request/reply (its timeout in
+ * all, start-up included); a worker that is not ready in time, dies, or answers garbage gets a
+ * valid empty reply, never an error or a wait. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/log.h"
+#include "common/utf8.h"
 #include "supervisor.h"
 #include "translate.h"
+
+/* describe's ranges (sandbox.h): what a model can be shown in one prompt. */
+#define DESCRIBE_MAX_BUDGET      200000
+#define DESCRIBE_MAX_SAMPLE_ROWS 20
 
 /* Something went wrong with the active worker outside a cell: replace it and tell the next cell. */
 static void lose_between_cells(struct sandbox *sb, const char *what)
 {
     snprintf(sb->notice, sizeof sb->notice,
-             "The Python worker %.300s while answering a completion or inspection request; a "
+             "The Python worker %.300s while answering a request between cells (completion, "
+             "inspection, a syntax check or a description of the namespace); a "
              "fresh one runs this cell, so earlier variables are lost.",
              what);
     sb->notice_state_lost = true;
@@ -37,8 +44,8 @@ static void handle_broken(struct sandbox *sb, struct worker *w, enum frame_resul
 }
 
 /* Sends `req` (stolen; "id" is added) and returns the reply frame of type `reply_t` for it, or
- * NULL. */
-static json_t *request(struct sandbox *sb, json_t *req, const char *reply_t)
+ * NULL after timeout_ms. */
+static json_t *request(struct sandbox *sb, json_t *req, const char *reply_t, int timeout_ms)
 {
     if (!req)
         return NULL;
@@ -46,7 +53,7 @@ static json_t *request(struct sandbox *sb, json_t *req, const char *reply_t)
         json_decref(req);
         return NULL;
     }
-    int64_t deadline = frame_now_ms() + SUP_REQUEST_TIMEOUT_MS;
+    int64_t deadline = frame_now_ms() + timeout_ms;
     char err[512];
     if (sup_ensure_active(sb, err, sizeof err) != 0) {
         log_debug("%s: no worker: %s", reply_t, err);
@@ -61,8 +68,7 @@ static json_t *request(struct sandbox *sb, json_t *req, const char *reply_t)
             if (wait == READY_BROKEN)
                 handle_broken(sb, w, w->reader.failed);
             else
-                log_debug("%s: worker not ready within %d ms: empty reply", reply_t,
-                          SUP_REQUEST_TIMEOUT_MS);
+                log_debug("%s: worker not ready within %d ms: empty reply", reply_t, timeout_ms);
             return NULL;
         }
     }
@@ -92,7 +98,7 @@ static json_t *request(struct sandbox *sb, json_t *req, const char *reply_t)
         }
         left = deadline - frame_now_ms();
         if (left <= 0) {
-            log_debug("%s: no reply within %d ms: empty reply", reply_t, SUP_REQUEST_TIMEOUT_MS);
+            log_debug("%s: no reply within %d ms: empty reply", reply_t, timeout_ms);
             return NULL;
         }
         struct pollfd fds[2] = {{.fd = w->fd, .events = POLLIN},
@@ -111,7 +117,7 @@ void sandbox_complete(struct sandbox *sb, const char *code, int cursor_pos, stru
 {
     json_t *req = json_pack("{s:s, s:s, s:i}", "t", "complete", "code", code ? code : "", "cursor",
                             cursor_pos);
-    json_t *reply = request(sb, req, "completions");
+    json_t *reply = request(sb, req, "completions", SUP_REQUEST_TIMEOUT_MS);
     translate_completion(reply, code, cursor_pos, out);
     json_decref(reply);
 }
@@ -121,7 +127,7 @@ void sandbox_inspect(struct sandbox *sb, const char *code, int cursor_pos, int d
 {
     json_t *req = json_pack("{s:s, s:s, s:i, s:i}", "t", "inspect", "code", code ? code : "",
                             "cursor", cursor_pos, "detail", detail_level ? 1 : 0);
-    json_t *reply = request(sb, req, "inspection");
+    json_t *reply = request(sb, req, "inspection", SUP_REQUEST_TIMEOUT_MS);
     translate_inspection(reply, out);
     json_decref(reply);
 }
@@ -129,7 +135,40 @@ void sandbox_inspect(struct sandbox *sb, const char *code, int cursor_pos, int d
 void sandbox_is_complete(struct sandbox *sb, const char *code, struct completeness *out)
 {
     json_t *req = json_pack("{s:s, s:s}", "t", "is_complete", "code", code ? code : "");
-    json_t *reply = request(sb, req, "completeness");
+    json_t *reply = request(sb, req, "completeness", SUP_REQUEST_TIMEOUT_MS);
     translate_completeness(reply, out);
     json_decref(reply);
+}
+
+void sandbox_check_syntax(struct sandbox *sb, const char *code, struct syntax_check *out)
+{
+    /* The code as a cell would get it: invalid UTF-8 repaired, not refused. */
+    code = code ? code : "";
+    json_t *text = utf8_json_string(code, strlen(code));
+    json_t *req = text ? json_pack("{s:s, s:o}", "t", "check", "code", text) : NULL;
+    json_t *reply = request(sb, req, "checked", SUP_REQUEST_TIMEOUT_MS);
+    translate_syntax_check(reply, out);
+    json_decref(reply);
+}
+
+static int clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+void sandbox_describe(struct sandbox *sb, const struct describe_options *opts,
+                      struct sandbox_context *out)
+{
+    json_t *req = json_pack("{s:s, s:i, s:i, s:i}", "t", "describe", "budget",
+                            clamp(opts->budget, 0, DESCRIBE_MAX_BUDGET), "sample_rows",
+                            clamp(opts->sample_rows, 0, DESCRIBE_MAX_SAMPLE_ROWS), "max_files",
+                            clamp(opts->max_files, 0, TR_MAX_FILES));
+    json_t *reply = request(sb, req, "described", SUP_DESCRIBE_TIMEOUT_MS);
+    translate_context(reply, out);
+    json_decref(reply);
+}
+
+void sandbox_context_clear(struct sandbox_context *ctx)
+{
+    json_decref(ctx->variables);
+    json_decref(ctx->libraries);
+    json_decref(ctx->files);
+    memset(ctx, 0, sizeof *ctx);
 }

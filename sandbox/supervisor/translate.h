@@ -10,6 +10,7 @@
 
 #include "common/outcome.h"
 #include "common/output.h"
+#include "sandbox/sandbox.h"
 
 #define TR_MAX_MIME_LEN       255           /* a mime key, bytes */
 #define TR_MAX_MIME_ENTRIES   64            /* entries in one mime bundle */
@@ -23,6 +24,17 @@
 #define TR_MAX_MATCH_LEN      1024          /* bytes per match; longer ones are dropped */
 #define TR_MAX_PYTHON_VERSION 128           /* ready's python field, truncated */
 #define TR_MAX_NEXT_INPUT     (1u << 20) /* next_input text (a %load of a file): longer is invalid */
+/* A description of the namespace (`described`): what a model is shown, so small. Entries past a
+ * bound, or invalid, are dropped one by one and counted as omitted. */
+#define TR_MAX_VARIABLES      2000       /* variables kept */
+#define TR_MAX_VAR_NAME       256        /* bytes; longer, or not an identifier, is invalid */
+#define TR_MAX_VAR_TYPE       256        /* bytes; longer is invalid */
+#define TR_MAX_VAR_DETAIL     4000       /* bytes, longer is truncated */
+#define TR_MAX_LIBRARIES      500        /* library names kept */
+#define TR_MAX_LIBRARY_NAME   128        /* bytes; longer, or not an identifier, is invalid */
+#define TR_MAX_FILES          1000       /* directory entries kept */
+#define TR_MAX_FILE_NAME      512        /* bytes; longer is invalid */
+#define TR_MAX_COUNT          1000000000 /* omitted counts are clamped to this */
 
 enum worker_output_kind { WOUT_STREAM, WOUT_DISPLAY, WOUT_CLEAR, WOUT_RESULT, WOUT_ERROR };
 
@@ -86,5 +98,11 @@ void translate_completion(const json_t *frame, const char *code, int cursor_pos,
                           struct completion *out);
 void translate_inspection(const json_t *frame, struct inspection *out);
 void translate_completeness(const json_t *frame, struct completeness *out);
+
+/* The answers to the agent's queries, likewise: `frame` may be NULL. A `checked` frame that is
+ * not valid is SYNTAX_UNKNOWN; strings are cut to the struct's fields (at a UTF-8 boundary, and at
+ * an embedded NUL). translate_context overwrites *out (release it with sandbox_context_clear). */
+void translate_syntax_check(const json_t *frame, struct syntax_check *out);
+void translate_context(const json_t *frame, struct sandbox_context *out);
 
 #endif

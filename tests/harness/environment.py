@@ -76,6 +76,12 @@ def setup_environment() -> str:
     old = os.environ.get("JUPYTER_PATH")
     os.environ["JUPYTER_PATH"] = root + (os.pathsep + old if old else "")
     os.environ.setdefault("WARDEN_HISTORY", os.path.join(root, "history.jsonl"))
+    os.environ.setdefault("WARDEN_AUDIT", os.path.join(root, "audit.jsonl"))
+    # No model unless a test points the kernel at one (tests/harness/model_server.py): a
+    # developer's own keys must neither be used nor sent anywhere by the tests.
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL",
+                 "WARDEN_PROVIDER", "WARDEN_MODEL", "WARDEN_MAX_ATTEMPTS"):
+        os.environ.pop(name, None)
     # connection files: a private runtime dir (works for users without a writable home too)
     os.environ.setdefault("JUPYTER_RUNTIME_DIR", os.path.join(root, "runtime"))
     home = os.path.expanduser("~")

@@ -67,7 +67,7 @@ CELLS = [
 ]
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-TIME = re.compile(r"\d+(?:\.\d+)?\s*(?:ns|µs|us|ms|s)\b")
+TIME = re.compile(r"\d+(?:\.\d+)?(?:e[+-]?\d+)?\s*(?:ns|µs|us|ms|s)\b")  # IPython writes 1e+03 ns
 ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 
 

@@ -191,7 +191,8 @@ class RuntimeProc:
         return self.collect(self.start_execute(code, **kw), timeout=timeout)
 
     # the answer frame's type for each query
-    ANSWERS = {"complete": "completions", "inspect": "inspection", "is_complete": "completeness"}
+    ANSWERS = {"complete": "completions", "inspect": "inspection", "is_complete": "completeness",
+               "check": "checked", "describe": "described"}
 
     def request(self, t, **fields):
         rid = self.new_id()

@@ -112,6 +112,20 @@ static void fake_is_complete(void *self, const char *code, struct completeness *
         snprintf(out->indent, sizeof out->indent, "    ");
 }
 
+static void fake_check_syntax(void *self, const char *code, struct syntax_check *out)
+{
+    (void)self, (void)code;
+    *out = (struct syntax_check){.status = SYNTAX_OK};
+}
+
+static void fake_describe(void *self, const struct describe_options *opts,
+                          struct sandbox_context *out)
+{
+    (void)self, (void)opts;
+    *out = (struct sandbox_context){
+        .variables = json_array(), .libraries = json_array(), .files = json_array()};
+}
+
 static void fake_version(void *self, char *out, size_t len)
 {
     (void)self;
@@ -124,9 +138,10 @@ static void fake_stop(void *self) { ((struct fake_sandbox *)self)->stops++; }
 static struct fake_sandbox new_fake(void)
 {
     struct fake_sandbox f = {0};
-    f.port = (struct agent_sandbox){NULL,          fake_start,     fake_execute,
-                                    fake_complete, fake_inspect,   fake_is_complete,
-                                    fake_version,  fake_interrupt, fake_stop};
+    f.port =
+        (struct agent_sandbox){NULL,         fake_start,       fake_execute,      fake_complete,
+                               fake_inspect, fake_is_complete, fake_check_syntax, fake_describe,
+                               fake_version, fake_interrupt,   fake_stop};
     return f;
 }
 
@@ -190,13 +205,36 @@ static void test_routing(void)
     CHECK(out.status == CELL_OK && f.executes == 1 && s.errors == 0);
     cell_outcome_clear(&out);
 
-    /* A request in plain language: nothing runs, and the one error says what to do. */
+    /* A request in plain language with no model configured: nothing runs, and the one error
+     * says how to configure one. */
     run(e, "load sales.csv and plot revenue", &s, &out);
     CHECK(out.status == CELL_ERROR && f.executes == 1 && s.errors == 1);
-    CHECK(strcmp(out.error.ename, "AgentUnavailable") == 0 &&
-          strcmp(s.ename, "AgentUnavailable") == 0);
-    CHECK(strstr(out.error.evalue, "%%python") != NULL);
-    CHECK(strncmp(s.tb0, "AgentUnavailable: ", 18) == 0); /* the one shape */
+    CHECK(strcmp(out.error.ename, "AgentNotConfigured") == 0 &&
+          strcmp(s.ename, "AgentNotConfigured") == 0);
+    CHECK(strstr(out.error.evalue, "OPENAI_API_KEY") &&
+          strstr(out.error.evalue, "ANTHROPIC_API_KEY"));
+    CHECK(strstr(out.error.evalue, "OPENAI_BASE_URL") && strstr(out.error.evalue, "%%python"));
+    CHECK(strncmp(s.tb0, "AgentNotConfigured: ", 20) == 0); /* the one shape */
+    cell_outcome_clear(&out);
+
+    /* A frontend's own code (store_history false) is Python, never a request. */
+    struct engine_request hidden = {"__vsc_ipynb_file__ = 'x.ipynb'", 12, false, false, true};
+    struct output_sink quiet = {0};
+    memset(&out, 0, sizeof out);
+    e->execute(e->self, &hidden, &quiet, &out);
+    CHECK(out.status == CELL_OK && f.executes == 2 && strcmp(f.code, hidden.code) == 0);
+    cell_outcome_clear(&out);
+
+    /* Warden commands are the agent's own: nothing runs, no model is asked. */
+    run(e, "%model some-model", &s, &out);
+    CHECK(out.status == CELL_OK && s.streams == 1 && f.executes == 2);
+    cell_outcome_clear(&out);
+    run(e, "%timeit 1", &s, &out);
+    CHECK(out.status == CELL_ERROR && strcmp(out.error.ename, "UsageError") == 0);
+    CHECK(strstr(out.error.evalue, "%%python") && strstr(out.error.evalue, "%agent"));
+    cell_outcome_clear(&out);
+    run(e, "exit", &s, &out);
+    CHECK(out.status == CELL_OK && out.exit_requested && !out.keep_kernel && f.executes == 2);
     cell_outcome_clear(&out);
 
     e->interrupt(e->self);
@@ -288,6 +326,13 @@ static void test_queries(void)
 
 int main(void)
 {
+    /* The tests decide the configuration: nothing from the environment. */
+    static const char *const vars[] = {
+        "OPENAI_API_KEY",  "OPENAI_BASE_URL", "ANTHROPIC_API_KEY",   "ANTHROPIC_BASE_URL",
+        "WARDEN_PROVIDER", "WARDEN_MODEL",    "WARDEN_MAX_ATTEMPTS", "WARDEN_AUDIT"};
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+        unsetenv(vars[i]);
+    setenv("WARDEN_AUDIT", "off", 1);
     test_cell_parse();
     test_cell_route();
     test_routing();

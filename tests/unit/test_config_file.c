@@ -61,8 +61,20 @@ static void test_errors_name_the_field(void)
     CHECK(mentions(err, "\"kernel\", \"agent\", \"sandbox\"", NULL));
     CHECK(load("{\"agent\":{\"wall_time\":\"2m\"}}", &cfg, err, sizeof err) == -1);
     CHECK(mentions(err, "agent.wall_time", "seconds"));
-    CHECK(load("{\"agent\":{\"model\":\"x\"}}", &cfg, err, sizeof err) == -1);
-    CHECK(mentions(err, "agent.model", "unknown key; accepted keys are wall_time"));
+    CHECK(load("{\"agent\":{\"modle\":\"x\"}}", &cfg, err, sizeof err) == -1);
+    CHECK(mentions(err, "agent.modle", "unknown key; accepted keys are provider, base_url, model"));
+    CHECK(load("{\"agent\":{\"provider\":\"gemini\"}}", &cfg, err, sizeof err) == -1);
+    CHECK(mentions(err, "agent.provider", "openai|anthropic"));
+    CHECK(load("{\"agent\":{\"base_url\":\"localhost:11434\"}}", &cfg, err, sizeof err) == -1);
+    CHECK(mentions(err, "agent.base_url", "http://"));
+    CHECK(load("{\"agent\":{\"temperature\":3}}", &cfg, err, sizeof err) == -1);
+    CHECK(mentions(err, "agent.temperature", "between 0 and 2"));
+    CHECK(load("{\"agent\":{\"provider\":\"anthropic\",\"base_url\":\"http://h:1/\","
+               "\"model\":\"m\",\"max_attempts\":5,\"temperature\":0.5,\"review\":true}}",
+               &cfg, err, sizeof err) == 0);
+    CHECK(strcmp(cfg.agent.provider, "anthropic") == 0 &&
+          strcmp(cfg.agent.base_url, "http://h:1") == 0);
+    CHECK(cfg.agent.max_attempts == 5 && cfg.agent.temperature == 0.5 && cfg.agent.review);
     CHECK(load("{\"agent\":[]}", &cfg, err, sizeof err) == -1);
     CHECK(mentions(err, "agent: must be an object", NULL));
     CHECK(load("{\"kernel\":{\"history\":\"relative.jsonl\"}}", &cfg, err, sizeof err) == -1);

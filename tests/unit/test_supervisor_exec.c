@@ -1,6 +1,7 @@
 /* The supervisor running cells on a real worker (supervisor_fixture.h): output, results, errors,
- * state across cells, silent cells, input through the sink, and the completion / inspection /
- * is_complete requests (bounded even against a worker that stopped answering). */
+ * state across cells, silent cells, input through the sink, the completion / inspection /
+ * is_complete requests and the agent's syntax check and description of the namespace (bounded
+ * even against a worker that stopped answering). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +250,144 @@ static void test_handed_to_the_frontend(void)
     sandbox_stop(sb);
 }
 
+static json_t *variable_named(const struct sandbox_context *ctx, const char *name)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(ctx->variables, i, v)
+        if (strcmp(json_string_value(json_object_get(v, "name")), name) == 0)
+            return v;
+    return NULL;
+}
+
+static const char *detail_of(const struct sandbox_context *ctx, const char *name)
+{
+    return json_string_value(json_object_get(variable_named(ctx, name), "detail"));
+}
+
+static bool has_string(const json_t *array, const char *s)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(array, i, v)
+        if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+            return true;
+    return false;
+}
+
+/* The agent's syntax check on a real worker: errors with their place, IPython syntax accepted,
+ * nothing run. */
+static void check_syntax_samples(struct sandbox *sb)
+{
+    struct syntax_check sc;
+    sandbox_check_syntax(sb, "x = 1\nif x:\nprint(x)", &sc);
+    CHECK(sc.status == SYNTAX_ERROR && strcmp(sc.ename, "IndentationError") == 0);
+    CHECK(sc.lineno == 3 && sc.offset == 1 && strcmp(sc.text, "print(x)") == 0);
+    CHECK(contains(sc.evalue, "expected an indented block"));
+    sandbox_check_syntax(sb, "y = (1,", &sc);
+    CHECK(sc.status == SYNTAX_ERROR && strcmp(sc.ename, "SyntaxError") == 0 && sc.lineno == 1);
+    sandbox_check_syntax(sb, "files = !ls\n%time 1 + 1", &sc);
+    CHECK(sc.status == SYNTAX_OK);
+    sandbox_check_syntax(sb, "s = '\xff'", &sc); /* repaired, as a cell's code is */
+    CHECK(sc.status == SYNTAX_OK);
+    char path[PATH_MAX + 16], code[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/checked.txt", workdir);
+    snprintf(code, sizeof code, "open('%s', 'w').write('ran')", path);
+    sandbox_check_syntax(sb, code, &sc);
+    CHECK(sc.status == SYNTAX_OK && access(path, F_OK) != 0);
+}
+
+/* The agent's description of what the cells made, on a real worker. */
+static void describe_samples(struct sandbox *sb)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/sales.csv", workdir);
+    FILE *f = fopen(path, "w");
+    fputs("a,b\n1,x\n", f);
+    fclose(f);
+    struct result r;
+    run_cell(sb,
+             "import pandas as pd\n"
+             "df = pd.DataFrame({'a': [1, 2, 3], 'b': ['x', 'y', 'z']})\n"
+             "openai_key = 'sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z'\n"
+             "note = 'sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z'\n"
+             "count = 3",
+             &r);
+    CHECK(r.out.status == CELL_OK);
+    result_free(&r);
+    struct describe_options opts = {4000, 2, 50};
+    struct sandbox_context ctx;
+    sandbox_describe(sb, &opts, &ctx);
+    CHECK(json_array_size(ctx.variables) == 4 && ctx.omitted == 0);
+    CHECK(json_is(json_array_get(ctx.variables, 0),
+                  "{\"name\":\"count\",\"type\":\"int\",\"detail\":\"3\"}")); /* newest first */
+    const char *df = detail_of(&ctx, "df");
+    CHECK(df && strncmp(df, "DataFrame, 3 rows \xc3\x97 2 columns: a int64, b object\n", 50) == 0);
+    CHECK(contains(df, "y") && !contains(df, "z")); /* two sample rows */
+    CHECK(contains(detail_of(&ctx, "openai_key"), "value hidden"));
+    CHECK(contains(detail_of(&ctx, "note"), "[masked]") &&
+          !contains(detail_of(&ctx, "note"), "sk-"));
+    CHECK(has_string(ctx.libraries, "numpy") && has_string(ctx.libraries, "pandas"));
+    CHECK(json_is(ctx.files, "[{\"name\":\"sales.csv\",\"size\":8,\"dir\":false}]"));
+    CHECK(ctx.files_omitted == 0 && strcmp(ctx.cwd, workdir) == 0);
+    sandbox_context_clear(&ctx);
+    opts = (struct describe_options){0, 0, 0}; /* nothing fits */
+    sandbox_describe(sb, &opts, &ctx);
+    CHECK(json_array_size(ctx.variables) == 0 && ctx.omitted == 4);
+    CHECK(json_array_size(ctx.files) == 0 && ctx.files_omitted == 1);
+    sandbox_context_clear(&ctx);
+    unlink(path);
+}
+
+/* The agent's queries (check, describe) against a real worker, and against one that stopped
+ * answering: UNKNOWN and an empty context after the timeouts, never a hang. (The stand-in worker
+ * knows neither frame.) */
+static void test_context(void)
+{
+    if (using_fake)
+        return;
+    struct sandbox_config cfg = base_config();
+    struct sandbox *sb = start(&cfg);
+    struct syntax_check sc;
+    sandbox_check_syntax(sb, "x = 1", &sc); /* before any cell: waits for the worker */
+    CHECK(sc.status == SYNTAX_OK);
+    check_syntax_samples(sb);
+    describe_samples(sb);
+
+    struct result r;
+    run_cell(sb,
+             "import os, signal, threading, time\n"
+             "threading.Thread(target=lambda: (time.sleep(0.2), os.kill(os.getpid(), "
+             "signal.SIGSTOP))).start()",
+             &r);
+    result_free(&r);
+    CHECK(wait_state(sandbox_test_active_pid(sb), "Tt"));
+    int64_t t0 = frame_now_ms();
+    sandbox_check_syntax(sb, "x = (", &sc);
+    int64_t took = frame_now_ms() - t0;
+    CHECK(sc.status == SYNTAX_UNKNOWN);
+    CHECK(took >= SUP_REQUEST_TIMEOUT_MS - 100 && took < SUP_REQUEST_TIMEOUT_MS + 1500);
+    struct describe_options opts = {4000, 2, 50};
+    struct sandbox_context ctx;
+    t0 = frame_now_ms();
+    sandbox_describe(sb, &opts, &ctx);
+    took = frame_now_ms() - t0;
+    CHECK(json_is(ctx.variables, "[]") && json_is(ctx.libraries, "[]") &&
+          json_is(ctx.files, "[]") && ctx.cwd[0] == 0);
+    CHECK(took >= SUP_DESCRIBE_TIMEOUT_MS - 100 && took < SUP_DESCRIBE_TIMEOUT_MS + 1500);
+    printf("  check / describe against a stopped worker: no answer after %d / %lld ms\n",
+           SUP_REQUEST_TIMEOUT_MS, (long long)took);
+    sandbox_context_clear(&ctx);
+    struct interrupter it;
+    interrupt_after(&it, sb, 200);
+    run_cell(sb, "1", &r);
+    pthread_join(it.thread, NULL);
+    CHECK(r.out.status == CELL_WORKER_LOST);
+    result_free(&r);
+    CHECK(cell_gives(sb, "1 + 1", "2"));
+    sandbox_stop(sb);
+}
+
 int main(void)
 {
     if (fixture_init("supervisor_exec") != 0)
@@ -257,6 +396,7 @@ int main(void)
     RUN(input);
     RUN(requests);
     RUN(handed_to_the_frontend);
+    RUN(context);
     fixture_cleanup();
     return check_summary("supervisor_exec");
 }

@@ -1,4 +1,5 @@
-/* Worker frame validation and translation to typed values (what output.h's calls take). */
+/* Worker frame validation and translation to typed values (what output.h's calls take, and the
+ * answers to the editor's and the agent's queries). */
 #include "sandbox/supervisor/translate.h"
 
 #include <stdio.h>
@@ -450,8 +451,236 @@ static void test_page(void)
     json_decref(f);
 }
 
+/* The agent's syntax check: what the worker says of the code, or UNKNOWN when it says nothing
+ * usable (the caller then runs the code, and the cell's own error tells). */
+static void test_syntax_check(void)
+{
+    struct syntax_check c;
+    json_t *f = J("{\"t\":\"checked\",\"id\":1,\"ok\":true,\"ename\":\"\",\"evalue\":\"\","
+                  "\"lineno\":0,\"offset\":0,\"text\":\"\"}");
+    translate_syntax_check(f, &c);
+    CHECK(c.status == SYNTAX_OK && c.ename[0] == 0 && c.lineno == 0);
+    json_decref(f);
+    f = J("{\"t\":\"checked\",\"id\":1,\"ok\":false,\"ename\":\"IndentationError\","
+          "\"evalue\":\"expected an indented block\",\"lineno\":2,\"offset\":1,"
+          "\"text\":\"print(1)\"}");
+    translate_syntax_check(f, &c);
+    CHECK(c.status == SYNTAX_ERROR && strcmp(c.ename, "IndentationError") == 0);
+    CHECK(strcmp(c.evalue, "expected an indented block") == 0 && strcmp(c.text, "print(1)") == 0);
+    CHECK(c.lineno == 2 && c.offset == 1);
+    json_decref(f);
+    /* Positions and text are optional: 0 and "" when missing, negative or of the wrong type. */
+    f = J("{\"t\":\"checked\",\"id\":1,\"ok\":false,\"ename\":\"ValueError\",\"evalue\":\"NUL\","
+          "\"lineno\":-3,\"offset\":\"7\",\"text\":5}");
+    translate_syntax_check(f, &c);
+    CHECK(c.status == SYNTAX_ERROR && c.lineno == 0 && c.offset == 0 && c.text[0] == 0);
+    json_decref(f);
+    f = J("{\"t\":\"checked\",\"id\":1,\"ok\":false,\"ename\":\"E\",\"evalue\":\"v\","
+          "\"lineno\":99999999999}");
+    translate_syntax_check(f, &c);
+    CHECK(c.status == SYNTAX_ERROR && c.lineno == 0);
+    json_decref(f);
+    static const char *const unknown[] = {
+        "{\"t\":\"checked\",\"id\":1}",
+        "{\"t\":\"checked\",\"id\":1,\"ok\":1}",
+        "{\"t\":\"checked\",\"id\":1,\"ok\":\"false\",\"ename\":\"E\",\"evalue\":\"v\"}",
+        "{\"t\":\"checked\",\"id\":1,\"ok\":false}",
+        "{\"t\":\"checked\",\"id\":1,\"ok\":false,\"ename\":\"\",\"evalue\":\"v\"}",
+        "{\"t\":\"checked\",\"id\":1,\"ok\":false,\"ename\":3,\"evalue\":\"v\"}",
+        "{\"t\":\"checked\",\"id\":1,\"ok\":false,\"ename\":\"E\",\"evalue\":null}",
+        "{\"t\":\"checked\",\"id\":1,\"ok\":false,\"ename\":\"\\u0000E\",\"evalue\":\"v\"}",
+    };
+    for (size_t i = 0; i < sizeof unknown / sizeof *unknown; i++) {
+        f = J(unknown[i]);
+        translate_syntax_check(f, &c);
+        CHECK(c.status == SYNTAX_UNKNOWN);
+        json_decref(f);
+    }
+    translate_syntax_check(NULL, &c);
+    CHECK(c.status == SYNTAX_UNKNOWN);
+
+    /* Oversize strings are cut to the fields, at a UTF-8 boundary; an embedded NUL ends them. */
+    char *huge = malloc(5001);
+    for (size_t i = 0; i < 5000; i += 2)
+        memcpy(huge + i, "\xc3\xa9", 2); /* é */
+    huge[5000] = 0;
+    f = json_pack("{s:s, s:b, s:s, s:s, s:s}", "t", "checked", "ok", 0, "ename", huge, "evalue",
+                  huge, "text", huge);
+    translate_syntax_check(f, &c);
+    CHECK(c.status == SYNTAX_ERROR);
+    CHECK(strlen(c.ename) == 62 && strlen(c.evalue) == 1022 && strlen(c.text) == 1022);
+    json_decref(f);
+    free(huge);
+    f = J(
+        "{\"t\":\"checked\",\"ok\":false,\"ename\":\"E\",\"evalue\":\"a\\u0000b\",\"text\":\"x\"}");
+    translate_syntax_check(f, &c);
+    CHECK(c.status == SYNTAX_ERROR && strcmp(c.evalue, "a") == 0);
+    json_decref(f);
+}
+
+static struct sandbox_context ctx_of(const char *frame_text)
+{
+    json_t *f = J(frame_text);
+    struct sandbox_context ctx;
+    translate_context(f, &ctx);
+    json_decref(f);
+    return ctx;
+}
+
+static void test_context(void)
+{
+    struct sandbox_context ctx = ctx_of(
+        "{\"t\":\"described\",\"id\":1,"
+        "\"variables\":[{\"name\":\"df\",\"type\":\"pandas.DataFrame\",\"detail\":\"DataFrame, 3 "
+        "rows\"},{\"name\":\"\xc3\xa9t\xc3\xa9\",\"type\":\"int\",\"detail\":\"1\"}],"
+        "\"omitted\":4,\"libraries\":[\"numpy\",\"pandas\"],"
+        "\"files\":[{\"name\":\"a b.csv\",\"size\":12,\"dir\":false},"
+        "{\"name\":\"data\",\"size\":0,\"dir\":true}],"
+        "\"files_omitted\":2,\"cwd\":\"/home/ann/nb\"}");
+    CHECK(json_is(ctx.variables,
+                  "[{\"name\":\"df\",\"type\":\"pandas.DataFrame\","
+                  "\"detail\":\"DataFrame, 3 rows\"},"
+                  "{\"name\":\"\xc3\xa9t\xc3\xa9\",\"type\":\"int\",\"detail\":\"1\"}]"));
+    CHECK(ctx.omitted == 4 && ctx.files_omitted == 2);
+    CHECK(json_is(ctx.libraries, "[\"numpy\",\"pandas\"]"));
+    CHECK(json_is(ctx.files, "[{\"name\":\"a b.csv\",\"size\":12,\"dir\":false},"
+                             "{\"name\":\"data\",\"size\":0,\"dir\":true}]"));
+    CHECK(strcmp(ctx.cwd, "/home/ann/nb") == 0);
+    sandbox_context_clear(&ctx);
+    CHECK(ctx.variables == NULL && ctx.omitted == 0);
+
+    /* No frame, or one of the wrong shape: empty arrays, never NULL. */
+    translate_context(NULL, &ctx);
+    CHECK(json_is(ctx.variables, "[]") && json_is(ctx.libraries, "[]") &&
+          json_is(ctx.files, "[]") && ctx.cwd[0] == 0 && ctx.omitted == 0);
+    sandbox_context_clear(&ctx);
+    ctx = ctx_of("{\"t\":\"described\",\"variables\":{\"x\":1},\"omitted\":-1,\"libraries\":"
+                 "\"numpy\",\"files\":7,\"files_omitted\":\"3\",\"cwd\":\"relative/dir\"}");
+    CHECK(json_is(ctx.variables, "[]") && json_is(ctx.libraries, "[]") &&
+          json_is(ctx.files, "[]") && ctx.cwd[0] == 0 && ctx.omitted == 0 &&
+          ctx.files_omitted == 0);
+    sandbox_context_clear(&ctx);
+}
+
+/* Invalid entries are dropped one by one (and counted as omitted); the valid ones stay. */
+static void test_context_entries(void)
+{
+    struct sandbox_context ctx = ctx_of(
+        "{\"t\":\"described\",\"omitted\":1,\"variables\":["
+        "{\"name\":\"ok\",\"type\":\"int\",\"detail\":\"1\"},"
+        "{\"name\":\"1x\",\"type\":\"int\",\"detail\":\"1\"},"        /* not an identifier */
+        "{\"name\":\"a-b\",\"type\":\"int\",\"detail\":\"1\"},"       /* nor this */
+        "{\"name\":\"a\\u0000b\",\"type\":\"int\",\"detail\":\"1\"}," /* NUL */
+        "{\"name\":\"\",\"type\":\"int\",\"detail\":\"1\"},"          /* empty */
+        "{\"name\":5,\"type\":\"int\",\"detail\":\"1\"},"             /* not a string */
+        "{\"type\":\"int\",\"detail\":\"1\"},"                        /* no name */
+        "{\"name\":\"t\",\"type\":\"in\\nt\",\"detail\":\"1\"},"      /* a control character */
+        "{\"name\":\"t\",\"type\":\"\",\"detail\":\"1\"},"
+        "{\"name\":\"t\",\"type\":[\"int\"],\"detail\":\"1\"},"
+        "{\"name\":\"t\",\"type\":\"int\"}," /* no detail */
+        "{\"name\":\"t\",\"type\":\"int\",\"detail\":3},"
+        "\"x\",null,"
+        "{\"name\":\"cut\",\"type\":\"str\",\"detail\":\"a\\u0000secret\"},"
+        "{\"name\":\"_private\",\"type\":\"int\",\"detail\":\"2\\nlines\"}],"
+        "\"libraries\":[\"numpy\",3,\"\",\"not a module\",\"os.path\",\"9lives\",\"sk\\u0000\","
+        "\"sklearn\"],"
+        "\"files\":[{\"name\":\"a\",\"size\":1,\"dir\":false},"
+        "{\"name\":\"a/b\",\"size\":1,\"dir\":false},{\"name\":\"..\",\"size\":0,\"dir\":true},"
+        "{\"name\":\"\",\"size\":1,\"dir\":false},{\"name\":\"n\\nl\",\"size\":1,\"dir\":false},"
+        "{\"name\":\"neg\",\"size\":-1,\"dir\":false},{\"name\":\"f\",\"size\":1.5,\"dir\":false},"
+        "{\"name\":\"s\",\"size\":\"1\",\"dir\":false},{\"name\":\"d\",\"size\":0,\"dir\":1},"
+        "{\"name\":\"m\",\"size\":0},{\"size\":0,\"dir\":false},"
+        "{\"name\":\"big\",\"size\":99999999999,\"dir\":false}],\"files_omitted\":0}");
+    CHECK(json_is(ctx.variables,
+                  "[{\"name\":\"ok\",\"type\":\"int\",\"detail\":\"1\"},"
+                  "{\"name\":\"cut\",\"type\":\"str\",\"detail\":\"a\"},"
+                  "{\"name\":\"_private\",\"type\":\"int\",\"detail\":\"2\\nlines\"}]"));
+    CHECK(ctx.omitted == 1 + 13);
+    CHECK(json_is(ctx.libraries, "[\"numpy\",\"sklearn\"]"));
+    CHECK(json_is(ctx.files, "[{\"name\":\"a\",\"size\":1,\"dir\":false},"
+                             "{\"name\":\"big\",\"size\":99999999999,\"dir\":false}]"));
+    CHECK(ctx.files_omitted == 10);
+    sandbox_context_clear(&ctx);
+}
+
+/* Oversize: long names and types are invalid, long details are cut; the arrays are bounded and
+ * what is past the bound is counted; counts are clamped. */
+static void test_context_bounds(void)
+{
+    char name[TR_MAX_VAR_NAME + 2], type[TR_MAX_VAR_TYPE + 2], lib[TR_MAX_LIBRARY_NAME + 2];
+    char file[TR_MAX_FILE_NAME + 2], cwd[4200];
+    memset(name, 'n', sizeof name - 1), name[sizeof name - 1] = 0;
+    memset(type, 't', sizeof type - 1), type[sizeof type - 1] = 0;
+    memset(lib, 'l', sizeof lib - 1), lib[sizeof lib - 1] = 0;
+    memset(file, 'f', sizeof file - 1), file[sizeof file - 1] = 0;
+    memset(cwd, 'c', sizeof cwd - 1), cwd[0] = '/', cwd[sizeof cwd - 1] = 0;
+    char *detail = malloc(TR_MAX_VAR_DETAIL * 2 + 1);
+    for (size_t i = 0; i < TR_MAX_VAR_DETAIL * 2; i += 2)
+        memcpy(detail + i, "\xc3\xa9", 2);
+    detail[TR_MAX_VAR_DETAIL * 2] = 0;
+
+    json_t *f = json_pack("{s:s, s:I, s:I, s:s}", "t", "described", "omitted", (json_int_t)1 << 40,
+                          "files_omitted", (json_int_t)5, "cwd", cwd);
+    json_t *vars = json_array(), *libs = json_array(), *files = json_array();
+    json_array_append_new(vars,
+                          json_pack("{s:s, s:s, s:s}", "name", name, "type", "int", "detail", "1"));
+    json_array_append_new(vars,
+                          json_pack("{s:s, s:s, s:s}", "name", "x", "type", type, "detail", "1"));
+    json_array_append_new(
+        vars, json_pack("{s:s, s:s, s:s}", "name", "long", "type", "str", "detail", detail));
+    name[TR_MAX_VAR_NAME] = 0, type[TR_MAX_VAR_TYPE] = 0; /* exactly at the bound: valid */
+    json_array_append_new(vars,
+                          json_pack("{s:s, s:s, s:s}", "name", name, "type", type, "detail", "1"));
+    for (int i = 0; i < TR_MAX_VARIABLES + 10; i++)
+        json_array_append_new(
+            vars, json_pack("{s:s, s:s, s:s}", "name", "v", "type", "int", "detail", "1"));
+    json_array_append_new(libs, json_string(lib));
+    for (int i = 0; i < TR_MAX_LIBRARIES + 3; i++)
+        json_array_append_new(libs, json_string("numpy"));
+    json_array_append_new(files, json_pack("{s:s, s:i, s:b}", "name", file, "size", 1, "dir", 0));
+    for (int i = 0; i < TR_MAX_FILES + 7; i++)
+        json_array_append_new(files,
+                              json_pack("{s:s, s:i, s:b}", "name", "x", "size", 1, "dir", 0));
+    json_object_set_new(f, "variables", vars);
+    json_object_set_new(f, "libraries", libs);
+    json_object_set_new(f, "files", files);
+
+    struct sandbox_context ctx;
+    translate_context(f, &ctx);
+    CHECK(json_array_size(ctx.variables) == TR_MAX_VARIABLES);
+    json_t *cut = json_array_get(ctx.variables, 0);
+    CHECK(strcmp(json_string_value(json_object_get(cut, "name")), "long") == 0);
+    const char *text = json_string_value(json_object_get(cut, "detail"));
+    CHECK(strlen(text) <= TR_MAX_VAR_DETAIL && strlen(text) > TR_MAX_VAR_DETAIL - 8);
+    CHECK(strcmp(text + strlen(text) - 3, "\xe2\x80\xa6") == 0); /* … */
+    CHECK(strlen(json_string_value(json_object_get(json_array_get(ctx.variables, 1), "name"))) ==
+          TR_MAX_VAR_NAME);
+    CHECK(ctx.omitted == TR_MAX_COUNT); /* 2^40 + 12 clamped */
+    CHECK(json_array_size(ctx.libraries) == TR_MAX_LIBRARIES);
+    CHECK(json_array_size(ctx.files) == TR_MAX_FILES && ctx.files_omitted == 5 + 1 + 7);
+    CHECK(ctx.cwd[0] == 0); /* longer than the field: unknown, not cut (a cut path is wrong) */
+    sandbox_context_clear(&ctx);
+    json_decref(f);
+
+    /* The counts of a valid frame add what was dropped: 3 omitted + 12 past the bound. */
+    f = json_pack("{s:s, s:i, s:[]}", "t", "described", "omitted", 3, "variables");
+    vars = json_object_get(f, "variables");
+    for (int i = 0; i < TR_MAX_VARIABLES + 12; i++)
+        json_array_append_new(
+            vars, json_pack("{s:s, s:s, s:s}", "name", "v", "type", "int", "detail", "1"));
+    translate_context(f, &ctx);
+    CHECK(json_array_size(ctx.variables) == TR_MAX_VARIABLES && ctx.omitted == 15);
+    sandbox_context_clear(&ctx);
+    json_decref(f);
+    free(detail);
+}
+
 int main(void)
 {
+    test_syntax_check();
+    test_context();
+    test_context_entries();
+    test_context_bounds();
     test_page();
     test_next_input_and_exit();
     test_stream();
