@@ -64,7 +64,6 @@ static void execute(void *self, const struct engine_request *req, const struct o
         run_python(engine, req, req->code, sink, outcome);
         return;
     }
-    http_client_reset(engine->http);
     struct command cmd = command_parse(req->code);
     if (cmd.kind == COMMAND_NONE || cmd.kind == COMMAND_ASK)
         agent_run_request(engine, req, cmd.kind == COMMAND_ASK ? &cmd : NULL, sink, outcome);
@@ -143,7 +142,9 @@ static void kernel_info(void *self, struct language_info *out)
 static void interrupt(void *self)
 {
     struct agent_engine *engine = self;
-    http_client_cancel(engine->http); /* a model call or a retry wait ends at once */
+    struct http_client *http = atomic_load(&engine->http);
+    if (http)
+        http_client_cancel(http); /* a model call or a retry wait ends at once */
     engine->sandbox->interrupt(engine->sandbox->self);
 }
 
@@ -159,14 +160,12 @@ struct engine *agent_engine_new(const struct agent_config *cfg, struct agent_san
                                 const char *config_error)
 {
     struct agent_engine *engine = sandbox ? calloc(1, sizeof *engine) : NULL;
-    struct http_client *http = engine ? http_client_new() : NULL;
-    if (!http) {
-        free(engine);
+    if (!engine) {
         if (sandbox)
             sandbox->stop(sandbox->self);
         return NULL;
     }
-    engine->http = http;
+    atomic_init(&engine->http, NULL);
     engine->base = (struct engine){engine,      start,       execute,   complete, inspect,
                                    is_complete, kernel_info, interrupt, stop};
     engine->cfg = *cfg;
@@ -187,7 +186,7 @@ void agent_engine_free(struct engine *engine)
     struct agent_engine *agent = engine->self;
     if (!agent->stopped)
         agent->sandbox->stop(agent->sandbox->self);
-    http_client_free(agent->http);
+    http_client_free(atomic_load(&agent->http));
     memory_clear(&agent->memory);
     audit_close(&agent->audit);
     free(agent);

@@ -17,7 +17,9 @@ struct agent_engine {
     struct engine base;
     struct agent_config cfg; /* the file's agent section, then the environment */
     struct agent_sandbox *sandbox;
-    struct http_client *http;         /* the model calls (cancelled by interrupt) */
+    /* The model calls (cancelled by interrupt from the main thread): made at the first request,
+     * so that a kernel that never asks a model never sets libcurl up. */
+    _Atomic(struct http_client *) http;
     struct agent_overrides overrides; /* %model, %provider, %attempts */
     struct memory memory;             /* the last cells, for the prompt */
     struct audit audit;
@@ -29,6 +31,9 @@ struct agent_engine {
     char env_error[600];     /* an agent variable of the environment is bad: requests say so */
     char start_error[640];
 };
+
+/* The HTTP client, made on first use (executor thread); NULL when libcurl cannot start. */
+struct http_client *agent_http(struct agent_engine *e);
 
 /* A request in plain language (or %%ask). */
 void agent_run_request(struct agent_engine *e, const struct engine_request *req,

@@ -10,6 +10,16 @@
 
 /* ---- the model ---- */
 
+struct http_client *agent_http(struct agent_engine *e)
+{
+    struct http_client *http = atomic_load(&e->http);
+    if (!http) {
+        http = http_client_new();
+        atomic_store(&e->http, http);
+    }
+    return http;
+}
+
 struct real_model {
     struct http_client *http;
     const struct model_settings *settings;
@@ -33,7 +43,7 @@ static bool discover_model(struct agent_engine *e, struct model_settings *s,
         return true;
     }
     json_t *ids = NULL;
-    bool ok = model_list(e->http, s, &ids, error);
+    bool ok = model_list(agent_http(e), s, &ids, error);
     size_t n = json_array_size(ids);
     if (ok && n == 1) {
         snprintf(s->model, sizeof s->model, "%s", json_string_value(json_array_get(ids, 0)));
@@ -97,6 +107,12 @@ void agent_run_request(struct agent_engine *e, const struct engine_request *req,
                        struct cell_outcome *out)
 {
     const char *request = ask ? ask->request : req->code;
+    struct http_client *http = agent_http(e);
+    if (!http) {
+        cell_fail(sink, out, CELL_ERROR, "ModelUnavailable", "libcurl could not be set up");
+        return;
+    }
+    http_client_reset(http); /* an interrupt of an earlier cell is over */
     struct model_settings s;
     unsigned attempts = 0;
     struct cell_error error = {0};
@@ -106,7 +122,7 @@ void agent_run_request(struct agent_engine *e, const struct engine_request *req,
         cell_error_clear(&error);
         return;
     }
-    struct real_model real = {e->http, &s};
+    struct real_model real = {http, &s};
     struct agent_model model = {&real, real_ask, s.model, provider_name(s.provider)};
     struct loop_request lr = {request,
                               req->execution_count,

@@ -25,6 +25,7 @@ import zmq  # noqa: E402
 from jupyter_client import KernelManager  # noqa: E402
 
 import harness  # noqa: E402
+import agent_overhead  # noqa: E402
 from lean_client import LeanClient  # noqa: E402
 
 PLOT_BODY = "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3], [1, 4, 9])\nplt.show()"
@@ -37,6 +38,7 @@ TARGETS = {
     "kernel_rss_fraction": 0.2,     # warden kernel process / ipykernel process
     "first_cell_ms": 150.0,         # warden, launch -> first %%python cell done (jail included)
     "restart_ms": 50.0,             # warden, os._exit cell -> next 1+1 done (with standby)
+    "agent_overhead_ms": 5.0,       # warden, a request cell less its model and code time
     "jail_overhead": 0.10,          # jailed / unjailed 1+1 round trip - 1
 }
 
@@ -400,6 +402,8 @@ def measure(label, kernel_name, is_warden, env, cwd, opts, log, stderr):
         measure_kernel_extras(label, s, is_warden, opts, log, res)
     finally:
         s.close()
+    if label == "warden":  # the agent's own cost, in the jailed kernel
+        agent_overhead.measure(Session, label, env, cwd, opts, log, stderr, res)
     return res
 
 
@@ -423,6 +427,7 @@ def summarize(results):
     s["kernel_rss_fraction"] = ratio(w.get("kernel_rss_kib"), i.get("kernel_rss_kib"))
     s["first_cell_ms"] = w.get("first_cell_ms")
     s["restart_ms"] = w.get("restart_ms")
+    s["agent_overhead_ms"] = w.get("agent_overhead_ms")
     jr = ratio(w.get("round_trip_ms"), u.get("round_trip_ms"))
     s["jail_overhead"] = round(jr - 1, 3) if jr is not None else None
     return s
@@ -464,6 +469,8 @@ def print_table(results, summary, opts, out=sys.stdout):
         ("kernel RSS after plot (MiB)", "kernel_rss_after_plot_kib"),
         ("worker tree RSS after plot (MiB)", "worker_tree_rss_after_plot_kib"),
         ("os._exit cell -> next 1+1 done (ms)", "restart_ms"),
+        ("plain-language cell, instant model (ms)", "agent_request_ms"),
+        ("  of which warden's own (ms)", "agent_overhead_ms"),
     ]
     width = max(len(r[0]) for r in rows) + 2
     print(f"{'':{width}}" + "".join(f"{c:>18}" for c in cols), file=out)
@@ -489,6 +496,7 @@ def print_table(results, summary, opts, out=sys.stdout):
         ("kernel_info ready, ipykernel / warden", "ready_speedup", "x", ">= 10x"),
         ("kernel RSS, warden / ipykernel", "kernel_rss_fraction", "", "<= 0.2"),
         ("first %%python cell from launch (ms)", "first_cell_ms", "", "<= 150"),
+        ("plain-language cell overhead (ms)", "agent_overhead_ms", "", "<= 5"),
         ("worker restart with standby (ms)", "restart_ms", "", "<= 50"),
         ("jailed vs unjailed round trip", "jail_overhead", "", "within +10 %"),
     ]
