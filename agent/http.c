@@ -1,8 +1,13 @@
-/* HTTP through libcurl's multi interface (http.h). */
+/* HTTP through libcurl's multi interface (http.h). libcurl is loaded with dlopen at the first
+ * request, not linked: with the libraries it pulls in (TLS, HTTP/2, LDAP, SSH...) it costs every
+ * kernel about 4 MiB of memory and a few milliseconds of start-up, and most kernels of a session
+ * never ask a model. */
 #include "http.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,15 +30,68 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The libcurl functions used here, resolved once. */
+static struct curl_api {
+    CURLcode (*global_init)(long flags);
+    CURLM *(*multi_init)(void);
+    CURLMcode (*multi_cleanup)(CURLM *multi);
+    CURLMcode (*multi_wakeup)(CURLM *multi);
+    CURLMcode (*multi_poll)(CURLM *multi, struct curl_waitfd fds[], unsigned n, int timeout_ms,
+                            int *numfds);
+    CURLMcode (*multi_perform)(CURLM *multi, int *running);
+    CURLMsg *(*multi_info_read)(CURLM *multi, int *left);
+    CURLMcode (*multi_add_handle)(CURLM *multi, CURL *easy);
+    CURLMcode (*multi_remove_handle)(CURLM *multi, CURL *easy);
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *easy, CURLoption option, ...);
+    CURLcode (*easy_getinfo)(CURL *easy, CURLINFO info, ...);
+    void (*easy_cleanup)(CURL *easy);
+    const char *(*easy_strerror)(CURLcode code);
+    struct curl_slist *(*slist_append)(struct curl_slist *list, const char *line);
+    void (*slist_free_all)(struct curl_slist *list);
+} api;
+
+/* libcurl.so.4 and its functions; false when it is missing. Called from one thread only (the
+ * executor's, at the first request), before any other use. */
+static bool load_curl(void)
+{
+    static int state; /* 0 not tried, 1 loaded, -1 failed */
+    if (state)
+        return state > 0;
+    void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    static const struct {
+        const char *name;
+        size_t offset;
+    } symbols[] = {
+#define SYMBOL(field) {"curl_" #field, offsetof(struct curl_api, field)}
+        SYMBOL(global_init),     SYMBOL(multi_init),       SYMBOL(multi_cleanup),
+        SYMBOL(multi_wakeup),    SYMBOL(multi_poll),       SYMBOL(multi_perform),
+        SYMBOL(multi_info_read), SYMBOL(multi_add_handle), SYMBOL(multi_remove_handle),
+        SYMBOL(easy_init),       SYMBOL(easy_setopt),      SYMBOL(easy_getinfo),
+        SYMBOL(easy_cleanup),    SYMBOL(easy_strerror),    SYMBOL(slist_append),
+        SYMBOL(slist_free_all),
+#undef SYMBOL
+    };
+    state = lib ? 1 : -1;
+    for (size_t i = 0; lib && i < sizeof symbols / sizeof *symbols; i++) {
+        void *fn = dlsym(lib, symbols[i].name);
+        if (!fn)
+            state = -1;
+        memcpy((char *)&api + symbols[i].offset, &fn, sizeof fn);
+    }
+    if (state > 0)
+        api.global_init(CURL_GLOBAL_DEFAULT);
+    return state > 0;
+}
+
 struct http_client *http_client_new(void)
 {
-    static atomic_bool initialised;
-    if (!atomic_exchange(&initialised, true))
-        curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (!load_curl())
+        return NULL;
     struct http_client *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    c->multi = curl_multi_init();
+    c->multi = api.multi_init();
     if (!c->multi) {
         free(c);
         return NULL;
@@ -46,7 +104,7 @@ void http_client_free(struct http_client *client)
 {
     if (!client)
         return;
-    curl_multi_cleanup(client->multi);
+    api.multi_cleanup(client->multi);
     free(client);
 }
 
@@ -55,7 +113,7 @@ void http_client_cancel(struct http_client *client)
     if (!client)
         return;
     atomic_store(&client->cancelled, true);
-    curl_multi_wakeup(client->multi); /* thread-safe: ends a curl_multi_poll in progress */
+    api.multi_wakeup(client->multi); /* thread-safe: ends a curl_multi_poll in progress */
 }
 
 void http_client_reset(struct http_client *client) { atomic_store(&client->cancelled, false); }
@@ -69,7 +127,7 @@ bool http_client_sleep(struct http_client *client, long ms)
         int64_t left = deadline - now_ms();
         if (left <= 0)
             return true;
-        curl_multi_poll(client->multi, NULL, 0, (int)left, NULL);
+        api.multi_poll(client->multi, NULL, 0, (int)left, NULL);
     }
     return false;
 }
@@ -115,7 +173,7 @@ static size_t on_body(char *bytes, size_t size, size_t nmemb, void *arg)
         return 0; /* aborts the transfer */
     }
     long status = 0;
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    api.easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     if (t->req->on_data && status_is_success(status)) {
         if (!t->req->on_data(t->req->ctx, bytes, len)) {
             t->stopped = true;
@@ -159,36 +217,36 @@ static struct curl_slist *header_list(const char *const *headers)
 {
     struct curl_slist *list = NULL;
     for (size_t i = 0; headers && headers[i]; i++) {
-        struct curl_slist *next = curl_slist_append(list, headers[i]);
+        struct curl_slist *next = api.slist_append(list, headers[i]);
         if (!next)
             break;
         list = next;
     }
     /* No "Expect: 100-continue" round trip before a POST body. */
-    struct curl_slist *next = curl_slist_append(list, "Expect:");
+    struct curl_slist *next = api.slist_append(list, "Expect:");
     return next ? next : list;
 }
 
 static CURL *make_easy(struct transfer *t, struct curl_slist *headers)
 {
     const struct http_request *req = t->req;
-    CURL *easy = curl_easy_init();
+    CURL *easy = api.easy_init();
     if (!easy)
         return NULL;
-    curl_easy_setopt(easy, CURLOPT_URL, req->url);
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, t);
-    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, t);
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms);
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L); /* never SIGALRM in a threaded kernel */
-    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, ""); /* whatever libcurl can decode */
+    api.easy_setopt(easy, CURLOPT_URL, req->url);
+    api.easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+    api.easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+    api.easy_setopt(easy, CURLOPT_WRITEDATA, t);
+    api.easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+    api.easy_setopt(easy, CURLOPT_HEADERDATA, t);
+    api.easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms);
+    api.easy_setopt(easy, CURLOPT_NOSIGNAL, 1L); /* never SIGALRM in a threaded kernel */
+    api.easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+    api.easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    api.easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, ""); /* whatever libcurl can decode */
     if (strcmp(req->method, "POST") == 0) {
-        curl_easy_setopt(easy, CURLOPT_POST, 1L);
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+        api.easy_setopt(easy, CURLOPT_POST, 1L);
+        api.easy_setopt(easy, CURLOPT_POSTFIELDS, req->body ? req->body : "");
     }
     return easy;
 }
@@ -199,10 +257,10 @@ static CURLcode drive(struct http_client *c, struct transfer *t)
     CURLcode code = CURLE_OK;
     for (;;) {
         int running = 0;
-        curl_multi_perform(c->multi, &running);
+        api.multi_perform(c->multi, &running);
         CURLMsg *msg;
         int left;
-        while ((msg = curl_multi_info_read(c->multi, &left)) != NULL)
+        while ((msg = api.multi_info_read(c->multi, &left)) != NULL)
             if (msg->msg == CURLMSG_DONE && msg->easy_handle == t->easy)
                 return msg->data.result;
         if (!running)
@@ -211,14 +269,14 @@ static CURLcode drive(struct http_client *c, struct transfer *t)
             return CURLE_ABORTED_BY_CALLBACK;
         if (now_ms() - t->last_byte > t->req->idle_timeout_ms)
             return CURLE_OPERATION_TIMEDOUT;
-        curl_multi_poll(c->multi, NULL, 0, POLL_SLICE_MS, NULL);
+        api.multi_poll(c->multi, NULL, 0, POLL_SLICE_MS, NULL);
     }
 }
 
 static void describe_result(struct transfer *t, CURLcode code, bool cancelled)
 {
     struct http_response *r = t->resp;
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r->status);
+    api.easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r->status);
     if (cancelled)
         r->result = HTTP_CANCELLED;
     else if (t->too_large)
@@ -236,7 +294,7 @@ static void describe_result(struct transfer *t, CURLcode code, bool cancelled)
     else
         r->result = HTTP_FAILED;
     if (code != CURLE_OK && !cancelled)
-        snprintf(r->error, sizeof r->error, "%s", curl_easy_strerror(code));
+        snprintf(r->error, sizeof r->error, "%s", api.easy_strerror(code));
 }
 
 void http_perform(struct http_client *client, const struct http_request *req,
@@ -250,19 +308,19 @@ void http_perform(struct http_client *client, const struct http_request *req,
     }
     struct curl_slist *headers = header_list(req->headers);
     t.easy = make_easy(&t, headers);
-    if (!t.easy || curl_multi_add_handle(client->multi, t.easy) != CURLM_OK) {
+    if (!t.easy || api.multi_add_handle(client->multi, t.easy) != CURLM_OK) {
         resp->result = HTTP_FAILED;
         snprintf(resp->error, sizeof resp->error, "cannot set up the request");
         if (t.easy)
-            curl_easy_cleanup(t.easy);
-        curl_slist_free_all(headers);
+            api.easy_cleanup(t.easy);
+        api.slist_free_all(headers);
         return;
     }
     CURLcode code = drive(client, &t);
     describe_result(&t, code, http_client_cancelled(client));
-    curl_multi_remove_handle(client->multi, t.easy);
-    curl_easy_cleanup(t.easy);
-    curl_slist_free_all(headers);
+    api.multi_remove_handle(client->multi, t.easy);
+    api.easy_cleanup(t.easy);
+    api.slist_free_all(headers);
 }
 
 void http_response_clear(struct http_response *resp)

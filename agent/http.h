@@ -46,7 +46,7 @@ struct http_response {
     char error[256]; /* words, for HTTP_CANNOT_CONNECT / HTTP_FAILED */
 };
 
-/* NULL when libcurl cannot be set up. */
+/* NULL when libcurl (libcurl.so.4, loaded at the first call) cannot be set up. */
 struct http_client *http_client_new(void);
 void http_client_free(struct http_client *client);
 
