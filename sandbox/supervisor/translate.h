@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common/log.h"
 #include "common/outcome.h"
 #include "common/output.h"
 #include "sandbox/sandbox.h"
@@ -58,6 +59,12 @@ bool translate_output(const json_t *frame, long long id, struct worker_output *o
 void worker_output_clear(struct worker_output *out);
 /* Bytes of output it carries (text, data values), for the output limit. */
 size_t worker_output_bytes(const struct worker_output *out);
+
+/* frame["t"], or "?" (frames are checked to have one, but this is never trusted). */
+const char *translate_frame_type(const json_t *frame);
+/* What the translation files say of a frame they drop (debug log). */
+#define DROP(frame, why)                                                                           \
+    log_debug("dropped worker frame \"%s\": %s", translate_frame_type(frame), why)
 
 /* True when frame["id"] is the integer `id`. */
 bool translate_id_is(const json_t *frame, long long id);
