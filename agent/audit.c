@@ -9,28 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/files.h"
 #include "common/log.h"
-
-static void default_path(char *out, size_t len)
-{
-    const char *data = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-    char dir[PATH_MAX - 32];
-    if (data && *data)
-        snprintf(dir, sizeof dir, "%s/warden", data);
-    else if (home && *home)
-        snprintf(dir, sizeof dir, "%s/.local/share/warden", home);
-    else {
-        out[0] = '\0';
-        return;
-    }
-    for (char *slash = strchr(dir + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-        *slash = '\0';
-        mkdir(dir, 0700);
-        *slash = '/';
-    }
-    mkdir(dir, 0700);
-    snprintf(out, len, "%s/audit.jsonl", dir);
-}
 
 void audit_init(struct audit *a, const char *where)
 {
@@ -41,7 +21,7 @@ void audit_init(struct audit *a, const char *where)
     if (where && *where)
         snprintf(a->path, sizeof a->path, "%s", where);
     else
-        default_path(a->path, sizeof a->path);
+        warden_data_file("audit.jsonl", a->path, sizeof a->path);
 }
 
 static void said_once(struct audit *a, const char *what)

@@ -15,6 +15,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "common/files.h"
+
 #define ERROR_BODY_MAX (64u * 1024u) /* what is kept of a non-2xx body (the error message) */
 #define POLL_SLICE_MS  200           /* poll wakes this often to check the idle timeout */
 
@@ -152,14 +154,7 @@ static bool collect(struct transfer *t, const char *bytes, size_t len, size_t bo
         t->too_large = true;
         return false;
     }
-    char *grown = realloc(r->body, r->body_len + len + 1);
-    if (!grown)
-        return false;
-    memcpy(grown + r->body_len, bytes, len);
-    r->body = grown;
-    r->body_len += len;
-    r->body[r->body_len] = '\0';
-    return true;
+    return buffer_append(&r->body, &r->body_len, bytes, len);
 }
 
 static size_t on_body(char *bytes, size_t size, size_t nmemb, void *arg)

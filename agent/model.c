@@ -13,6 +13,7 @@
 #include "agent/provider.h"
 #include "agent/retry.h"
 #include "agent/sse.h"
+#include "common/files.h"
 #include "common/format.h"
 
 #define MAX_EVENT_BYTES (1u << 20)
@@ -47,16 +48,8 @@ static bool on_data(void *ctx, const char *bytes, size_t len)
         a->decided = true;
         a->whole_body = bytes[i] == '{'; /* a server that ignored "stream": one JSON object */
     }
-    if (a->whole_body) {
-        char *grown = realloc(a->body, a->body_len + len + 1);
-        if (!grown)
-            return false;
-        memcpy(grown + a->body_len, bytes, len);
-        a->body = grown;
-        a->body_len += len;
-        a->body[a->body_len] = '\0';
-        return true;
-    }
+    if (a->whole_body)
+        return buffer_append(&a->body, &a->body_len, bytes, len);
     enum sse_result r = sse_feed(&a->sse, bytes, len, on_event, a);
     if (r == SSE_TOO_LARGE)
         provider_fail(&a->st, true, "the model server sent an event larger than 1 MiB");

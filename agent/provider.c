@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/files.h"
+
 const char *provider_name(enum provider_kind provider)
 {
     switch (provider) {
@@ -46,15 +48,10 @@ void provider_request_clear(struct provider_request *r)
 bool provider_add_text(struct provider_state *st, const char *text, size_t len)
 {
     struct model_reply *reply = st->reply;
-    char *grown = realloc(reply->text, reply->len + len + 1);
-    if (!grown) {
+    if (!buffer_append(&reply->text, &reply->len, text, len)) {
         provider_fail(st, false, "out of memory reading the answer");
         return false;
     }
-    memcpy(grown + reply->len, text, len);
-    reply->text = grown;
-    reply->len += len;
-    reply->text[reply->len] = '\0';
     if (st->watch && st->watch->on_text && len)
         st->watch->on_text(st->watch->ctx, reply->text, reply->len);
     return true;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/files.h"
 #include "common/log.h"
 #include "kernel/content.h"
 
@@ -33,30 +34,10 @@ struct history {
 /* `chosen` is kernel_config's history: a path, "off", or "" for the default place. */
 static void path_for_history(const char *chosen, char *out, size_t len)
 {
-    if (chosen && *chosen) {
+    if (chosen && *chosen)
         snprintf(out, len, "%s", strcmp(chosen, "off") == 0 ? "" : chosen);
-        return;
-    }
-    const char *data = getenv("XDG_DATA_HOME");
-    const char *home = getenv("HOME");
-    char dir[PATH_MAX - 32]; /* room for "/history.jsonl" */
-    if (data && *data)
-        snprintf(dir, sizeof dir, "%s/warden", data);
-    else if (home && *home)
-        snprintf(dir, sizeof dir, "%s/.local/share/warden", home);
-    else {
-        out[0] = '\0';
-        return;
-    }
-    char parent[sizeof dir];
-    snprintf(parent, sizeof parent, "%s", dir);
-    for (char *slash = strchr(parent + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-        *slash = '\0';
-        mkdir(parent, 0700);
-        *slash = '/';
-    }
-    mkdir(dir, 0700);
-    snprintf(out, len, "%s/history.jsonl", dir);
+    else
+        warden_data_file("history.jsonl", out, len);
 }
 
 static void drop_oldest(struct history *history)

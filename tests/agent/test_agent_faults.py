@@ -200,3 +200,17 @@ def test_anthropic_requests_are_shaped_as_the_api_wants(agent, srv):
     assert isinstance(req.json["max_tokens"], int) and "temperature" not in req.json
     assert "system" in req.json and req.json["messages"][0]["role"] == "user"
     assert r.reply_msg["metadata"]["warden"]["usage"]["output_tokens"] > 0
+
+
+def test_an_interrupt_ends_a_retry_wait(agent, srv):
+    srv.add(status=429, headers={"retry-after": "30"})
+    k = agent()
+    ex = k.execute("wait for me")
+    ex.wait_for(lambda r: "retrying in 30 s" in r.stderr, timeout=30, what="the retry wait")
+    t0 = time.monotonic()
+    k.interrupt()
+    r = ex.result(timeout=10)
+    assert time.monotonic() - t0 < 2.0
+    assert r.status == "error" and r.error["ename"] == "KeyboardInterrupt", r.summary()
+    assert len(srv.completions()) == 1
+    still_works(k)

@@ -1,9 +1,13 @@
 /* What every layer shares (common/): sizes and seconds in words, UTF-8 counting, cutting and
  * repair, the one shape of an error, and the output relay a wrapper is built on. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
+#include "common/files.h"
 #include "common/format.h"
 #include "common/outcome.h"
 #include "common/output.h"
@@ -174,8 +178,38 @@ static void test_relay(void)
     json_decref(md);
 }
 
+static void test_files(void)
+{
+    char dir[] = "/tmp/warden-test-files-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char data[PATH_MAX];
+    snprintf(data, sizeof data, "%s/deep/data", dir);
+    setenv("XDG_DATA_HOME", data, 1);
+    char path[PATH_MAX];
+    CHECK(warden_data_file("audit.jsonl", path, sizeof path));
+    char want[PATH_MAX + 32];
+    snprintf(want, sizeof want, "%s/warden/audit.jsonl", data);
+    CHECK(strcmp(path, want) == 0);
+    struct stat st;
+    snprintf(want, sizeof want, "%s/warden", data);
+    CHECK(stat(want, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0700);
+    unsetenv("XDG_DATA_HOME");
+    rmdir(want);
+    rmdir(data);
+    snprintf(want, sizeof want, "%s/deep", dir);
+    rmdir(want);
+    rmdir(dir);
+
+    char *buf = NULL;
+    size_t used = 0;
+    CHECK(buffer_append(&buf, &used, "ab", 2) && buffer_append(&buf, &used, "c\0d", 3));
+    CHECK(used == 5 && memcmp(buf, "abc\0d", 5) == 0 && buf[5] == '\0');
+    free(buf);
+}
+
 int main(void)
 {
+    test_files();
     test_format();
     test_utf8();
     test_cell_error();

@@ -1,0 +1,18 @@
+/* Where warden keeps its files, and a growing byte buffer: small things more than one layer needs.
+ */
+#ifndef WARDEN_FILES_H
+#define WARDEN_FILES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* $XDG_DATA_HOME/warden/NAME, else ~/.local/share/warden/NAME, the directories made (0700: what
+ * is kept there — history, the audit log — is the user's only). false (and out "") when there is
+ * neither variable. */
+bool warden_data_file(const char *name, char *out, size_t len);
+
+/* Appends len bytes to *buf (malloc'd, *used bytes long), keeping it NUL-terminated. false when
+ * out of memory (the buffer is unchanged). */
+bool buffer_append(char **buf, size_t *used, const char *bytes, size_t len);
+
+#endif
