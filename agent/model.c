@@ -139,6 +139,10 @@ static bool answer_error(const struct model_settings *s, const struct http_respo
         fail(error, "ModelUnavailable", "the model server sent nothing for %ld s",
              s->idle_timeout_ms / 1000);
         return true;
+    case HTTP_CUT:
+        fail(error, "ModelResponseError",
+             "the model's answer stopped before its end (the connection was cut)");
+        return true;
     case HTTP_DONE:
     case HTTP_STOPPED:
         break;
