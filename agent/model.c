@@ -15,6 +15,7 @@
 #include "agent/sse.h"
 #include "common/files.h"
 #include "common/format.h"
+#include "common/utf8.h"
 
 #define MAX_EVENT_BYTES (1u << 20)
 
@@ -65,7 +66,11 @@ static void fail(struct cell_error *error, const char *ename, const char *fmt, .
     va_start(ap, fmt);
     vsnprintf(evalue, sizeof evalue, fmt, ap);
     va_end(ap);
-    cell_error_set(error, ename, evalue, NULL);
+    /* It may quote the server (its error message, an event's): shown inert, as its answer is. */
+    char *inert = utf8_inert(evalue, strlen(evalue));
+    cell_error_set(error, ename, inert ? inert : "the model server's error could not be shown",
+                   NULL);
+    free(inert);
 }
 
 /* ---- what an answer that is not a 2xx means ---- */

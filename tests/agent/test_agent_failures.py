@@ -129,7 +129,7 @@ def test_worker_killed_before_the_cell_starts(agent, srv):
     assert r.stdout == "False\n"
 
 
-def test_worker_killed_mid_output(agent, srv):
+def test_worker_killed_mid_output(agent, srv, audit_path):
     srv.add(text=code("import itertools, time\nfor i in itertools.count():\n"
                       "    print('line', i, flush=True)\n    time.sleep(0.01)"))
     k = agent(config=NO_STANDBY)
@@ -140,6 +140,8 @@ def test_worker_killed_mid_output(agent, srv):
     assert_died(r)
     assert len(srv.completions()) == 1  # a dead worker ends the request: no fix is asked
     still_works(k)
+    audit = records(audit_path)
+    assert len(audit) == 1 and audit[0]["ename"] == "WorkerDied", audit
 
 
 RENDERS = {

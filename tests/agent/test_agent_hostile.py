@@ -30,6 +30,12 @@ def shown(r):
                      for d in r.displays)
 
 
+def error_strings(r):
+    """The error output's and the reply's ename, evalue and traceback, as they are."""
+    return "\n".join([r.error["ename"], r.error["evalue"], r.reply["evalue"]]
+                     + r.error["traceback"] + r.reply["traceback"])
+
+
 def markdown_code_blocks(markdown):
     """The code blocks a CommonMark renderer sees in `markdown` (fences of ``` or ~~~, closed
     by a fence of the same mark at least as long, with nothing after it)."""
@@ -138,7 +144,24 @@ def test_escape_sequences_in_code_are_shown_inert_and_run_as_written(agent, srv)
     r = k.run("again, slowly", timeout=60)
     updates = [m["content"]["data"] for m in r.iopub if m["msg_type"] == "update_display_data"]
     assert any("\u241b[8m" in u["text/plain"] for u in updates), updates
-    assert r.status == "ok" and not CONTROL.search(str(updates) + shown(r))
+    plain = "".join(u["text/plain"] + u["text/markdown"] for u in updates)
+    assert r.status == "ok" and not CONTROL.search(plain + shown(r))
+
+
+def test_escape_sequences_in_the_servers_error_and_model_names_are_inert(agent, srv, audit_path):
+    srv.add(status=400, error="bad request\x1b]0;pwned\x07\x1b[2J")
+    k = agent()
+    r = k.run("fail", timeout=60)
+    assert r.status == "error" and "bad request" in r.error["evalue"], r.summary()
+    assert not CONTROL.search(error_strings(r)), r.error
+    from harness import Kernel, make_workdir
+    from harness.model_server import ModelServer
+    with ModelServer(models=["alpha\x1b[8m", "beta\x07"]) as many:
+        env = {"OPENAI_BASE_URL": many.openai_base, "WARDEN_AUDIT": audit_path}
+        with Kernel(cwd=make_workdir(), env=env) as k2:
+            r = k2.run("which model", timeout=30)
+    assert r.status == "error" and "alpha" in r.error["evalue"], r.summary()
+    assert not CONTROL.search(error_strings(r)), r.error
 
 
 # ---------------------------------------------------------------------------------------------
