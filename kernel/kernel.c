@@ -250,7 +250,7 @@ static int start(struct kernel *k, const char *connection_file, const struct ker
     }
     ids_new_uuid(k->session);
     k->engine = engine;
-    k->history = history_open(cfg->history);
+    k->history = history_open(cfg->history, cfg->history_limit);
     k->signal_fd = block_signals();
     k->zmq = zmq_ctx_new();
     if (k->signal_fd < 0 || !k->zmq || open_sockets(k, err, sizeof err) != 0) {
