@@ -170,8 +170,9 @@ static json_t *bad_field(const char *key)
 
 json_t *history_reply(struct history *history, const json_t *request)
 {
-    if (!history_ensure_open(history))
-        return content_error_reply_for("HistoryError", "the history cannot be opened");
+    if (!history_ensure_open(history, "a history request"))
+        return content_error_reply_for("HistoryError",
+                                       "the history file is busy (another kernel holds it)");
     const char *operation = json_string_value(json_object_get(request, "hist_access_type"));
     bool output = json_is_true(json_object_get(request, "output"));
     long long n = 10, session = 0, start = 1, stop = 0;

@@ -59,6 +59,8 @@ static void say(struct history *history, const char *text)
     history->notice_pending = true;
 }
 
+static bool is_busy(int rc) { return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED; }
+
 void history_fail(struct history *history, int rc, const char *what)
 {
     int primary = rc & 0xff;
@@ -187,8 +189,9 @@ static void import_old_file(struct history *history, const char *jsonl)
         log_info("history: %ld records imported from %s (now %s.imported)", imported, jsonl, jsonl);
 }
 
-/* One attempt at a database: file or memory. SQLITE_OK, or why not (db closed). */
-static int open_database(struct history *history, const char *path, const char *jsonl)
+/* One attempt at a database, file or memory: SQLITE_OK, or why not in `why` (db closed). */
+static int open_database(struct history *history, const char *path, const char *jsonl, char *why,
+                         size_t why_len)
 {
     int rc = sqlite3_open_v2(
         path, &history->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -209,35 +212,55 @@ static int open_database(struct history *history, const char *path, const char *
         rc = start_session(history);
     }
     if (rc != SQLITE_OK) {
-        char text[PATH_MAX + 400];
-        snprintf(text, sizeof text,
-                 "warden: history: cannot use %s (%s); this kernel's history is kept in memory "
-                 "only",
-                 path, history->db ? sqlite3_errmsg(history->db) : sqlite3_errstr(rc));
-        if (path[0] && strcmp(path, ":memory:") != 0) {
-            history->said |= HISTORY_FAIL_OPEN;
-            say(history, text);
-        }
+        snprintf(why, why_len, "%s",
+                 history->db ? sqlite3_errmsg(history->db) : sqlite3_errstr(rc));
         sqlite3_close_v2(history->db);
         history->db = NULL;
     }
     return rc;
 }
 
-bool history_ensure_open(struct history *history)
+/* Kernels that open a new file at the same moment can find each other's locks in a way
+ * SQLite's busy handler does not wait out (both converting it to WAL): such an open is tried
+ * again for HISTORY_BUSY_MS. Still busy: this use is dropped and said, and the next use tries
+ * again, rather than giving up the file for the kernel's life. */
+static int open_file(struct history *history, const char *jsonl, char *why, size_t why_len)
+{
+    int rc;
+    for (int waited = 0;; waited += 20) {
+        rc = open_database(history, history->path, jsonl, why, why_len);
+        if (!is_busy(rc) || waited >= HISTORY_BUSY_MS)
+            return rc;
+        sqlite3_sleep(20);
+    }
+}
+
+bool history_ensure_open(struct history *history, const char *what)
 {
     if (history->opened)
         return history->db != NULL;
-    history->opened = true;
-    char jsonl[PATH_MAX];
+    char jsonl[PATH_MAX], why[256];
     place_store(history->where, history->path, sizeof history->path, jsonl, sizeof jsonl);
     if (history->path[0]) {
         make_private(history->path);
-        if (open_database(history, history->path, jsonl) == SQLITE_OK)
-            return true;
+        int rc = open_file(history, jsonl, why, sizeof why);
+        if (rc == SQLITE_OK)
+            return history->opened = true;
+        if (is_busy(rc)) {
+            history_fail(history, rc, what);
+            return false;
+        }
+        char text[PATH_MAX + 400];
+        snprintf(text, sizeof text,
+                 "warden: history: cannot use %s (%s); this kernel's history is kept in memory "
+                 "only",
+                 history->path, why);
+        history->said |= HISTORY_FAIL_OPEN;
+        say(history, text);
     }
+    history->opened = true;
     history->path[0] = 0;
-    return open_database(history, ":memory:", "") == SQLITE_OK;
+    return open_database(history, ":memory:", "", why, sizeof why) == SQLITE_OK;
 }
 
 struct history *history_open(const char *where, unsigned limit)
@@ -283,7 +306,9 @@ static bool write_one(struct history *history, sqlite3_stmt *stmt, const char *w
 
 void history_add(struct history *history, int line, const char *input)
 {
-    if (!history_ensure_open(history))
+    char what[48];
+    snprintf(what, sizeof what, "cell %d", line);
+    if (!history_ensure_open(history, what))
         return;
     if (line > history->last_line)
         history->last_line = line;
@@ -300,15 +325,15 @@ void history_add(struct history *history, int line, const char *input)
     sqlite3_bind_int(stmt, 1, history->session);
     sqlite3_bind_int(stmt, 2, line);
     sqlite3_bind_text(stmt, 3, source, (int)len, free);
-    char what[48];
-    snprintf(what, sizeof what, "cell %d", line);
     if (write_one(history, stmt, what))
         prune(history);
 }
 
 void history_set_output(struct history *history, int line, const char *text_plain)
 {
-    if (!history_ensure_open(history))
+    char what[48];
+    snprintf(what, sizeof what, "the output of cell %d", line);
+    if (!history_ensure_open(history, what))
         return;
     size_t len;
     char *output = history_capped(text_plain, strlen(text_plain), HISTORY_MAX_OUTPUT, &len);
@@ -321,7 +346,5 @@ void history_set_output(struct history *history, int line, const char *text_plai
     sqlite3_bind_text(stmt, 1, output, (int)len, free);
     sqlite3_bind_int(stmt, 2, history->session);
     sqlite3_bind_int(stmt, 3, line);
-    char what[48];
-    snprintf(what, sizeof what, "the output of cell %d", line);
     write_one(history, stmt, what);
 }

@@ -331,6 +331,23 @@ static void test_two_writers(void)
     CHECK(count_rows(path, "SELECT count(*) FROM history WHERE source GLOB 'p*'") == 300);
     CHECK(count_rows(path, "SELECT count(*) FROM history WHERE source GLOB 'q*'") == 300);
     CHECK(count_rows(path, "SELECT count(DISTINCT session) FROM history") == 4);
+    /* kernels that open a new file at the same moment (each converting it to WAL) all use it */
+    for (int round = 0; round < 10; round++) {
+        char fresh[32];
+        snprintf(fresh, sizeof fresh, "fresh%d.sqlite", round);
+        path = in_dir(fresh);
+        pid_t kids[3];
+        for (int c = 0; c < 3; c++)
+            if ((kids[c] = fork()) == 0)
+                write_cells(path, "r", 1);
+        int failed = 0;
+        for (int c = 0; c < 3; c++) {
+            int status = -1;
+            waitpid(kids[c], &status, 0);
+            failed += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+        }
+        CHECK(failed == 0 && count_rows(path, "SELECT count(*) FROM history") == 3);
+    }
 }
 
 static double seconds_since(const struct timespec *start)
