@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/files.h"
@@ -220,19 +222,50 @@ static int open_database(struct history *history, const char *path, const char *
     return rc;
 }
 
-/* Kernels that open a new file at the same moment can find each other's locks in a way
- * SQLite's busy handler does not wait out (both converting it to WAL): such an open is tried
- * again for HISTORY_BUSY_MS. Still busy: this use is dropped and said, and the next use tries
- * again, rather than giving up the file for the kernel's life. */
+static long ms_since(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+/* Kernels that open the file at the same moment take each other's locks in ways SQLite's busy
+ * handler does not wait out (two connections turning a new file to WAL deadlock, and one is told
+ * "busy" at once), so opens take turns: an flock on the file's directory (not on the file, whose
+ * POSIX locks are SQLite's and would be dropped by closing another descriptor of it), and a busy
+ * open is tried again. Both within HISTORY_BUSY_MS; still busy (another kernel importing an old
+ * file, say), this use is dropped and said, and the next use tries again, rather than giving up
+ * the file for the kernel's life. */
 static int open_file(struct history *history, const char *jsonl, char *why, size_t why_len)
 {
-    int rc;
-    for (int waited = 0;; waited += 20) {
-        rc = open_database(history, history->path, jsonl, why, why_len);
-        if (!is_busy(rc) || waited >= HISTORY_BUSY_MS)
-            return rc;
-        sqlite3_sleep(20);
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", history->path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = 0;
+    int dir_fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (dir_fd >= 0 && flock(dir_fd, LOCK_EX | LOCK_NB) != 0) {
+        bool taken = errno == EWOULDBLOCK;
+        if (!taken || ms_since(&start) >= HISTORY_BUSY_MS) {
+            close(dir_fd);
+            dir_fd = -1;
+            if (taken) {
+                snprintf(why, why_len, "another kernel is opening it");
+                return SQLITE_BUSY;
+            }
+            break; /* no turns to take (no flock here): SQLite's own locks still hold */
+        }
+        sqlite3_sleep(10);
     }
+    int rc;
+    while (is_busy(rc = open_database(history, history->path, jsonl, why, why_len)) &&
+           ms_since(&start) < HISTORY_BUSY_MS)
+        sqlite3_sleep(20);
+    if (dir_fd >= 0)
+        close(dir_fd); /* the flock goes with it */
+    return rc;
 }
 
 bool history_ensure_open(struct history *history, const char *what)
