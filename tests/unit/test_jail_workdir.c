@@ -142,6 +142,19 @@ static void test_private_dir_writable(void)
     CHECK(owned_by(dir, "new", OWNER_UID, OWNER_GID), "a new file belongs to the dir's owner");
     CHECK(owned_by(dir, "sub", OWNER_UID, OWNER_GID), "a new directory belongs to the owner");
     CHECK(owned_by(dir, "sub/deeper", OWNER_UID, OWNER_GID), "and what is created below it");
+
+    /* a set-id program left there would run as the owner for anyone on the host */
+    sh_cfg(&cfg,
+           "chmod 4755 new 2>/dev/null || echo no-setuid; chmod 2755 new 2>/dev/null ||"
+           " echo no-setgid; mkdir -m 2755 d 2>/dev/null || echo no-setgid-dir",
+           &r);
+    CHECK(exited(&r, 0) && strcmp(r.out, "no-setuid\nno-setgid\nno-setgid-dir\n") == 0,
+          "set-id bits: %s %s [%s]", r.err, r.cause, r.out);
+    char path[512];
+    snprintf(path, sizeof path, "%s/new", dir);
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 06000) == 0, "new is not set-id: %o",
+          (unsigned)st.st_mode);
     remove_tree(dir);
 }
 
