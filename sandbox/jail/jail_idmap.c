@@ -16,8 +16,8 @@
  *   2. open_tree(OPEN_TREE_CLONE | AT_RECURSIVE): a private, detached copy of the directory's
  *      mount tree, not attached anywhere (nothing of the host's mount table changes).
  *   3. mount_setattr(MOUNT_ATTR_IDMAP with that namespace | NOSUID | NODEV | RDONLY unless
- *      writable) on the copy, recursively: the kernel refuses (EINVAL) a filesystem that does not
- *      support idmapping, and we fall back.
+ *      writable, and private propagation) on the copy, recursively: the kernel refuses (EINVAL) a
+ * filesystem that does not support idmapping, and we fall back.
  *   4. the jail's init inherits the mount's fd (JC_FD_WORKDIR) and move_mount()s it onto the
  *      workdir inside its new root (jail_root.c), before it drops every capability.
  *
@@ -121,6 +121,9 @@ static int idmapped_tree(const char *dir, int userns_fd, bool writable, const ch
     memset(&attr, 0, sizeof attr);
     attr.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
                     (writable ? 0 : MOUNT_ATTR_RDONLY);
+    /* private: a clone of a shared mount (systemd makes / shared) joins its peer group, and
+     * what the jail mounts on it (the masks over secrets) would propagate to the host */
+    attr.propagation = MS_PRIVATE;
     attr.userns_fd = (uint64_t)userns_fd;
     *step = "mount_setattr(MOUNT_ATTR_IDMAP)";
     if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) {

@@ -243,6 +243,9 @@ static void jc_do(const struct jail_mount *m, int src_fd)
         if (move_mount(JC_FD_WORKDIR, "", AT_FDCWD, m->dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
             jc_fail2("attach the idmapped mount of", m->dst + sizeof JAIL_NEWROOT - 1, errno);
         close(JC_FD_WORKDIR);
+        /* the parent made it private already; nothing mounted on it may reach the host */
+        if (mount(NULL, m->dst, NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+            jc_fail2("make private", m->dst + sizeof JAIL_NEWROOT - 1, errno);
         break;
     case JM_SEAL:
         if (mount(NULL, m->dst, NULL, MS_REMOUNT | MS_RDONLY | m->flags, NULL) < 0)

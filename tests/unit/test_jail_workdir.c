@@ -225,6 +225,62 @@ static void test_ramfs_fallback(void)
     rmdir(mnt);
 }
 
+/* How many host mounts lie below dir (/proc/self/mountinfo, field 5). */
+static int mounts_below(const char *dir)
+{
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (!f)
+        return -1;
+    char line[4096], prefix[300];
+    snprintf(prefix, sizeof prefix, "%s/", dir);
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        char point[1024];
+        if (sscanf(line, "%*s %*s %*s %*s %1023s", point) == 1 &&
+            strncmp(point, prefix, strlen(prefix)) == 0)
+            n++;
+    }
+    fclose(f);
+    return n;
+}
+
+/* Under a shared mount (systemd makes / shared), the idmapped copy must not be a peer of the
+ * host's: the mask the jail mounts over a secret in it would appear on the host, and stay. */
+static void test_no_mount_reaches_the_host(void)
+{
+    char mnt[] = "/tmp/warden-test-shared.XXXXXX";
+    if (!mkdtemp(mnt)) {
+        perror("mkdtemp");
+        failed++;
+        return;
+    }
+    if (mount("tmpfs", mnt, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0 ||
+        mount(NULL, mnt, NULL, MS_SHARED, NULL) < 0) {
+        printf("note: cannot mount a shared tmpfs here (%s): propagation not tested\n",
+               strerror(errno));
+        rmdir(mnt);
+        return;
+    }
+    char dir[256], ssh[300];
+    private_dir(mnt, dir, sizeof dir, OWNER_UID, OWNER_GID);
+    snprintf(ssh, sizeof ssh, "%s/.ssh", dir);
+    if (mkdir(ssh, 0700) < 0)
+        perror(ssh);
+    struct sandbox_config cfg = in_dir(dir, false);
+    struct result r;
+    sh_cfg(&cfg, "cat secret; ls .ssh 2>/dev/null || echo masked", &r);
+    CHECK(exited(&r, 0) && strcmp(r.out, "hunter2\nmasked\n") == 0,
+          "workdir on a shared mount: %s %s [%s]", r.err, r.cause, r.out);
+    int leaked = mounts_below(dir);
+    CHECK(leaked == 0, "%d of the jail's mounts reached the host below %s", leaked, dir);
+    if (leaked > 0)
+        umount2(ssh, MNT_DETACH);
+    remove_tree(dir);
+    if (umount2(mnt, MNT_DETACH) < 0)
+        printf("note: umount %s: %s\n", mnt, strerror(errno));
+    rmdir(mnt);
+}
+
 /* An ordinary user: the jail's user is the user, who owns the directory; no idmap. */
 static void test_unprivileged_own_dir(void)
 {
@@ -261,6 +317,7 @@ int main(void)
         test_private_dir_writable();
         test_root_owned_private_dir();
         test_ramfs_fallback();
+        test_no_mount_reaches_the_host();
     } else {
         test_unprivileged_own_dir();
     }
