@@ -13,11 +13,11 @@
  *   1. a user namespace whose only mapping is "owner -> jail uid" (and the same for the group),
  *      held by a child that does nothing (spawn_userns_holder); we keep a file of the namespace
  *      and let the child go. The namespace grants nothing to anyone: no process runs in it.
- *   2. open_tree(OPEN_TREE_CLONE | AT_RECURSIVE): a private, detached copy of the directory's
- *      mount tree, not attached anywhere (nothing of the host's mount table changes).
- *   3. mount_setattr(MOUNT_ATTR_IDMAP with that namespace | NOSUID | NODEV | RDONLY unless
- *      writable, and private propagation) on the copy, recursively: the kernel refuses (EINVAL) a
- * filesystem that does not support idmapping, and we fall back.
+ *   2. open_tree(OPEN_TREE_CLONE | AT_RECURSIVE): a detached copy of the directory's mount
+ *      tree, not attached anywhere (nothing of the host's mount table changes).
+ *   3. mount_setattr on the copy, recursively: MOUNT_ATTR_IDMAP with that namespace, NOSUID,
+ *      NODEV, RDONLY unless writable, and private propagation (a copy of a shared mount is its
+ *      peer). The kernel refuses (EINVAL) a filesystem without idmapping: we fall back.
  *   4. the jail's init inherits the mount's fd (JC_FD_WORKDIR) and move_mount()s it onto the
  *      workdir inside its new root (jail_root.c), before it drops every capability.
  *
