@@ -125,7 +125,7 @@ static int idmapped_tree(const char *dir, int userns_fd, bool writable, const ch
      * what the jail mounts on it (the masks over secrets) would propagate to the host */
     attr.propagation = MS_PRIVATE;
     attr.userns_fd = (uint64_t)userns_fd;
-    *step = "mount_setattr(MOUNT_ATTR_IDMAP)";
+    *step = "mount_setattr";
     if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) {
         int e = errno;
         close(tree);
@@ -141,18 +141,18 @@ static const char *idmap_refusal(int err)
     switch (err) {
     case EINVAL:
     case EOPNOTSUPP:
-        return "it does not support idmapped mounts (or one of the mounts below the directory "
-               "does not)";
+        return "no idmapped mounts on this filesystem (or on a mount below the directory)";
     case ENOSYS:
-        return "this kernel has no idmapped mounts (Linux >= 5.12 needed)";
+        return "this kernel has no idmapped mounts (Linux >= 5.12 has)";
     case EPERM:
-        return "creating an idmapped mount is not permitted here (the filesystem belongs to "
-               "another user namespace, e.g. a rootless container)";
+        return "idmapped mounts are not permitted here (e.g. a rootless container)";
     default:
         return "the kernel refused an idmapped mount";
     }
 }
 
+/* No idmapped mount: a plain read-only bind if the jail's user may read the directory as it is,
+ * else a refusal whose fix comes first (the message may be cut short on its way to the cell). */
 static void fall_back(const char *dir, const struct stat *st, bool writable, uid_t jail_uid,
                       gid_t jail_gid, const char *reason, struct jail_workdir *out)
 {
@@ -161,22 +161,17 @@ static void fall_back(const char *dir, const struct stat *st, bool writable, uid
     if (!writable && reachable(st, jail_uid, jail_gid)) {
         out->how = JW_PLAIN;
         snprintf(out->detail, sizeof out->detail,
-                 "plain read-only bind: no idmapped mount on %s (%s), and the directory is "
-                 "readable by others",
-                 fs, reason);
+                 "plain read-only bind (readable by others): on %s, %s", fs, reason);
         return;
     }
     out->how = JW_REFUSED;
     snprintf(out->detail, sizeof out->detail,
              "the jail's user (host uid %u) cannot %s the working directory %s (owner uid %u, "
-             "mode %03o): it is on %s, and %s, so it cannot be shown to the jail as its owner. "
-             "Move the notebooks to a filesystem with idmapped mounts (ext4, xfs, btrfs, tmpfs "
-             "on Linux >= 6.3), or %s",
+             "mode %03o): %smake it readable to others (chmod o+rx %s), or move it to a "
+             "filesystem with idmapped mounts (ext4, xfs, btrfs, tmpfs). Here it is on %s: %s",
              (unsigned)jail_uid, writable ? "write to" : "read", dir, (unsigned)st->st_uid,
-             (unsigned)(st->st_mode & 0777), fs, reason,
-             writable ? "turn sandbox.workdir_writable off (and make it readable to others: chmod "
-                        "o+rx)"
-                      : "make it readable to others (chmod o+rx)");
+             (unsigned)(st->st_mode & 0777),
+             writable ? "turn sandbox.workdir_writable off and " : "", dir, fs, reason);
 }
 
 void jail_workdir_prepare(const char *dir, bool writable, uid_t jail_uid, gid_t jail_gid,
@@ -216,7 +211,7 @@ void jail_workdir_prepare(const char *dir, bool writable, uid_t jail_uid, gid_t 
     int e = errno;
     close(userns); /* the mount keeps its own reference to the mapping */
     if (tree < 0) {
-        snprintf(why, sizeof why, "%s: %s: %s", step, strerror(e), idmap_refusal(e));
+        snprintf(why, sizeof why, "%s (%s: %s)", idmap_refusal(e), step, strerror(e));
         fall_back(dir, &st, writable, jail_uid, jail_gid, why, out);
         return;
     }
