@@ -167,8 +167,9 @@ static void fall_back(const char *dir, const struct stat *st, bool writable, uid
     out->how = JW_REFUSED;
     snprintf(out->detail, sizeof out->detail,
              "the jail's user (host uid %u) cannot %s the working directory %s (owner uid %u, "
-             "mode %03o): %smake it readable to others (chmod o+rx %s), or move it to a "
-             "filesystem with idmapped mounts (ext4, xfs, btrfs, tmpfs). Here it is on %s: %s",
+             "mode %03o): %smake it readable to others (chmod o+rx %s), or keep it on a "
+             "filesystem with idmapped mounts (ext4, xfs, btrfs, tmpfs; in a container, a volume, "
+             "not its overlayfs root). Here it is on %s: %s",
              (unsigned)jail_uid, writable ? "write to" : "read", dir, (unsigned)st->st_uid,
              (unsigned)(st->st_mode & 0777),
              writable ? "turn sandbox.workdir_writable off and " : "", dir, fs, reason);
