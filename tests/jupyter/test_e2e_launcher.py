@@ -206,6 +206,8 @@ def run_cell(client, code):
 
 @pytest.mark.parametrize("kind", ["foreign", "dead", "garbage"])
 def test_a_jpy_parent_pid_that_is_not_an_ancestor_is_ignored(tmp_path, workdir, kind):
+    if kind == "garbage" and not IS_WARDEN:
+        pytest.skip("ipykernel fails to start on a JPY_PARENT_PID that is not a number")
     foreign = subprocess.Popen(["sleep", "3600"])  # a sibling of the kernel, not its parent
     if kind == "dead":
         foreign.kill()
