@@ -17,7 +17,7 @@ import sys
 import time
 
 import pytest
-from jupyter_client import BlockingKernelClient, KernelManager  # noqa: F401 (used by LAUNCHER)
+from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 from jupyter_client.kernelspec import KernelSpecManager
 
