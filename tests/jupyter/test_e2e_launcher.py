@@ -27,7 +27,8 @@ from harness import IS_WARDEN, KERNEL_NAME, describe, python, snapshot_tree, wai
 GONE_WITHIN = 20  # seconds; the kernel itself takes about one (a deadline, not a timing)
 
 # A frontend reduced to what matters here: it starts the kernel through jupyter_client, runs a
-# cell (so the worker and its standby exist), prints the kernel's pid, then waits to be killed.
+# cell (so the worker and its standby exist), starts a second one that runs on when "busy" is
+# asked, prints the kernel's pid, then waits to be killed.
 LAUNCHER = r"""
 import json, sys, time
 from jupyter_client import KernelManager
@@ -37,10 +38,17 @@ kc = km.client()
 kc.start_channels()
 kc.wait_for_ready(timeout=120)
 reply = kc.execute_interactive(sys.argv[3], timeout=120, output_hook=lambda msg: None)
+if len(sys.argv) > 4:
+    kc.execute(sys.argv[4])
+    while True:
+        msg = kc.get_iopub_msg(timeout=120)
+        if msg["msg_type"] == "stream" and "started" in msg["content"]["text"]:
+            break
 print(json.dumps({"kernel": km.provisioner.pid, "status": reply["content"]["status"]}),
       flush=True)
 time.sleep(3600)
 """
+RUNS_ON = "import time\nprint('started', flush=True)\ntime.sleep(600)"
 
 
 def wait_for_tree(pid, size, timeout=60):
@@ -69,9 +77,11 @@ def kill_all(snap):
             pass
 
 
-def test_kernel_exits_when_its_launcher_is_killed(workdir):
+@pytest.mark.parametrize("state", ["idle", "busy"])
+def test_kernel_exits_when_its_launcher_is_killed(workdir, state):
+    busy = [python(RUNS_ON)] if state == "busy" else []
     launcher = subprocess.Popen(
-        [sys.executable, "-c", LAUNCHER, KERNEL_NAME, workdir, python("x = 6 * 7")],
+        [sys.executable, "-c", LAUNCHER, KERNEL_NAME, workdir, python("x = 6 * 7"), *busy],
         stdout=subprocess.PIPE, text=True)
     snap = {}
     try:
@@ -85,8 +95,8 @@ def test_kernel_exits_when_its_launcher_is_killed(workdir):
         killed = time.monotonic()
         left = wait_gone(snap, timeout=GONE_WITHIN)
         assert not left, "left after the launcher was killed:\n" + describe(left)
-        print(f"kernel tree of {len(snap)} processes gone {time.monotonic() - killed:.2f} s "
-              "after its launcher was killed")
+        print(f"{state} kernel tree of {len(snap)} processes gone "
+              f"{time.monotonic() - killed:.2f} s after its launcher was killed")
     finally:
         if launcher.poll() is None:
             launcher.kill()
@@ -162,8 +172,11 @@ def console_session(tmp_path, workdir):
         assert len(snap) >= (6 if IS_WARDEN else 2), \
             "no kernel and jail under the console:\n" + describe(snap)
         tmux.run("kill-session", "-t", "s")
+        killed = time.monotonic()
         left = wait_gone(snap, timeout=GONE_WITHIN)
         assert not left, "left after tmux kill-session:\n" + describe(left)
+        print(f"console, kernel and jails ({len(snap)} processes) gone "
+              f"{time.monotonic() - killed:.2f} s after tmux kill-session")
     finally:
         subprocess.run(["tmux", "-S", tmux.socket, "kill-server"], env=tmux.env,
                        capture_output=True, timeout=60)
