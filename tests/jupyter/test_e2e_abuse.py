@@ -418,3 +418,22 @@ def test_a_client_that_disappears_mid_execute(kern, marker_dir):
         assert_serves(c, kern)
     finally:
         c.close()
+
+
+def test_an_interrupt_as_a_cell_starts_is_never_lost(kern, raw):
+    """An interrupt sent the moment a cell begins (the worker may not run its code yet) ends the
+    cell with KeyboardInterrupt, the worker kept: it used to be restarted for "ignoring" it."""
+    raw.wait_iopub(lambda m: m["msg_type"] == "iopub_welcome", 30)
+    assert raw.execute("%%python\nkept = 1")["content"]["status"] == "ok"
+    for _ in range(5):
+        msg_id = raw.send(raw.frames("execute_request",
+                                     execute_content("%%python\nwhile True:\n    pass")))
+        raw.wait_iopub(lambda m: m["parent_header"].get("msg_id") == msg_id
+                       and m["msg_type"] == "execute_input", 60)
+        raw.request("interrupt_request", channel="control")
+        got, _ = raw.replies("shell", [msg_id], timeout=60)
+        assert got[msg_id]["content"].get("ename") == "KeyboardInterrupt", got[msg_id]["content"]
+        raw.wait_iopub(lambda m: m["parent_header"].get("msg_id") == msg_id
+                       and m["content"].get("execution_state") == "idle", 60)
+    rep = raw.execute("%%python\nprint(kept)")
+    assert rep["content"]["status"] == "ok", rep["content"]
