@@ -1,9 +1,9 @@
 """The parts fail. The model server closes the socket mid-stream, answers late or stalls between
 chunks: bounded by the agent's timeouts, a clear error, and an interrupt ends the wait at once.
 The worker is SIGKILLed (from outside, as the OOM killer or a person would) before the cell
-starts, while it prints, while a plot renders (inside plt.savefig and inside display), and while
-the agent waits for the model: each cell says the worker died, the next cell runs, and the
-history and the audit log stay whole."""
+starts, while it prints, while a plot renders (inside plt.savefig, plt.show and display), and
+while the agent waits for the model: each cell says the worker died, the next cell runs, and
+the history and the audit log stay whole."""
 
 import json
 import os
@@ -159,6 +159,17 @@ class Slow(Artist):
 fig = plt.figure()
 fig.add_artist(Slow())
 fig.savefig(io.BytesIO(), format='png')
+""",
+    "show": """
+import time
+import matplotlib.pyplot as plt
+from matplotlib.artist import Artist
+class Slow(Artist):
+    def draw(self, renderer):
+        print('rendering', flush=True)
+        time.sleep(60)
+plt.figure().add_artist(Slow())
+plt.show()
 """,
     "display": """
 import time
