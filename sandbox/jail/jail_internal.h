@@ -82,7 +82,8 @@ struct jail_plan {
     char *const *envp;
     bool keep_stdio;
     bool have_channel;
-    bool dry_run; /* jail_check: build everything, then exit 0 instead of execve */
+    bool ignore_sigint; /* spawn_request.ignore_sigint */
+    bool dry_run;       /* jail_check: build everything, then exit 0 instead of execve */
 
     struct jail_rlimit rlimits[8];
     size_t nrlimits;
@@ -190,7 +191,7 @@ void jc_arrange_fds(const int src[JC_FD_COUNT]);
  * kept. */
 void jc_prepare_command_fds(bool have_channel, bool keep_stdio);
 /* jail_child.c: default dispositions, empty signal mask (the kernel blocks signals for its
- * signalfd). */
-void jc_reset_signals(void);
+ * signalfd); SIGINT ignored when `ignore_sigint` (spawn.h). */
+void jc_reset_signals(bool ignore_sigint);
 
 #endif

@@ -147,7 +147,7 @@ static int spawn_unjailed(const struct spawn_request *req, struct jailed *out, c
         if (cfg->workdir[0] && chdir(cfg->workdir) < 0)
             jc_fail2("chdir", cfg->workdir, errno);
         jc_apply_rlimits(&plan);
-        jc_reset_signals();
+        jc_reset_signals(req->ignore_sigint);
         execve(plan.argv[0], plan.argv, plan.envp);
         jc_fail2("execve", plan.argv[0], errno);
     }
@@ -277,6 +277,7 @@ static int spawn_jailed(const struct spawn_request *req, struct jailed *out, boo
     plan.argv = req->argv;
     plan.keep_stdio = req->keep_stdio;
     plan.have_channel = req->channel_fd >= 0;
+    plan.ignore_sigint = req->ignore_sigint;
     plan.dry_run = dry_run;
     own_args_area(&plan.arg_start, &plan.arg_end);
     if (jail_seccomp_program(&plan.seccomp, err, errlen) < 0)

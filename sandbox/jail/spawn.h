@@ -26,6 +26,10 @@ struct spawn_request {
         *extra_env;  /* NULL-terminated "K=V" added to the allowlisted environment, or NULL */
     int channel_fd;  /* becomes fd 3 in the command; -1 for none */
     bool keep_stdio; /* true: inherit fds 0-2 (warden jail); false: /dev/null */
+    /* true: the command starts with SIGINT ignored (the worker, which installs its handler when
+     * it can take an interrupt: a SIGINT aimed at a cell, which VS Code sends to every process of
+     * the kernel's tree, must not kill a worker that is still starting) */
+    bool ignore_sigint;
 };
 
 struct jailed {

@@ -122,6 +122,7 @@ class Worker:
                 handler, needs_code = handlers.get(frame["t"], (None, False))
                 if handler is not None and _is_id(frame.get("id")) \
                         and (not needs_code or isinstance(frame.get("code"), str)):
+                    INTERRUPTS.new_request()
                     handler(frame)
             except ChannelClosed:
                 os._exit(0)  # the kernel is gone: exit at once, whatever user threads do
