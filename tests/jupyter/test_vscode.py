@@ -299,6 +299,7 @@ def test_restart_and_close_leave_no_jail(tmp_path, workdir):
         snap = snapshot_tree(k.pid)
         if IS_WARDEN:
             assert len(snap) >= 5, "no worker and standby:\n" + describe(snap)
+        if IS_WARDEN and os.geteuid() == 0:  # others may not read a jail init's environment
             # the marker finds the kernel and both jails' inits (the check below is not empty)
             assert len(marked_processes(k.marker)) >= 3, describe(marked_processes(k.marker))
         k.dispose()
