@@ -70,7 +70,7 @@ static void audit_attempt(struct run *r, const char *code, const char *status,
     json_object_set_new(rec, "usage",
                         json_pack("{s:I, s:I}", "input_tokens", (json_int_t)reply->input_tokens,
                                   "output_tokens", (json_int_t)reply->output_tokens));
-    audit_record(r->audit, rec);
+    audit_record(r->audit, rec, r->sink);
     json_decref(rec);
 }
 

@@ -268,7 +268,7 @@ static int start(struct kernel *k, const char *connection_file, const struct ker
     }
     ids_new_uuid(k->session);
     k->engine = engine;
-    k->history = history_open(cfg->history);
+    k->history = history_open(cfg->history, cfg->history_limit);
     k->signal_fd = block_signals();
     launcher_watch_start(&k->launcher);
     k->zmq = zmq_ctx_new();

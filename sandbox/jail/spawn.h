@@ -52,6 +52,17 @@ const char *spawn_runtime_dir(const struct sandbox_config *cfg);
  * a no-op in it. 0 = yes; otherwise -1 and `why` says exactly why and how to fix it. */
 int jail_check(const struct sandbox_config *cfg, char *why, size_t len);
 
+/* How the notebook directory is shown to the jail (see jail_idmap.c). */
+enum jail_workdir_how {
+    JW_IDMAPPED, /* an idmapped bind: its owner appears as the jail's user (root only) */
+    JW_PLAIN,    /* a plain bind (unprivileged, or where idmapped mounts are unsupported) */
+    JW_REFUSED,  /* cells would be refused: the detail says why and what to do */
+};
+
+/* How cfg->workdir would be shown to the jail, for `warden doctor`: the mount is really made (and
+ * dropped). `how` gets the directory and the detail in words. */
+enum jail_workdir_how jail_workdir_check(const struct sandbox_config *cfg, char *how, size_t len);
+
 /* Start the command. 0 on success; -1 with err filled. */
 int spawn_process(const struct spawn_request *req, struct jailed *out, char *err, size_t errlen);
 
