@@ -143,14 +143,16 @@ class VSCodeKernel:
                 pass
         os.kill(self.pid, signal.SIGINT)
 
-    def dispose(self):
-        """Restart or close: no shutdown_request; SIGTERM to the descendants, kill the kernel."""
+    def dispose(self, kill=signal.SIGKILL):
+        """Restart or close: no shutdown_request; SIGTERM to the descendants, then the kernel is
+        killed (Node's process.kill(): SIGTERM unless told otherwise; SIGKILL is the worst
+        case, the kernel can clean nothing up)."""
         for pid in self.descendants():
             try:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
-        self.process.kill()
+        self.process.send_signal(kill)
         self.process.wait(timeout=60)
         self.client.stop_channels()
 
@@ -288,7 +290,8 @@ def test_interrupts_between_cells_and_while_the_standby_starts_lose_nothing(vsco
         assert stdout(outputs) == "True\n", "the standby was lost: a fresh worker took over"
 
 
-def test_restart_and_close_leave_no_jail(tmp_path, workdir):
+@pytest.mark.parametrize("kill", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_restart_and_close_leave_no_jail(tmp_path, workdir, kill):
     k = VSCodeKernel(tmp_path, workdir).start()
     try:
         reply, outputs = k.run(python("x = 1"))
@@ -302,7 +305,7 @@ def test_restart_and_close_leave_no_jail(tmp_path, workdir):
         if IS_WARDEN and os.geteuid() == 0:  # others may not read a jail init's environment
             # the marker finds the kernel and both jails' inits (the check below is not empty)
             assert len(marked_processes(k.marker)) >= 3, describe(marked_processes(k.marker))
-        k.dispose()
+        k.dispose(kill)
         left = wait_gone(snap, timeout=20)
         assert not left, "left after SIGTERM + kill:\n" + describe(left)
         deadline = time.monotonic() + 20
