@@ -212,7 +212,15 @@ def start_directly(tmp_path, workdir, parent_pid):
     client = BlockingKernelClient()
     client.load_connection_file(connection_file)
     client.start_channels()
-    client.wait_for_ready(timeout=120)
+    try:
+        client.wait_for_ready(timeout=120)
+    except BaseException:
+        client.stop_channels()
+        snap = snapshot_tree(process.pid)
+        process.kill()
+        process.wait()
+        kill_all(snap)
+        raise
     return process, client
 
 

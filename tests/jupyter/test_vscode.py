@@ -292,8 +292,9 @@ def test_interrupts_between_cells_and_while_the_standby_starts_lose_nothing(vsco
 
 @pytest.mark.parametrize("kill", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
 def test_restart_and_close_leave_no_jail(tmp_path, workdir, kill):
-    k = VSCodeKernel(tmp_path, workdir).start()
+    k = VSCodeKernel(tmp_path, workdir)
     try:
+        k.start()
         reply, outputs = k.run(python("x = 1"))
         assert reply["content"]["status"] == "ok", outputs
         deadline = time.monotonic() + 60
@@ -315,8 +316,9 @@ def test_restart_and_close_leave_no_jail(tmp_path, workdir, kill):
     finally:
         k.close()
     # a restart is a new kernel in the same directory: it starts and runs cells
-    k = VSCodeKernel(tmp_path, workdir).start()
+    k = VSCodeKernel(tmp_path, workdir)
     try:
+        k.start()
         reply, outputs = k.run(python("print('again')"))
         assert stdout(outputs) == "again\n", outputs
     finally:
