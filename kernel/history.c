@@ -10,6 +10,7 @@
 
 #include "common/files.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "kernel/content.h"
 
 #define HISTORY_MAX_ENTRIES 20000 /* older entries are forgotten (the file keeps them) */
@@ -52,6 +53,13 @@ static void drop_oldest(struct history *history)
     history->count -= drop;
 }
 
+/* A copy cut to HISTORY_MAX_INPUT bytes at a character boundary: a cut inside a UTF-8 sequence
+ * would leave a string that jansson refuses, and the entry would vanish from every answer. */
+static char *bounded_copy(const char *text)
+{
+    return strndup(text, utf8_cut(text, strlen(text), HISTORY_MAX_INPUT));
+}
+
 static struct entry *append_entry(struct history *history, int session, int line, const char *input)
 {
     if (history->count >= HISTORY_MAX_ENTRIES)
@@ -64,7 +72,7 @@ static struct entry *append_entry(struct history *history, int session, int line
         history->entries = grown;
         history->cap = cap;
     }
-    char *copy = strndup(input, HISTORY_MAX_INPUT);
+    char *copy = bounded_copy(input);
     if (!copy)
         return NULL;
     struct entry *entry = &history->entries[history->count++];
@@ -88,7 +96,7 @@ static void load_line(struct history *history, const char *text)
         const char *output = json_string_value(json_object_get(record, "o"));
         if (entry && output) {
             free(entry->output);
-            entry->output = strndup(output, HISTORY_MAX_INPUT);
+            entry->output = bounded_copy(output);
         }
         if (session > history->session)
             history->session = session;
@@ -182,7 +190,7 @@ void history_set_output(struct history *history, int line, const char *text_plai
         struct entry *entry = &history->entries[i];
         if (entry->session == history->session && entry->line == line) {
             free(entry->output);
-            entry->output = strndup(text_plain, HISTORY_MAX_INPUT);
+            entry->output = bounded_copy(text_plain);
             write_record(history, entry);
             return;
         }
@@ -204,34 +212,26 @@ static json_t *entry_json(const struct entry *entry, const struct query *query)
     return json_pack("[i, i, o]", entry->session, entry->line, input);
 }
 
-static bool seen_input(json_t *list, const char *input)
-{
-    size_t i;
-    json_t *item;
-    json_array_foreach(list, i, item) {
-        json_t *text = json_array_get(item, 2);
-        if (json_is_array(text))
-            text = json_array_get(text, 0);
-        if (strcmp(json_string_value(text), input) == 0)
-            return true;
-    }
-    return false;
-}
-
 /* Walks newest first and keeps at most `limit` matches (0 = all), then restores oldest-first
- * order, which is what IPython returns. */
+ * order, which is what IPython returns. With `unique`, the inputs kept so far are a hash set (a
+ * jansson object keyed by them): a scan of the kept list for each entry took 7 s for a unique tail
+ * of a full history, on the main thread that serves the control channel too. */
 static json_t *collect(struct history *history, const struct query *query,
                        bool (*keep)(const struct entry *, const void *), const void *arg)
 {
     json_t *newest_first = json_array();
+    json_t *seen = query->unique ? json_object() : NULL;
     for (size_t i = history->count; i-- > 0;) {
         const struct entry *entry = &history->entries[i];
-        if (!keep(entry, arg) || (query->unique && seen_input(newest_first, entry->input)))
+        if (!keep(entry, arg) || (seen && json_object_get(seen, entry->input)))
             continue;
+        if (seen)
+            json_object_set_new_nocheck(seen, entry->input, json_null());
         json_array_append_new(newest_first, entry_json(entry, query));
         if (query->limit > 0 && (int)json_array_size(newest_first) >= query->limit)
             break;
     }
+    json_decref(seen);
     json_t *result = json_array();
     for (size_t i = json_array_size(newest_first); i-- > 0;)
         json_array_append(result, json_array_get(newest_first, i));

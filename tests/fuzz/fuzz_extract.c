@@ -40,7 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(code_len == 0 || x.code[0] != '\n');
     }
     FUZZ_ASSERT(strlen(x.prose) + code_len <= size);
-    if (x.unfenced) {
+    if (x.unfenced) { /* without any fence, every line is prose, and the same text */
+        FUZZ_ASSERT(strcmp(x.unfenced, x.prose) == 0);
         check_trimmed(x.unfenced);
         FUZZ_ASSERT(strlen(x.unfenced) <= size);
     }

@@ -52,6 +52,22 @@ wire("bad_signature", 1, [b"x"], header("shutdown_request"), {}, {}, {"restart":
      signature=b"0" * 64)
 wire("no_delimiter", 0, [], header("status"), {}, {}, {})
 
+# ---- history: the request's content, "\n--\n", the history file ----
+history_file = "".join(json.dumps(r) + "\n" for r in [
+    {"s": 1, "l": 1, "i": "import numpy as np"}, {"s": 1, "l": 2, "i": "np.arange(3)"},
+    {"s": 1, "l": 2, "i": "np.arange(3)", "o": "array([0, 1, 2])"},
+    {"s": 2, "l": 1, "i": "x = 1"}, {"s": 2, "l": 2, "i": "x = 1"}, {"s": 2, "l": 3, "i": "print(x)"}])
+history_file += "not json\n{\"s\": -1, \"l\": 1, \"i\": \"bad\"}\n"
+for name, request in [
+        ("tail_output", {"hist_access_type": "tail", "n": 3, "output": True, "raw": True}),
+        ("tail_unique", {"hist_access_type": "tail", "n": 0, "unique": True}),
+        ("range", {"hist_access_type": "range", "session": -1, "start": 1, "stop": 3,
+                   "output": False}),
+        ("search", {"hist_access_type": "search", "pattern": "*arange*", "n": 10,
+                    "unique": True}),
+        ("bad_type", {"hist_access_type": "everything"})]:
+    write("history", name, dumps(request) + b"\n--\n" + history_file.encode())
+
 # ---- frame: 4-byte big-endian length, then a JSON object ----
 def frames(name, *objs, raw=b""):
     out = b""
