@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "executor.h"
 #include "history.h"
+#include "parent.h"
 
 #define MAX_INCOMING_PART (64 << 20)
 #define STOP_TIMEOUT_MS   2500
@@ -199,9 +200,11 @@ static void run_loop(struct kernel *k)
         {k->shell, 0, ZMQ_POLLIN, 0},
         {k->stdin_socket, 0, ZMQ_POLLIN, 0},
         {k->iopub, 0, ZMQ_POLLIN, 0},
+        {NULL, k->parent_fd, ZMQ_POLLIN, 0},
     };
+    int n_items = k->parent_fd >= 0 ? 7 : 6;
     while (!k->shutting_down) {
-        if (zmq_poll(items, 6, -1) < 0) {
+        if (zmq_poll(items, n_items, -1) < 0) {
             if (zmq_errno() == EINTR)
                 continue;
             log_error("poll failed: %s", zmq_strerror(zmq_errno()));
@@ -220,6 +223,10 @@ static void run_loop(struct kernel *k)
             drain(k, k->stdin_socket, dispatch_stdin);
         if (items[5].revents & ZMQ_POLLIN)
             handle_subscriptions(k);
+        if (n_items > 6 && (items[6].revents & ZMQ_POLLIN)) {
+            log_info("the client that started this kernel has exited: shutting down");
+            k->shutting_down = true;
+        }
     }
 }
 
@@ -230,6 +237,8 @@ static void close_everything(struct kernel *k)
         if (sockets[i])
             zmq_close(sockets[i]);
     zmq_ctx_shutdown(k->zmq); /* ends the heartbeat's proxy */
+    if (k->parent_fd >= 0)
+        close(k->parent_fd);
     history_close(k->history);
     signer_free(k->signer);
 }
@@ -252,6 +261,7 @@ static int start(struct kernel *k, const char *connection_file, const struct ker
     k->engine = engine;
     k->history = history_open(cfg->history);
     k->signal_fd = block_signals();
+    k->parent_fd = parent_watch_open();
     k->zmq = zmq_ctx_new();
     if (k->signal_fd < 0 || !k->zmq || open_sockets(k, err, sizeof err) != 0) {
         log_error("%s", k->signal_fd < 0 ? "cannot set up signal handling" : err);

@@ -25,6 +25,7 @@ struct kernel {
     struct executor *executor;
     struct history *history;
     int signal_fd;
+    int parent_fd; /* parent.h; -1: not watched */
     bool heartbeat_running;
     bool shutting_down;
 };
