@@ -99,22 +99,21 @@ class Tmux:
                                      % (text, before[-4000:]))
             time.sleep(0.05)
 
-    def alive(self) -> bool:
-        return self._tmux("display-message", "-p", "#{pane_dead}").strip() == "0"
-
     def exit_status(self) -> Optional[int]:
-        """The program's exit status once it has exited (None while it runs)."""
-        if self.alive():
-            return None
-        return int(self._tmux("display-message", "-p", "#{pane_dead_status}").strip() or -1)
+        """The program's exit status once it has exited and tmux has its status; else None."""
+        dead, status = self._tmux("display-message", "-p",
+                                  "#{pane_dead} #{pane_dead_status}").split("\n")[0].split(" ")
+        return int(status) if dead == "1" and status.strip() else None
 
-    def wait_exit(self, timeout: float = 60) -> None:
+    def wait_exit(self, timeout: float = 60) -> int:
+        """Wait until the program has exited; its exit status."""
         deadline = time.monotonic() + timeout
-        while self.alive():
+        while (status := self.exit_status()) is None:
             if time.monotonic() > deadline:
                 raise AssertionError("the program did not exit; screen:\n"
                                      + self.screen()[-4000:])
             time.sleep(0.1)
+        return status
 
     def save(self, path: str) -> None:
         with open(path, "w") as f:
