@@ -12,6 +12,7 @@ import shutil
 import sys
 
 import pytest
+from jupyter_client import BlockingKernelClient
 
 import harness
 from harness import Kernel, artifacts_dir, python
@@ -86,3 +87,24 @@ def test_two_clients_share_iopub_and_stdin_goes_to_the_asker(workdir, tmp_path):
                 "input('who is there? ')", "")  # ... its prompt does not
             assert len(stdin_messages(k)) == 1
         assert len(srv.completions()) == 1
+
+
+def test_only_the_client_that_was_asked_answers_its_input(kernel):
+    """A second client's input_reply does not answer the first one's prompt: the kernel asked
+    one client (the routing identity of the cell's request) and takes the answer from it only."""
+    ex = kernel.execute(python("print('got', input('? '))"), allow_stdin=True)
+    ex.wait_for(lambda r: r.input_requests, timeout=60, what="the input_request")
+    other = BlockingKernelClient(connection_file=kernel.manager.connection_file)
+    other.load_connection_file()
+    other.start_channels()
+    try:
+        other.input("intruder")
+        # two round trips on the other client's shell: by the second reply the kernel has gone
+        # once more through its whole loop, stdin included, since the intruder's answer arrived
+        for _ in range(2):
+            other.kernel_info(reply=True, timeout=30)
+    finally:
+        other.stop_channels()
+    kernel.client.input("owner")
+    r = ex.result(timeout=60)
+    assert r.stdout == "got owner\n", r.summary()
