@@ -1,8 +1,9 @@
 """Protocol abuse through real sockets: mis-signed, unsigned and replayed messages, frames that
 are not JSON, missing delimiters, fields of the wrong type, a 64 MiB message, a flood of 10 000
-requests, a client that disappears mid-execute. Each is dropped or answered with an error; after
-each, the kernel answers kernel_info on shell and on control and runs a cell. Nothing mis-signed
-(or replayed) ever executes: every forged cell would append a line to a marker file in the
+requests (and a replay after it), a client that disappears mid-execute and mid-input, an interrupt
+sent the moment a cell begins. Each is dropped or answered with an error; after each, the
+kernel answers kernel_info on shell and on control and runs a cell. Nothing mis-signed (or
+replayed) ever executes: every forged cell would append a line to a marker file in the
 notebook's directory (made writable for the jail), and the file is checked at the end.
 
 Messages are built and signed here (HMAC-SHA256 over the four JSON frames, with the connection
