@@ -4,10 +4,13 @@
  * HISTORY_IMPORT_LINE, is skipped; inputs and outputs are capped as new ones are. It is read a
  * line at a time, in one transaction, so its size costs time, never memory. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "common/log.h"
 #include "history_internal.h"
 
 /* The old writer's records were at most 1 MiB of input and 1 MiB of output, escaped */
@@ -100,9 +103,16 @@ out:
     return imported;
 }
 
+/* The old file is claimed by renaming it *.importing and read from there, all in one write
+ * transaction; only once that is committed is it renamed *.imported. A kernel killed mid-import
+ * leaves the database without any of it and the claim in place: the next kernel, under the same
+ * write lock (so no live import can be under way), finds the claim and imports it again. A kill
+ * between the commit and the last rename makes the next kernel import it a second time, which
+ * changes nothing: every record is keyed by its session and line. */
 long history_import_jsonl(sqlite3 *db, const char *jsonl, char *err, size_t errlen)
 {
-    char done[PATH_MAX + 16];
+    char claimed[PATH_MAX + 16], done[PATH_MAX + 16];
+    snprintf(claimed, sizeof claimed, "%s.importing", jsonl);
     snprintf(done, sizeof done, "%s.imported", jsonl);
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s", sqlite3_errmsg(db));
@@ -110,7 +120,8 @@ long history_import_jsonl(sqlite3 *db, const char *jsonl, char *err, size_t errl
     }
     /* Under the write lock: a kernel that started at the same time and imported it first has
      * renamed it already. */
-    if (rename(jsonl, done) != 0) {
+    bool resumed = access(claimed, F_OK) == 0;
+    if (!resumed && rename(jsonl, claimed) != 0) {
         int why = errno;
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         if (why == ENOENT)
@@ -118,7 +129,7 @@ long history_import_jsonl(sqlite3 *db, const char *jsonl, char *err, size_t errl
         snprintf(err, errlen, "cannot rename it: %s", strerror(why));
         return -1;
     }
-    FILE *file = fopen(done, "r");
+    FILE *file = fopen(claimed, "r");
     long imported = file ? import_lines(db, file, err, errlen) : -1;
     if (!file)
         snprintf(err, errlen, "cannot read it: %s", strerror(errno));
@@ -130,7 +141,9 @@ long history_import_jsonl(sqlite3 *db, const char *jsonl, char *err, size_t errl
     }
     if (imported < 0) {
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-        rename(done, jsonl); /* as it was: the next kernel tries again */
-    }
+        if (!resumed)
+            rename(claimed, jsonl); /* as it was: the next kernel tries again */
+    } else if (rename(claimed, done) != 0)
+        log_warn("history: %s imported, but cannot be renamed: %s", claimed, strerror(errno));
     return imported;
 }

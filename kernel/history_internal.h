@@ -47,10 +47,11 @@ void history_fail(struct history *history, int rc, const char *what);
  * is missing; a malloc'd copy either way (NULL: out of memory), its length in *len. */
 char *history_capped(const char *text, size_t len, size_t max, size_t *out_len);
 
-/* Imports the JSON-lines history at `jsonl` (the format before SQLite) into `db` once: the file
- * is renamed *.imported inside the same write transaction, so two kernels starting at once never
- * import it twice. Returns the records imported, 0 when there is no such file, -1 on failure
- * (err says why; the file is left as it was). */
+/* Imports the JSON-lines history at `jsonl` (the format before SQLite) into `db` once, in one
+ * write transaction, under which the file is claimed (renamed *.importing), so two kernels
+ * starting at once never both import it; renamed *.imported when done. A claim left by a kernel
+ * killed mid-import is imported again. Returns the records imported, 0 when there is no such
+ * file, -1 on failure (err says why; the file is left as it was). */
 long history_import_jsonl(sqlite3 *db, const char *jsonl, char *err, size_t errlen);
 
 #endif

@@ -181,7 +181,9 @@ static void prune(struct history *history)
 
 static void import_old_file(struct history *history, const char *jsonl)
 {
-    if (!jsonl[0] || access(jsonl, F_OK) != 0)
+    char claimed[PATH_MAX + 16];
+    snprintf(claimed, sizeof claimed, "%s.importing", jsonl);
+    if (!jsonl[0] || (access(jsonl, F_OK) != 0 && access(claimed, F_OK) != 0))
         return;
     char err[400];
     long imported = history_import_jsonl(history->db, jsonl, err, sizeof err);

@@ -263,6 +263,24 @@ static void test_import(void)
     history_close(h);
 }
 
+/* A kernel killed mid-import left its claim (*.importing) and nothing in the database: the next
+ * one imports it. */
+static void test_import_resumed(void)
+{
+    const char *claimed = in_dir("killed.jsonl.importing");
+    FILE *f = fopen(claimed, "w");
+    fputs("{\"s\":1,\"l\":1,\"i\":\"from the killed import\"}\n", f);
+    fclose(f);
+    struct history *h = history_open(in_dir("killed.jsonl"), 100);
+    history_add(h, 1, "next kernel");
+    CHECK(h->session == 2);
+    CHECK(access(claimed, F_OK) != 0 && access(in_dir("killed.jsonl.imported"), F_OK) == 0);
+    CHECK(answers(h, "{\"hist_access_type\": \"tail\", \"n\": 10}",
+                  "{\"status\": \"ok\", \"history\": [[1, 1, \"from the killed import\"],"
+                  " [2, 1, \"next kernel\"]]}"));
+    history_close(h);
+}
+
 static void test_limit(void)
 {
     struct history *h = history_open(in_dir("limit.sqlite"), 5);
@@ -446,6 +464,7 @@ int main(void)
     test_bad_requests();
     test_caps();
     test_import();
+    test_import_resumed();
     test_limit();
     test_two_writers();
     test_unusable_file();
