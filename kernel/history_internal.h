@@ -24,6 +24,8 @@ enum history_failure {
     HISTORY_FAIL_WRITE = 1 << 2, /* full, read-only, I/O error: that entry is not stored */
 };
 
+struct history_import;
+
 struct history {
     char where[PATH_MAX]; /* kernel_config's history setting */
     char path[PATH_MAX];  /* the database file; "" when in memory */
@@ -35,6 +37,7 @@ struct history {
     int said;      /* enum history_failure bits already said */
     char notice[2 * (PATH_MAX + 400)]; /* one or two failures said, waiting for a cell */
     bool notice_pending;
+    struct history_import *import; /* NULL, or the old file being imported (history_import.c) */
 };
 
 /* Opens the store at the first use (history_store.c). false when another kernel holds the file
@@ -47,11 +50,13 @@ void history_fail(struct history *history, int rc, const char *what);
  * is missing; a malloc'd copy either way (NULL: out of memory), its length in *len. */
 char *history_capped(const char *text, size_t len, size_t max, size_t *out_len);
 
-/* Imports the JSON-lines history at `jsonl` (the format before SQLite) into `db` once, in one
- * write transaction, under which the file is claimed (renamed *.importing), so two kernels
- * starting at once never both import it; renamed *.imported when done. A claim left by a kernel
- * killed mid-import is imported again. Returns the records imported, 0 when there is no such
- * file, -1 on failure (err says why; the file is left as it was). */
-long history_import_jsonl(sqlite3 *db, const char *jsonl, char *err, size_t errlen);
+/* Starts the one-time import of the JSON-lines history at `jsonl` (the format before SQLite), or
+ * of the claim *.importing a kernel killed mid-import left, on a thread of its own; the file's
+ * sessions are reserved before it returns, so this kernel's session comes after them. Nothing
+ * happens when there is no such file, or another kernel is importing it. */
+void history_import_start(struct history *history, const char *jsonl);
+/* Waits for the import to end (with `stop`, at its next batch: the claim stays for the next
+ * kernel). Nothing when there is none. */
+void history_import_wait(struct history *history, bool stop);
 
 #endif

@@ -183,14 +183,8 @@ static void import_old_file(struct history *history, const char *jsonl)
 {
     char claimed[PATH_MAX + 16];
     snprintf(claimed, sizeof claimed, "%s.importing", jsonl);
-    if (!jsonl[0] || (access(jsonl, F_OK) != 0 && access(claimed, F_OK) != 0))
-        return;
-    char err[400];
-    long imported = history_import_jsonl(history->db, jsonl, err, sizeof err);
-    if (imported < 0)
-        log_warn("history: %s not imported: %s", jsonl, err);
-    else
-        log_info("history: %ld records imported from %s (now %s.imported)", imported, jsonl, jsonl);
+    if (jsonl[0] && (access(jsonl, F_OK) == 0 || access(claimed, F_OK) == 0))
+        history_import_start(history, jsonl);
 }
 
 /* One attempt at a database, file or memory: SQLITE_OK, or why not in `why` (db closed). */
@@ -312,6 +306,7 @@ void history_close(struct history *history)
 {
     if (!history)
         return;
+    history_import_wait(history, true);
     if (history->db) {
         sqlite3_stmt *stmt = NULL;
         if (sqlite3_prepare_v2(history->db,
