@@ -165,7 +165,8 @@ static void *import_main(void *arg)
     struct history_import *im = arg;
     sqlite3 *db = NULL;
     long imported = 0;
-    int fd = dup(im->fd); /* sharing its offset: the scan of claim() left it at the end */
+    /* a copy shares the offset, which the scan of claim() left at the end */
+    int fd = fcntl(im->fd, F_DUPFD_CLOEXEC, 0);
     FILE *file = fd >= 0 && lseek(fd, 0, SEEK_SET) == 0 ? fdopen(fd, "r") : NULL;
     int rc = file ? sqlite3_open_v2(im->db, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL)
                   : SQLITE_CANTOPEN;
@@ -212,7 +213,7 @@ static long long session_of(const char *line)
 static long long last_session_of(int fd)
 {
     long long last = 0;
-    int copy = dup(fd);
+    int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     FILE *file = copy >= 0 ? fdopen(copy, "r") : NULL;
     char *buf = malloc(HISTORY_IMPORT_LINE);
     bool skipped;
