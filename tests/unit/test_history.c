@@ -283,6 +283,32 @@ static void test_import_resumed(void)
     history_close(h);
 }
 
+/* The import runs beside the kernel: cells stored meanwhile wait for none of it, and the limit
+ * keeps the newest cells by session and line, whatever order they came in. */
+static void test_import_beside_cells(void)
+{
+    const char *jsonl = in_dir("beside.jsonl");
+    FILE *f = fopen(jsonl, "w");
+    char input[2000];
+    memset(input, 'i', sizeof input - 1);
+    input[sizeof input - 1] = 0;
+    for (int i = 0; i < 4000; i++)
+        fprintf(f, "{\"s\":%d,\"l\":%d,\"i\":\"%s %d\"}\n", 1 + i / 100, 1 + i % 100, input, i);
+    fclose(f);
+    struct history *h = history_open(jsonl, 3950);
+    for (int line = 1; line <= 60; line++)
+        history_add(h, line, "during the import");
+    CHECK(h->session == 41 && history_take_notice(h) == NULL);
+    history_import_wait(h, false);
+    CHECK(count_rows(in_dir("beside.sqlite"), "SELECT count(*) FROM history") == 3950);
+    /* the 60 new cells and the newest 3890 old ones */
+    CHECK(count_rows(in_dir("beside.sqlite"), "SELECT count(*) FROM history WHERE session = 41") ==
+          60);
+    CHECK(count_rows(in_dir("beside.sqlite"), "SELECT min(session * 1000 + line) FROM history") ==
+          2 * 1000 + 11);
+    history_close(h);
+}
+
 static void test_limit(void)
 {
     struct history *h = history_open(in_dir("limit.sqlite"), 5);
@@ -467,6 +493,7 @@ int main(void)
     test_caps();
     test_import();
     test_import_resumed();
+    test_import_beside_cells();
     test_limit();
     test_two_writers();
     test_unusable_file();
