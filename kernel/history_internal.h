@@ -41,7 +41,8 @@ struct history {
 };
 
 /* Opens the store at the first use (history_store.c). false when another kernel holds the file
- * (`what`, the use, is said not stored; the next use tries again) or even memory failed. */
+ * (`what`, the entry, is said not stored unless NULL; the next use tries again) or even memory
+ * failed. */
 bool history_ensure_open(struct history *history, const char *what);
 /* Says `what` (sqlite's code `rc`) once per kind, in the log and for the cell. */
 void history_fail(struct history *history, int rc, const char *what);

@@ -276,7 +276,8 @@ bool history_ensure_open(struct history *history, const char *what)
         if (rc == SQLITE_OK)
             return history->opened = true;
         if (is_busy(rc)) {
-            history_fail(history, rc, what);
+            if (what)
+                history_fail(history, rc, what);
             return false;
         }
         char text[PATH_MAX + 400];
