@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -478,6 +479,23 @@ static void test_full_and_read_only(void)
     CHECK(
         answers(h, "{\"hist_access_type\": \"tail\", \"n\": 5}",
                 "{\"status\": \"ok\", \"history\": [[1, 1, \"first\"], [1, 3, \"free again\"]]}"));
+    history_close(h);
+
+    /* another kernel opening the file for long (importing an old one, say): this cell is not
+     * stored, and the next one opens it */
+    mkdir(in_dir("turns"), 0700);
+    int turn = open(in_dir("turns"), O_RDONLY | O_DIRECTORY);
+    CHECK(flock(turn, LOCK_EX) == 0);
+    h = history_open(in_dir("turns/history.sqlite"), 100);
+    history_add(h, 1, "while another opens");
+    notice = history_take_notice(h);
+    CHECK(notice && strstr(notice, "another kernel held") && strstr(notice, "cell 1 not stored"));
+    CHECK(h->db == NULL);
+    close(turn);
+    history_add(h, 2, "after");
+    CHECK(history_take_notice(h) == NULL);
+    CHECK(answers(h, "{\"hist_access_type\": \"tail\", \"n\": 5}",
+                  "{\"status\": \"ok\", \"history\": [[1, 2, \"after\"]]}"));
     history_close(h);
 }
 
