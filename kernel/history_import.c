@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -29,7 +30,7 @@
 
 /* The old writer's records were at most 1 MiB of input and 1 MiB of output, escaped */
 #define HISTORY_IMPORT_LINE    (4u << 20)
-#define HISTORY_IMPORT_BATCH   (256u << 10)
+#define HISTORY_IMPORT_BATCH   (64u << 10)
 /* The import thread's own wait for the main thread's writes (short: one cell each) */
 #define HISTORY_IMPORT_BUSY_MS 5000
 
@@ -98,6 +99,22 @@ static bool read_line(FILE *file, char *buf, size_t cap, bool *skipped)
 
 static int exec(sqlite3 *db, const char *sql) { return sqlite3_exec(db, sql, NULL, NULL, NULL); }
 
+/* Between two batches the lock is left free for twice as long as the batch held it (10 to 200
+ * ms): a writer waiting for it (this kernel's main thread, another kernel) polls with SQLite's
+ * busy handler, and a lock taken again at once would starve it past its HISTORY_BUSY_MS. false
+ * when the import is to stop. */
+static bool give_way(struct history_import *im, struct timespec *held_since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long held_ms =
+        (now.tv_sec - held_since->tv_sec) * 1000 + (now.tv_nsec - held_since->tv_nsec) / 1000000;
+    long pause = 2 * held_ms < 10 ? 10 : 2 * held_ms > 200 ? 200 : 2 * held_ms;
+    sqlite3_sleep((int)pause);
+    clock_gettime(CLOCK_MONOTONIC, held_since);
+    return !atomic_load(&im->stop);
+}
+
 /* The old file's records into `db`, HISTORY_IMPORT_BATCH at a time: SQLITE_DONE at its end. */
 static int import_lines(struct history_import *im, sqlite3 *db, FILE *file, long *imported)
 {
@@ -116,6 +133,8 @@ static int import_lines(struct history_import *im, sqlite3 *db, FILE *file, long
         rc = SQLITE_NOMEM;
     size_t batch = 0;
     bool skipped;
+    struct timespec held_since;
+    clock_gettime(CLOCK_MONOTONIC, &held_since);
     if (rc == SQLITE_OK)
         rc = exec(db, "BEGIN IMMEDIATE");
     while (rc == SQLITE_OK) {
@@ -132,7 +151,7 @@ static int import_lines(struct history_import *im, sqlite3 *db, FILE *file, long
         if ((batch += strlen(buf)) >= HISTORY_IMPORT_BATCH) {
             batch = 0;
             if ((rc = exec(db, "COMMIT")) == SQLITE_OK)
-                rc = atomic_load(&im->stop) ? SQLITE_INTERRUPT : exec(db, "BEGIN IMMEDIATE");
+                rc = give_way(im, &held_since) ? exec(db, "BEGIN IMMEDIATE") : SQLITE_INTERRUPT;
         }
     }
     if (rc == SQLITE_DONE && exec(db, "COMMIT") != SQLITE_OK)
@@ -172,7 +191,9 @@ static void *import_main(void *arg)
                   : SQLITE_CANTOPEN;
     if (rc == SQLITE_OK) {
         sqlite3_busy_timeout(db, HISTORY_IMPORT_BUSY_MS);
-        exec(db, "PRAGMA cache_size = -256");
+        /* as the kernel's own connection: no fsync per commit (WAL keeps it whole through a
+         * kill), else a loaded disk makes each batch hold the lock for its fsync */
+        exec(db, "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -256");
         rc = import_lines(im, db, file, &imported);
     }
     if (rc == SQLITE_DONE) {

@@ -16,6 +16,9 @@
 /* Another kernel's write holds the file this long at most before ours is dropped (and said):
  * the kernel's main thread writes, and it must never stall the channels for long. */
 #define HISTORY_BUSY_MS    250
+/* Opening takes turns with other kernels' opens (a new file's schema, a claim of an old file):
+ * once per kernel, so it may wait longer before this cell is dropped */
+#define HISTORY_OPEN_MS    1000
 
 /* The kinds of failure said once each (history_take_notice). */
 enum history_failure {
