@@ -3,16 +3,16 @@
  * when it had one. The file is untrusted: a line that is not such a record, or longer than
  * HISTORY_IMPORT_LINE, is skipped; inputs and outputs are capped as new ones are.
  *
- * An old file can be large (the issue's was 138 MB: about 9 s to import), and the kernel's main
- * thread must keep answering, so the import runs on a thread of its own with its own connection,
- * in short transactions (HISTORY_IMPORT_BATCH bytes each: the main thread's writes wait for one
- * at most, well within HISTORY_BUSY_MS). Before it starts, the main thread claims the file, in
- * one write transaction: renamed *.importing and locked (flock) while it is read, its highest
- * session number reserved, so this kernel's session comes after every old one (records of a
- * higher session are not the old file's, and are skipped). Done, it is renamed *.imported. A
- * kernel killed mid-import leaves the claim unlocked: the next one imports it again from the
- * start, which changes nothing that is there already (every record is keyed by session and
- * line). A line at a time, so the file's size costs time, never memory. */
+ * An old file can be large (the issue's was 138 MB: about 9 s to import at full speed), and the
+ * kernel's main thread must keep answering, so the import runs on a thread of its own with its
+ * own connection, in short transactions (HISTORY_IMPORT_BATCH bytes each), leaving the lock free
+ * between them (give_way) for this kernel's cells and other kernels'. Before it starts, the main
+ * thread claims the file, in one write transaction: renamed *.importing and locked (flock) while
+ * it is read, its highest session number reserved, so this kernel's session comes after every
+ * old one (records of a higher session are not the old file's, and are skipped). Done, it is
+ * renamed *.imported. A kernel killed mid-import leaves the claim unlocked: the next one imports
+ * it again from the start, which changes nothing that is there already (every record is keyed
+ * by session and line). A line at a time, so the file's size costs time, never memory. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
