@@ -31,6 +31,8 @@ struct run {
 static void on_text(void *ctx, const char *text, size_t len)
 {
     struct run *r = ctx;
+    if (!show_progress_due(&r->show))
+        return; /* read the answer only when it is shown: it grows by every event */
     char *visible = extract_without_reasoning(text, len);
     if (visible)
         show_progress(&r->show, visible);

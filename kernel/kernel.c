@@ -144,8 +144,9 @@ static void *heartbeat_main(void *arg)
     return NULL;
 }
 
-/* ---- signals: SIGINT interrupts the cell (VS Code signals the kernel pid only); SIGTERM and
- * SIGHUP shut down. Blocked in every thread and read through a signalfd in the main loop. ---- */
+/* ---- signals: SIGINT interrupts the cell (VS Code signals every process of the kernel's tree,
+ * the kernel last; the worker takes one interrupt per cell); SIGTERM and SIGHUP shut down.
+ * Blocked in every thread and read through a signalfd in the main loop. ---- */
 
 static int block_signals(void)
 {

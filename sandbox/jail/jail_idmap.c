@@ -10,11 +10,11 @@
  * below the directory show as nobody and are reached by their "other" bits, as before.
  *
  * The steps, all taken here in the kernel process (root in the host's namespaces):
- *   1. a user namespace whose only mapping is "owner -> jail uid" (and the same for the group),
- *      held by a child that does nothing (spawn_userns_holder); we keep a file of the namespace
- *      and let the child go. The namespace grants nothing to anyone: no process runs in it.
- *   2. open_tree(OPEN_TREE_CLONE | AT_RECURSIVE): a detached copy of the directory's mount
+ *   1. open_tree(OPEN_TREE_CLONE | AT_RECURSIVE): a detached copy of the directory's mount
  *      tree, not attached anywhere (nothing of the host's mount table changes).
+ *   2. a user namespace whose only mapping is "owner of that copy -> jail uid" (and the same for
+ *      the group), held by a child that does nothing (spawn_userns_holder); we keep a file of
+ *      the namespace and let the child go. It grants nothing to anyone: no process runs in it.
  *   3. mount_setattr on the copy, recursively: MOUNT_ATTR_IDMAP with that namespace, NOSUID,
  *      NODEV, RDONLY unless writable, and private propagation (a copy of a shared mount is its
  *      peer). The kernel refuses (EINVAL) a filesystem without idmapping: we fall back.
@@ -75,7 +75,7 @@ static void fs_name(const char *dir, char *out, size_t len)
     snprintf(out, len, "a filesystem of type 0x%lx", (unsigned long)sf.f_type);
 }
 
-/* Step 1: a file of a user namespace mapping the on-disk owner to the jail's user. -1 with err. */
+/* Step 2: a file of a user namespace mapping the on-disk owner to the jail's user. -1 with err. */
 static int owner_to_jail_userns(const struct stat *st, uid_t jail_uid, gid_t jail_gid, char *err,
                                 size_t len)
 {
@@ -110,13 +110,9 @@ static int owner_to_jail_userns(const struct stat *st, uid_t jail_uid, gid_t jai
     return fd;
 }
 
-/* Steps 2 and 3: the detached, idmapped copy of dir. -1 with errno and `step` naming the call. */
-static int idmapped_tree(const char *dir, int userns_fd, bool writable, const char **step)
+/* Step 3 on the detached copy `tree`. 0 or -1 with errno. */
+static int idmap_tree(int tree, int userns_fd, bool writable)
 {
-    *step = "open_tree";
-    int tree = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-    if (tree < 0)
-        return -1;
     struct mount_attr attr;
     memset(&attr, 0, sizeof attr);
     attr.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
@@ -125,14 +121,7 @@ static int idmapped_tree(const char *dir, int userns_fd, bool writable, const ch
      * what the jail mounts on it (the masks over secrets) would propagate to the host */
     attr.propagation = MS_PRIVATE;
     attr.userns_fd = (uint64_t)userns_fd;
-    *step = "mount_setattr";
-    if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) {
-        int e = errno;
-        close(tree);
-        errno = e;
-        return -1;
-    }
-    return tree;
+    return mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
 }
 
 /* Why the kernel said no, in words. */
@@ -201,18 +190,31 @@ void jail_workdir_prepare(const char *dir, bool writable, uid_t jail_uid, gid_t 
                  (unsigned)jail_uid, dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777));
         return;
     }
+    /* Step 1, and the owner taken from the copy itself (fstat), not from the path: what
+     * is mapped is the owner of the very tree the jail gets, whatever happens to the path. */
     char why[256];
-    int userns = owner_to_jail_userns(&st, jail_uid, jail_gid, why, sizeof why);
-    if (userns < 0) {
+    int tree = open_tree(AT_FDCWD, dir,
+                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW);
+    if (tree < 0 || fstat(tree, &st) < 0) {
+        int e = errno;
+        snprintf(why, sizeof why, "%s (open_tree: %s)", idmap_refusal(e), strerror(e));
+        if (tree >= 0)
+            close(tree);
         fall_back(dir, &st, writable, jail_uid, jail_gid, why, out);
         return;
     }
-    const char *step = "";
-    int tree = idmapped_tree(dir, userns, writable, &step);
+    int userns = owner_to_jail_userns(&st, jail_uid, jail_gid, why, sizeof why);
+    if (userns < 0) {
+        close(tree);
+        fall_back(dir, &st, writable, jail_uid, jail_gid, why, out);
+        return;
+    }
+    int rc = idmap_tree(tree, userns, writable);
     int e = errno;
     close(userns); /* the mount keeps its own reference to the mapping */
-    if (tree < 0) {
-        snprintf(why, sizeof why, "%s (%s: %s)", idmap_refusal(e), step, strerror(e));
+    if (rc < 0) {
+        close(tree);
+        snprintf(why, sizeof why, "%s (mount_setattr: %s)", idmap_refusal(e), strerror(e));
         fall_back(dir, &st, writable, jail_uid, jail_gid, why, out);
         return;
     }

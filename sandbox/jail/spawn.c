@@ -193,6 +193,10 @@ static pid_t clone_jail(int *pidfd)
     return (pid_t)r;
 }
 
+/* The idmapped workdir needs a user namespace only as a mapping (jail_idmap.c); a multi-threaded
+ * process cannot unshare one, so a child is cloned into it. It is safe to leave it there: the
+ * child runs no code but a read and an exit, gains nothing outside its namespace, and is gone
+ * before the namespace is used. */
 pid_t spawn_userns_holder(int hold_fd, int close_fd)
 {
     struct clone_args args;

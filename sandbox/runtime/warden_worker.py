@@ -131,7 +131,7 @@ class Worker:
 
     def on_execute(self, f):
         self.outbox.flush()  # earlier background output belongs to the previous id
-        self.outbox.exec_id = f["id"]
+        self.outbox.start_cell(f["id"], f.get("output"))
         ok = False
         try:
             ok = self._execute(f)

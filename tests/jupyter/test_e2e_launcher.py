@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -111,7 +112,9 @@ class Tmux:
     """A tmux server of its own (its own socket), so the test touches no one else's sessions."""
 
     def __init__(self, tmp_path):
-        self.socket = str(tmp_path / "tmux.sock")
+        # a short path: a unix socket's path has at most 107 bytes
+        self.socket_dir = tempfile.mkdtemp(prefix="warden-tmux-")
+        self.socket = os.path.join(self.socket_dir, "s")
         self.env = dict(os.environ, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1",
                         JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
                         JUPYTER_CONFIG_DIR=str(tmp_path / "config"))
@@ -180,6 +183,7 @@ def console_session(tmp_path, workdir):
     finally:
         subprocess.run(["tmux", "-S", tmux.socket, "kill-server"], env=tmux.env,
                        capture_output=True, timeout=60)
+        shutil.rmtree(tmux.socket_dir, ignore_errors=True)
         kill_all(snap)
 
 
@@ -208,7 +212,15 @@ def start_directly(tmp_path, workdir, parent_pid):
     client = BlockingKernelClient()
     client.load_connection_file(connection_file)
     client.start_channels()
-    client.wait_for_ready(timeout=120)
+    try:
+        client.wait_for_ready(timeout=120)
+    except BaseException:
+        client.stop_channels()
+        snap = snapshot_tree(process.pid)
+        process.kill()
+        process.wait()
+        kill_all(snap)
+        raise
     return process, client
 
 
