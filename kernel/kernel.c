@@ -248,6 +248,7 @@ static void close_everything(struct kernel *k)
         if (sockets[i])
             zmq_close(sockets[i]);
     zmq_ctx_shutdown(k->zmq); /* ends the heartbeat's proxy */
+    jmsg_free(k->input_asked);
     history_close(k->history);
     signer_free(k->signer);
     launcher_watch_stop(&k->launcher);
