@@ -42,16 +42,24 @@ void show_writing(struct show *s, int attempt)
     display(s, "*writing code…*", "(the model is writing code)", s->display_id, false);
 }
 
+bool show_progress_due(struct show *s)
+{
+    if (now_ms() - s->last_update < SHOW_UPDATE_MS) {
+        s->pending = true; /* the final update shows it */
+        return false;
+    }
+    return true;
+}
+
 void show_progress(struct show *s, const char *answer)
 {
-    int64_t now = now_ms();
-    if (now - s->last_update < SHOW_UPDATE_MS) {
-        s->pending = true; /* the final update shows it */
+    if (!show_progress_due(s))
         return;
-    }
-    s->last_update = now;
     s->pending = false;
     display(s, answer, answer, s->display_id, true);
+    /* the pause counts from the end of an update: one of a long answer (a few MiB, sent whole)
+     * may take longer than the pause itself, and must not be followed by another at once */
+    s->last_update = now_ms();
 }
 
 static char *code_block(const char *code)

@@ -30,6 +30,9 @@ void show_init(struct show *s, const struct output_sink *sink, int count, int at
 void show_writing(struct show *s, int attempt);
 /* The answer so far (reasoning already removed); coalesced. */
 void show_progress(struct show *s, const char *answer);
+/* Whether show_progress would show anything now (else the update is left pending): the answer so
+ * far need not be prepared for nothing, once per piece of it. */
+bool show_progress_due(struct show *s);
 /* The answer is complete: blank the growing display, show the code (if any) and the prose. */
 void show_final(struct show *s, const char *code, const char *prose);
 void show_attempt_failed(struct show *s, const char *ename, const char *evalue, bool retrying,

@@ -42,6 +42,27 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A kernel built with WARDEN_SANITIZE=ON: a sanitizer report that appeared while this test ran
+    (its teardown included, where kernels exit and leaks are found) fails it
+    (harness/sanitizer.py)."""
+    outcome = yield
+    if not harness.sanitizer_log_dir():
+        return
+    seen = item.config.stash.setdefault(_SANITIZER_SEEN, set())
+    new = harness.sanitizer_reports() - seen
+    if call.when != "teardown" or not new:
+        return
+    seen |= new
+    report = outcome.get_result()
+    report.outcome = "failed"
+    report.longrepr = harness.describe_reports(new)
+
+
+_SANITIZER_SEEN = pytest.StashKey()
+
+
 def _require_kernel():
     reason = harness.warden_missing_reason()
     if reason:

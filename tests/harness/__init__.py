@@ -90,6 +90,12 @@ Processes
 survivor); ``alive(snapshot)`` lists those still running (zombies count as dead);
 ``wait_gone(snapshot, timeout)`` waits until none is left and returns the survivors;
 ``describe(pids)`` gives a readable ``pid: cmdline`` listing for assertion messages.
+
+Sanitizers
+----------
+``sanitizer_log_dir()``, ``sanitizer_reports()``, ``describe_reports(paths)``: the reports a
+kernel built with ``WARDEN_SANITIZE=ON`` wrote under ``WARDEN_SANITIZER_LOGS``
+(``harness/sanitizer.py``); tests/conftest.py fails the test in which one appears.
 """
 
 from .environment import (IS_WARDEN, KERNEL_NAME, PYTHON_PREFIX, REPO_ROOT, make_workdir, python,
@@ -98,10 +104,12 @@ from .environment import (IS_WARDEN, KERNEL_NAME, PYTHON_PREFIX, REPO_ROOT, make
 from .execution import Execution, KernelTimeout, Reply, Result
 from .kernel import Kernel
 from .processes import alive, describe, process_tree, rss_kib, snapshot_tree, wait_gone
+from .sanitizer import describe_reports, sanitizer_log_dir, sanitizer_reports
 
 __all__ = [
     "Kernel", "Execution", "Result", "Reply", "KernelTimeout", "python", "strip_ansi",
     "KERNEL_NAME", "IS_WARDEN", "PYTHON_PREFIX", "REPO_ROOT", "warden_bin",
     "warden_missing_reason", "write_kernelspec", "setup_environment", "make_workdir", "process_tree",
     "snapshot_tree", "alive", "wait_gone", "describe", "rss_kib",
+    "sanitizer_log_dir", "sanitizer_reports", "describe_reports",
 ]
