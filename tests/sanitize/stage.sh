@@ -33,7 +33,8 @@ run_sanitized() {
   # detect_leaks is on by default on x86_64 Linux; written out so that it stays so
   local asan_options="halt_on_error=1:detect_leaks=1:abort_on_error=0:print_summary=1"
   local ubsan_options="halt_on_error=1:print_stacktrace=1"
-  ASAN_OPTIONS=$asan_options UBSAN_OPTIONS=$ubsan_options build=$asan run_ctest
+  ASAN_OPTIONS=$asan_options UBSAN_OPTIONS=$ubsan_options build=$asan \
+    run_ctest "C unit tests under ASan+UBSan"
   ASAN_OPTIONS="$asan_options:log_path=$logs/asan" UBSAN_OPTIONS="$ubsan_options:log_path=$logs/ubsan" \
     WARDEN_SANITIZER_LOGS=$logs WARDEN_BIN=$asan/warden \
     run_pytest "Jupyter client tests under ASan+UBSan" "${sanitize_pytests[@]}" sanitize
