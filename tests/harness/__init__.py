@@ -94,8 +94,9 @@ survivor); ``alive(snapshot)`` lists those still running (zombies count as dead)
 Sanitizers
 ----------
 ``sanitizer_log_dir()``, ``sanitizer_reports()``, ``describe_reports(paths)``: the reports a
-kernel built with ``WARDEN_SANITIZE=ON`` wrote under ``WARDEN_SANITIZER_LOGS``
-(``harness/sanitizer.py``); tests/conftest.py fails the test in which one appears.
+kernel built with ``WARDEN_SANITIZE=ON`` wrote under ``WARDEN_SANITIZER_LOGS``;
+``sanitizer_report_in(text)``: one in captured stderr (UBSan's) (``harness/sanitizer.py``);
+tests/conftest.py fails the test in which one appears.
 """
 
 from .environment import (IS_WARDEN, KERNEL_NAME, PYTHON_PREFIX, REPO_ROOT, make_workdir, python,
@@ -105,11 +106,12 @@ from .execution import Execution, KernelTimeout, Reply, Result
 from .kernel import Kernel
 from .processes import alive, describe, process_tree, rss_kib, snapshot_tree, wait_gone
 from .sanitizer import describe_reports, sanitizer_log_dir, sanitizer_reports
+from .sanitizer import report_in as sanitizer_report_in
 
 __all__ = [
     "Kernel", "Execution", "Result", "Reply", "KernelTimeout", "python", "strip_ansi",
     "KERNEL_NAME", "IS_WARDEN", "PYTHON_PREFIX", "REPO_ROOT", "warden_bin",
     "warden_missing_reason", "write_kernelspec", "setup_environment", "make_workdir", "process_tree",
     "snapshot_tree", "alive", "wait_gone", "describe", "rss_kib",
-    "sanitizer_log_dir", "sanitizer_reports", "describe_reports",
+    "sanitizer_log_dir", "sanitizer_reports", "describe_reports", "sanitizer_report_in",
 ]

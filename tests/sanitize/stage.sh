@@ -5,11 +5,20 @@
 #
 # Every report is fatal: ASan stops at its first error (halt_on_error), UBSan too (the build has
 # -fno-sanitize-recover=undefined), LeakSanitizer checks every process that exits through exit()
-# (the kernel at shutdown, each C test); the jail's init and command never do (they _exit or
-# exec), so nothing of Python is ever checked. A C test's report fails it through its exit status
-# (ctest prints it). The kernel's reports go to files in a directory of their own (log_path), which
-# tests/conftest.py watches: a report fails the test during which it appeared
-# (tests/harness/sanitizer.py), and any left at the end fails the stage.
+# (the kernel at shutdown, each C test). A C test's report fails it through its exit status (ctest
+# prints it). The kernel's ASan and LSan reports go to files in a directory of their own
+# (log_path); UBSan's go to its stderr (gcc's libubsan ignores log_path), which pytest captures.
+# tests/conftest.py watches both: a report fails the test during which it appeared
+# (tests/harness/sanitizer.py), and any file left at the end fails the stage.
+#
+# The jail under ASan, without weakening it: the jail's init is a clone of the sanitized kernel
+# that never execs, but its code (sandbox/jail, child side) makes system calls only — it never
+# allocates, so ASan's allocator and shadow are never touched there — and it leaves through
+# _exit(), so LeakSanitizer never checks it. The command (pid 2) sets its rlimits, RLIMIT_AS among
+# them (2 GiB, far below the 20 TiB of ASan's reserved shadow: any mmap would now fail), then only
+# installs the seccomp filter and execs Python, which replaces the sanitized image: nothing maps
+# memory between the two (test_jail's RLIMIT_AS case passes under ASan). ASAN_OPTIONS never
+# reaches the worker: the jail's environment is an allowlist.
 #
 # No suppressions are needed: libzmq, jansson, OpenSSL and libcurl (dlopen'ed at the first model
 # request) leave nothing behind that LeakSanitizer counts as lost.
@@ -35,7 +44,7 @@ run_sanitized() {
   local ubsan_options="halt_on_error=1:print_stacktrace=1"
   ASAN_OPTIONS=$asan_options UBSAN_OPTIONS=$ubsan_options build=$asan \
     run_ctest "C unit tests under ASan+UBSan"
-  ASAN_OPTIONS="$asan_options:log_path=$logs/asan" UBSAN_OPTIONS="$ubsan_options:log_path=$logs/ubsan" \
+  ASAN_OPTIONS="$asan_options:log_path=$logs/asan" UBSAN_OPTIONS=$ubsan_options \
     WARDEN_SANITIZER_LOGS=$logs WARDEN_BIN=$asan/warden \
     run_pytest "Jupyter client tests under ASan+UBSan" "${sanitize_pytests[@]}" sanitize
   left=$(ls "$logs")

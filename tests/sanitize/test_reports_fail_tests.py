@@ -52,6 +52,25 @@ def test_a_report_written_during_a_test_fails_it(tmp_path):
     assert "LeakSanitizer: detected memory leaks" in out and "asan.4242" in out, out
 
 
+def test_a_report_on_stderr_fails_the_test(tmp_path):
+    """UBSan writes to stderr (gcc's libubsan ignores log_path), which a kernel shares with the
+    test that started it."""
+    r = run_inner(tmp_path, """
+        import subprocess
+
+        def test_kernel_says_ub():
+            subprocess.run(["sh", "-c", "echo 'kernel/x.c:1:2: runtime error: signed integer "
+                                        "overflow' >&2"])
+
+        def test_after():
+            pass
+    """)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0 and "2 passed, 1 error" in out, out
+    assert "ERROR at teardown of test_kernel_says_ub" in out, out
+    assert "sanitizer report on stderr:\nkernel/x.c:1:2: runtime error: signed integer" in out, out
+
+
 def test_without_a_log_directory_nothing_changes(tmp_path):
     r = run_inner(tmp_path, """
         import os
