@@ -143,6 +143,7 @@ struct transfer {
     size_t received;
     int64_t last_byte;
     bool stopped, too_large;
+    bool idle; /* ended by idle_timeout_ms (libcurl's own timeouts say connect) */
 };
 
 static bool status_is_success(long status) { return status >= 200 && status < 300; }
@@ -262,8 +263,10 @@ static CURLcode drive(struct http_client *c, struct transfer *t)
             return code;
         if (http_client_cancelled(c))
             return CURLE_ABORTED_BY_CALLBACK;
-        if (now_ms() - t->last_byte > t->req->idle_timeout_ms)
+        if (now_ms() - t->last_byte > t->req->idle_timeout_ms) {
+            t->idle = true;
             return CURLE_OPERATION_TIMEDOUT;
+        }
         api.multi_poll(c->multi, NULL, 0, POLL_SLICE_MS, NULL);
     }
 }
@@ -280,8 +283,10 @@ static void describe_result(struct transfer *t, CURLcode code, bool cancelled)
         r->result = HTTP_STOPPED;
     else if (code == CURLE_OK)
         r->result = HTTP_DONE;
-    else if (code == CURLE_OPERATION_TIMEDOUT && r->status != 0)
+    else if (t->idle) /* connected, and then silent: headers late or a stall between chunks */
         r->result = HTTP_IDLE_TIMEOUT;
+    else if (r->status != 0 && (code == CURLE_PARTIAL_FILE || code == CURLE_RECV_ERROR))
+        r->result = HTTP_CUT; /* a chunked body without its last chunk, a short Content-Length */
     else if (code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
              code == CURLE_COULDNT_RESOLVE_PROXY || code == CURLE_OPERATION_TIMEDOUT ||
              code == CURLE_SSL_CONNECT_ERROR || code == CURLE_PEER_FAILED_VERIFICATION)

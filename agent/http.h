@@ -19,6 +19,7 @@ enum http_result {
     HTTP_TOO_LARGE,      /* the body grew past max_body_bytes */
     HTTP_CANCELLED,      /* http_client_cancel */
     HTTP_STOPPED,        /* on_data asked to stop */
+    HTTP_CUT,            /* an answer began, and its connection ended before its body did */
     HTTP_FAILED,         /* anything else (error says what) */
 };
 

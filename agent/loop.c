@@ -31,10 +31,8 @@ struct run {
 static void on_text(void *ctx, const char *text, size_t len)
 {
     struct run *r = ctx;
-    /* every piece of the answer comes here with the whole answer so far: preparing it each time
-     * made a long answer quadratic (a 9 MiB one took a minute under ASan) */
     if (!show_progress_due(&r->show))
-        return;
+        return; /* read the answer only when it is shown: it grows by every event */
     char *visible = extract_without_reasoning(text, len);
     if (visible)
         show_progress(&r->show, visible);
@@ -74,7 +72,7 @@ static void audit_attempt(struct run *r, const char *code, const char *status,
     json_object_set_new(rec, "usage",
                         json_pack("{s:I, s:I}", "input_tokens", (json_int_t)reply->input_tokens,
                                   "output_tokens", (json_int_t)reply->output_tokens));
-    audit_record(r->audit, rec);
+    audit_record(r->audit, rec, r->sink);
     json_decref(rec);
 }
 

@@ -15,6 +15,7 @@
 #include "agent/sse.h"
 #include "common/files.h"
 #include "common/format.h"
+#include "common/utf8.h"
 
 #define MAX_EVENT_BYTES (1u << 20)
 
@@ -65,7 +66,11 @@ static void fail(struct cell_error *error, const char *ename, const char *fmt, .
     va_start(ap, fmt);
     vsnprintf(evalue, sizeof evalue, fmt, ap);
     va_end(ap);
-    cell_error_set(error, ename, evalue, NULL);
+    /* It may quote the server (its error message, an event's): shown inert, as its answer is. */
+    char *inert = utf8_inert(evalue, strlen(evalue));
+    cell_error_set(error, ename, inert ? inert : "the model server's error could not be shown",
+                   NULL);
+    free(inert);
 }
 
 /* ---- what an answer that is not a 2xx means ---- */
@@ -138,6 +143,10 @@ static bool answer_error(const struct model_settings *s, const struct http_respo
     case HTTP_IDLE_TIMEOUT:
         fail(error, "ModelUnavailable", "the model server sent nothing for %ld s",
              s->idle_timeout_ms / 1000);
+        return true;
+    case HTTP_CUT:
+        fail(error, "ModelResponseError",
+             "the model's answer stopped before its end (the connection was cut)");
         return true;
     case HTTP_DONE:
     case HTTP_STOPPED:

@@ -7,6 +7,7 @@
 
 #include "agent/engine_internal.h"
 #include "agent/loop.h"
+#include "common/utf8.h"
 
 /* ---- the model ---- */
 
@@ -67,7 +68,9 @@ static bool discover_model(struct agent_engine *e, struct model_settings *s,
                      "NAME, WARDEN_MODEL or agent.model in the config file"
                    : "no model is configured, and %s lists none%s: choose one with %%model NAME",
                  s->base_url, list);
-        cell_error_set(error, "AgentNotConfigured", evalue, NULL);
+        char *inert = utf8_inert(evalue, strlen(evalue)); /* the names are the server's */
+        cell_error_set(error, "AgentNotConfigured", inert ? inert : "no model is configured", NULL);
+        free(inert);
         ok = false;
     }
     json_decref(ids);

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/utf8.h"
+
 static int64_t now_ms(void)
 {
     struct timespec ts;
@@ -12,16 +14,24 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* A display of `markdown` (with `plain` for clients that only show text). */
+/* A display of `markdown` (with `plain` for clients that only show text). Both hold the model's
+ * words, so both are made inert first (utf8_inert): jupyter console prints text/plain straight to
+ * the terminal, where an escape sequence would act. */
 static void display(struct show *s, const char *markdown, const char *plain, const char *id,
                     bool update)
 {
-    json_t *data = json_pack("{s:s, s:s}", "text/markdown", markdown, "text/plain", plain);
+    char *inert_md = utf8_inert(markdown, strlen(markdown));
+    char *inert_plain = utf8_inert(plain, strlen(plain));
+    json_t *data = inert_md && inert_plain ? json_pack("{s:s, s:s}", "text/markdown", inert_md,
+                                                       "text/plain", inert_plain)
+                                           : NULL;
     json_t *md = json_object();
     if (data && md)
         output_display(s->sink, data, md, id, update);
     json_decref(data);
     json_decref(md);
+    free(inert_md);
+    free(inert_plain);
 }
 
 void show_init(struct show *s, const struct output_sink *sink, int count, int attempts)
@@ -44,30 +54,69 @@ void show_writing(struct show *s, int attempt)
 
 bool show_progress_due(struct show *s)
 {
-    if (now_ms() - s->last_update < SHOW_UPDATE_MS) {
+    int64_t now = now_ms();
+    if (now - s->last_update < SHOW_UPDATE_MS) {
         s->pending = true; /* the final update shows it */
         return false;
     }
+    s->last_update = now;
+    s->pending = false;
     return true;
 }
 
 void show_progress(struct show *s, const char *answer)
 {
-    if (!show_progress_due(s))
+    size_t len = strlen(answer);
+    if (len <= SHOW_PROGRESS_MAX) {
+        display(s, answer, answer, s->display_id, true);
         return;
-    s->pending = false;
-    display(s, answer, answer, s->display_id, true);
-    /* the pause counts from the end of an update: one of a long answer (a few MiB, sent whole)
-     * may take longer than the pause itself, and must not be followed by another at once */
-    s->last_update = now_ms();
+    }
+    /* Only the end of a long answer: the whole of it, resent a few times a second, would be
+     * quadratic in the answer's size on the way to the notebook. */
+    size_t from = len - SHOW_PROGRESS_MAX;
+    while (from < len && ((unsigned char)answer[from] & 0xC0) == 0x80)
+        from++;
+    char head[96];
+    int n = snprintf(head, sizeof head, "… (%zu KiB so far, the end of it:)\n\n", len / 1024);
+    char *tail = malloc((size_t)n + (len - from) + 1);
+    if (!tail)
+        return;
+    memcpy(tail, head, (size_t)n);
+    memcpy(tail + n, answer + from, len - from + 1);
+    display(s, tail, tail, s->display_id, true);
+    free(tail);
 }
 
+/* The longest run of backticks in `code`. */
+static size_t longest_backtick_run(const char *code)
+{
+    size_t longest = 0, run = 0;
+    for (const char *p = code; *p; p++) {
+        run = *p == '`' ? run + 1 : 0;
+        if (run > longest)
+            longest = run;
+    }
+    return longest;
+}
+
+/* The code in a fence longer than any run of backticks in it (CommonMark's rule): a ``` line in
+ * the code (it may hold one: the model may have opened a longer fence) cannot close the block
+ * and have the rest of the code rendered as Markdown, or hidden in an HTML comment. */
 static char *code_block(const char *code)
 {
-    size_t len = strlen(code) + 32;
-    char *md = malloc(len);
-    if (md)
-        snprintf(md, len, "```python\n%s\n```", code);
+    size_t ticks = longest_backtick_run(code) + 1;
+    if (ticks < 3)
+        ticks = 3;
+    size_t code_len = strlen(code), len = 2 * ticks + code_len + sizeof "python\n\n";
+    char *md = malloc(len), *p = md;
+    if (!md)
+        return NULL;
+    p = (char *)memset(p, '`', ticks) + ticks;
+    p = (char *)memcpy(p, "python\n", 7) + 7;
+    p = (char *)memcpy(p, code, code_len) + code_len;
+    *p++ = '\n';
+    p = (char *)memset(p, '`', ticks) + ticks;
+    *p = '\0';
     return md;
 }
 

@@ -13,7 +13,8 @@
 
 #include "common/output.h"
 
-#define SHOW_UPDATE_MS 250
+#define SHOW_UPDATE_MS    250
+#define SHOW_PROGRESS_MAX (32u << 10) /* the growing display shows the last 32 KiB at most */
 
 struct show {
     const struct output_sink *sink;
@@ -28,11 +29,11 @@ struct show {
 void show_init(struct show *s, const struct output_sink *sink, int count, int attempts);
 /* The model starts writing attempt n (1-based). */
 void show_writing(struct show *s, int attempt);
-/* The answer so far (reasoning already removed); coalesced. */
-void show_progress(struct show *s, const char *answer);
-/* Whether show_progress would show anything now (else the update is left pending): the answer so
- * far need not be prepared for nothing, once per piece of it. */
+/* Whether the growing display may be updated now (a few times a second); when not, the final
+ * update shows what came meanwhile. Asked before the answer is read, which costs its size. */
 bool show_progress_due(struct show *s);
+/* The answer so far (reasoning already removed), its end when it is long. */
+void show_progress(struct show *s, const char *answer);
 /* The answer is complete: blank the growing display, show the code (if any) and the prose. */
 void show_final(struct show *s, const char *code, const char *prose);
 void show_attempt_failed(struct show *s, const char *ename, const char *evalue, bool retrying,

@@ -43,9 +43,8 @@ bool buffer_append(char **buf, size_t *used, const char *bytes, size_t len)
 {
     if (len >= SIZE_MAX / 4 - *used)
         return false;
-    /* Doubling, not the exact size: a model's answer comes in thousands of small pieces, and an
-     * allocator that moves every grown block (ASan's, musl's) made that quadratic — a 9 MiB
-     * answer took minutes. */
+    /* Doubling, not the exact size: a model's answer comes in thousands of small pieces, and with
+     * an allocator that moves every grown block (ASan's, musl's) exact growth is quadratic. */
     size_t cap = *buf ? buffer_capacity(*used) : 0;
     if (*used + len + 1 > cap) {
         char *grown = realloc(*buf, buffer_capacity(*used + len));

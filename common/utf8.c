@@ -1,5 +1,6 @@
 #include "utf8.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,4 +111,41 @@ json_t *utf8_json_string(const char *text, size_t len)
     value = clean ? json_stringn(clean, clean_len) : NULL;
     free(clean);
     return value;
+}
+
+#define REPLACEMENT "\xEF\xBF\xBD"
+
+static bool keeps_control(const char *s, size_t len, size_t i)
+{
+    return s[i] == '\n' || s[i] == '\t' || (s[i] == '\r' && i + 1 < len && s[i + 1] == '\n');
+}
+
+char *utf8_inert(const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    char *out = malloc(len * 3 + 1); /* no byte becomes more than 3 */
+    if (!out)
+        return NULL;
+    size_t olen = 0, bad;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_sequence(s + i, len - i, &bad);
+        bool control = s[i] < 0x20 || s[i] == 0x7F;
+        if (n == 1 && (!control || keeps_control(text, len, i))) {
+            out[olen++] = text[i];
+        } else if (n == 1) { /* U+2400 + c, or U+2421 for DEL */
+            unsigned int picture = s[i] == 0x7F ? 0x2421 : 0x2400 + s[i];
+            out[olen++] = (char)(0xE0 | picture >> 12);
+            out[olen++] = (char)(0x80 | (picture >> 6 & 0x3F));
+            out[olen++] = (char)(0x80 | (picture & 0x3F));
+        } else if (n == 0 || (n == 2 && s[i] == 0xC2 && s[i + 1] <= 0x9F)) {
+            memcpy(out + olen, REPLACEMENT, 3);
+            olen += 3;
+        } else {
+            memcpy(out + olen, text + i, n);
+            olen += n;
+        }
+        i += n ? n : bad;
+    }
+    out[olen] = '\0';
+    return out;
 }

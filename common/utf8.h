@@ -26,4 +26,12 @@ char *utf8_repair(const char *in, size_t len, size_t *outlen);
  * person typed or a worker printed is shown with U+FFFD, never dropped. NULL when out of memory. */
 json_t *utf8_json_string(const char *text, size_t len);
 
+/* A malloc'd copy of `len` bytes of text that is inert on a terminal and in a notebook: every C0
+ * control character but newline and tab (and a carriage return before a newline) becomes its
+ * visible picture (ESC is U+241B, BEL U+2407), DEL U+2421, C1 controls (U+0080..U+009F, which
+ * some terminals read as CSI and OSC) and invalid bytes U+FFFD. What a model writes is shown
+ * so: an escape sequence in it can neither retitle the terminal, write the clipboard (OSC 52),
+ * conceal text nor move the cursor over what was shown. NULL when out of memory. */
+char *utf8_inert(const char *text, size_t len);
+
 #endif

@@ -6,7 +6,10 @@
 
 #include "common/config_fields.h"
 
-void kernel_config_defaults(struct kernel_config *cfg) { *cfg = (struct kernel_config){""}; }
+void kernel_config_defaults(struct kernel_config *cfg)
+{
+    *cfg = (struct kernel_config){.history = "", .history_limit = 100000};
+}
 
 static const struct config_field kernel_fields[] = {
     {.key = "history",
@@ -14,6 +17,11 @@ static const struct config_field kernel_fields[] = {
      .offset = offsetof(struct kernel_config, history),
      .capacity = PATH_MAX,
      .word = "off"},
+    {.key = "history_limit",
+     .kind = CONFIG_COUNT,
+     .offset = offsetof(struct kernel_config, history_limit),
+     .min = 1,
+     .max = 1000000000},
 };
 
 int kernel_config_apply_json(struct kernel_config *cfg, const json_t *section, char *err,

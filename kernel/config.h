@@ -6,11 +6,14 @@
 #include <jansson.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct kernel_config {
     /* Where the execution history is kept: a file path, "off" (this kernel's memory only), or ""
-     * for the default, ~/.local/share/warden/history.jsonl ($XDG_DATA_HOME/warden/...). */
+     * for the default, ~/.local/share/warden/history.sqlite ($XDG_DATA_HOME/warden/...). */
     char history[PATH_MAX];
+    /* Cells kept in it, all sessions together: the oldest are pruned past this. */
+    uint32_t history_limit;
 };
 
 void kernel_config_defaults(struct kernel_config *cfg);

@@ -2,11 +2,25 @@
  * the reply, idle — in that order, each with the request as parent. */
 #include <string.h>
 
+#include "content.h"
 #include "executor.h"
 #include "history.h"
 #include "kernel.h"
 
 static bool is_execute(const struct job *job) { return job->kind == JOB_EXECUTE; }
+
+/* A history file that failed (full, read-only, held by another kernel) is said on the stderr of
+ * the cell it happened in, once; the cell runs as usual. */
+static void say_history_trouble(struct kernel *k, const struct job *job)
+{
+    const char *notice = history_take_notice(k->history);
+    if (!notice)
+        return;
+    const char *msg_type;
+    json_t *content = content_stream(OUTPUT_STDERR, notice, strlen(notice), &msg_type);
+    if (content)
+        kernel_publish(k, msg_type, job->request->header, content);
+}
 
 void publish_begin(struct kernel *k, const struct job *job)
 {
@@ -21,8 +35,10 @@ void publish_begin(struct kernel *k, const struct job *job)
         kernel_publish(
             k, "execute_input", parent,
             json_pack("{s:s, s:i}", "code", code, "execution_count", job->execution_count));
-    if (job->store_history)
+    if (job->store_history) {
         history_add(k->history, job->execution_count, code);
+        say_history_trouble(k, job);
+    }
 }
 
 /* An output of the running cell (its content built by content.c on the executor thread). */
@@ -33,8 +49,10 @@ static void output(struct kernel *k, struct job *job, const char *msg_type, json
             return;
         const char *text =
             json_string_value(json_object_get(json_object_get(content, "data"), "text/plain"));
-        if (job->store_history && text)
+        if (job->store_history && text) {
             history_set_output(k->history, job->execution_count, text);
+            say_history_trouble(k, job);
+        }
     }
     kernel_publish(k, msg_type, job->request->header, json_incref(content));
 }

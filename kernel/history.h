@@ -1,7 +1,9 @@
-/* Execution history: kept in memory for this kernel and appended to a JSON-lines file so it
- * survives worker and kernel restarts (each kernel run is a new session number, like IPython).
- * Where it goes is kernel_config's history (kernel.history, WARDEN_HISTORY): a path, or "off" to
- * keep it in memory only. */
+/* Execution history, kept in SQLite like IPython's own (history.sqlite: sessions and numbered
+ * cells), so that several kernels write at once (WAL) and a kernel's memory never depends on how
+ * much history there is: nothing is loaded, every history_request is a query. Each kernel run
+ * is a new session number. Where it goes is kernel_config's history (kernel.history,
+ * WARDEN_HISTORY): a path, or "off" to keep it in this kernel's memory only. The store is opened
+ * at the first use, so start-up and kernel_info never pay for it. */
 #ifndef WARDEN_HISTORY_H
 #define WARDEN_HISTORY_H
 
@@ -9,15 +11,20 @@
 
 struct history;
 
-/* `where`: a path, "off", or "" for the default file. Nothing is read until the first use. */
-struct history *history_open(const char *where);
+/* `where`: a path, "off", or "" for the default file; `limit`: cells kept (oldest pruned). */
+struct history *history_open(const char *where, unsigned limit);
 void history_close(struct history *history);
 
 void history_add(struct history *history, int line, const char *input);
 void history_set_output(struct history *history, int line, const char *text_plain);
 
-/* Answers a history_request's content with the reply content (status ok + history list, or a
- * status error naming the bad field). */
+/* What went wrong with the history file and was not said yet (it cannot be opened, the disk is
+ * full, it is read-only, another kernel held it too long), for the cell's stderr: each kind of
+ * failure is said once per kernel; NULL when there is nothing to say. The cell runs either way. */
+const char *history_take_notice(struct history *history);
+
+/* Answers a history_request's content with the reply content, as ipykernel does (status ok +
+ * history list; a status error naming a field of the wrong type). */
 json_t *history_reply(struct history *history, const json_t *request);
 
 #endif

@@ -190,6 +190,17 @@ static void drain(struct kernel *k, void *socket, void (*dispatch)(struct kernel
     }
 }
 
+/* The launcher died without shutting the kernel down (its terminal closed, it was killed): the
+ * same clean shutdown as a shutdown_request, so the workers go too; nobody is left to answer. */
+static void check_launcher(struct kernel *k)
+{
+    if (!launcher_watch_gone(&k->launcher))
+        return;
+    log_info("the process that launched the kernel (pid %d) is gone: shutting down",
+             (int)k->launcher.pid);
+    k->shutting_down = true;
+}
+
 static void run_loop(struct kernel *k)
 {
     zmq_pollitem_t items[] = {
@@ -199,9 +210,13 @@ static void run_loop(struct kernel *k)
         {k->shell, 0, ZMQ_POLLIN, 0},
         {k->stdin_socket, 0, ZMQ_POLLIN, 0},
         {k->iopub, 0, ZMQ_POLLIN, 0},
+        {NULL, launcher_watch_fd(&k->launcher), ZMQ_POLLIN, 0},
     };
+    /* the launcher's pidfd is polled only when there is one */
+    int n_items = items[6].fd >= 0 ? 7 : 6;
+    long timeout = launcher_watch_poll_ms(&k->launcher);
     while (!k->shutting_down) {
-        if (zmq_poll(items, 6, -1) < 0) {
+        if (zmq_poll(items, n_items, timeout) < 0) {
             if (zmq_errno() == EINTR)
                 continue;
             log_error("poll failed: %s", zmq_strerror(zmq_errno()));
@@ -220,6 +235,8 @@ static void run_loop(struct kernel *k)
             drain(k, k->stdin_socket, dispatch_stdin);
         if (items[5].revents & ZMQ_POLLIN)
             handle_subscriptions(k);
+        if (n_items == 6 || (items[6].revents & ZMQ_POLLIN))
+            check_launcher(k); /* without a pidfd it looks at most once a second */
     }
 }
 
@@ -232,6 +249,7 @@ static void close_everything(struct kernel *k)
     zmq_ctx_shutdown(k->zmq); /* ends the heartbeat's proxy */
     history_close(k->history);
     signer_free(k->signer);
+    launcher_watch_stop(&k->launcher);
 }
 
 static int start(struct kernel *k, const char *connection_file, const struct kernel_config *cfg,
@@ -250,8 +268,9 @@ static int start(struct kernel *k, const char *connection_file, const struct ker
     }
     ids_new_uuid(k->session);
     k->engine = engine;
-    k->history = history_open(cfg->history);
+    k->history = history_open(cfg->history, cfg->history_limit);
     k->signal_fd = block_signals();
+    launcher_watch_start(&k->launcher);
     k->zmq = zmq_ctx_new();
     if (k->signal_fd < 0 || !k->zmq || open_sockets(k, err, sizeof err) != 0) {
         log_error("%s", k->signal_fd < 0 ? "cannot set up signal handling" : err);

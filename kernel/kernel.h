@@ -9,6 +9,7 @@
 #include "connection.h"
 #include "engine.h"
 #include "ids.h"
+#include "launcher.h"
 #include "wire.h"
 
 struct executor;
@@ -25,6 +26,7 @@ struct kernel {
     struct executor *executor;
     struct history *history;
     int signal_fd;
+    struct launcher_watch launcher; /* JPY_PARENT_PID: gone means shut down */
     bool heartbeat_running;
     bool shutting_down;
 };

@@ -3,19 +3,27 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define DIGEST_LEN 32
 
+/* Replay defence: the digests of the messages verified lately, in two generations of hash sets
+ * (open addressing, at most half full, so a probe always ends at an empty slot). When the current
+ * generation is full the older one is emptied and becomes the current: every digest of the last
+ * REPLAY_HISTORY_MIN messages, and up to twice as many, is remembered. A set keeps 64 bits of each
+ * HMAC (already uniform: its first bits are the slot): a fresh message mistaken for a replay has a
+ * chance of 2^-49 among 2^15 digests, and no one can aim at one without the key. */
+#define REPLAY_SLOTS (2 * REPLAY_HISTORY_MIN)
+
 struct signer {
     EVP_MAC_CTX *keyed; /* initialised with the key once; duplicated per message */
     bool enabled;
-    /* Replay defence: a ring of recent digests plus a small open-addressing index. */
-    unsigned char seen[REPLAY_WINDOW][DIGEST_LEN];
-    size_t seen_next;
-    size_t seen_count;
+    uint64_t seen[2][REPLAY_SLOTS]; /* 0 is an empty slot */
+    int current;                    /* the generation digests are added to */
+    size_t current_count;
 };
 
 struct signer *signer_new(const char *scheme, const void *key, size_t key_len)
@@ -104,15 +112,37 @@ static bool parse_hex(const unsigned char *text, size_t len, unsigned char out[D
     return true;
 }
 
+static bool set_has(const uint64_t *set, uint64_t key)
+{
+    for (size_t i = key & (REPLAY_SLOTS - 1); set[i] != 0; i = (i + 1) & (REPLAY_SLOTS - 1))
+        if (set[i] == key)
+            return true;
+    return false;
+}
+
+static void set_add(uint64_t *set, uint64_t key)
+{
+    size_t i = key & (REPLAY_SLOTS - 1);
+    while (set[i] != 0)
+        i = (i + 1) & (REPLAY_SLOTS - 1);
+    set[i] = key;
+}
+
+/* True when the digest was seen lately; else it is remembered. */
 static bool seen_before(struct signer *signer, const unsigned char digest[DIGEST_LEN])
 {
-    for (size_t i = 0; i < signer->seen_count; i++)
-        if (memcmp(signer->seen[i], digest, DIGEST_LEN) == 0)
-            return true;
-    memcpy(signer->seen[signer->seen_next], digest, DIGEST_LEN);
-    signer->seen_next = (signer->seen_next + 1) % REPLAY_WINDOW;
-    if (signer->seen_count < REPLAY_WINDOW)
-        signer->seen_count++;
+    uint64_t key;
+    memcpy(&key, digest, sizeof key);
+    key = key ? key : 1; /* 0 marks an empty slot */
+    if (set_has(signer->seen[0], key) || set_has(signer->seen[1], key))
+        return true;
+    if (signer->current_count == REPLAY_HISTORY_MIN) {
+        signer->current ^= 1;
+        memset(signer->seen[signer->current], 0, sizeof signer->seen[0]);
+        signer->current_count = 0;
+    }
+    set_add(signer->seen[signer->current], key);
+    signer->current_count++;
     return false;
 }
 

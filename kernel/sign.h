@@ -7,8 +7,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SIGNATURE_HEX_LEN 64
-#define REPLAY_WINDOW     4096
+#define SIGNATURE_HEX_LEN  64
+/* A replayed message is refused if its original came within the last REPLAY_HISTORY_MIN messages
+ * (or up to twice as many): more than a flood of ten thousand, as jupyter_client's 65 536 is. */
+#define REPLAY_HISTORY_MIN 16384
 
 struct signer;
 

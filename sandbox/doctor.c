@@ -369,6 +369,18 @@ static bool report_jail(const struct sandbox_config *cfg)
     return true;
 }
 
+/* The notebook directory (sandbox.workdir, else where doctor was started): idmapped, plain bind or
+ * refused, and why. Not fatal: another directory may do. */
+static void report_workdir(const struct sandbox_config *cfg)
+{
+    char how[1024];
+    enum jail_workdir_how h = jail_workdir_check(cfg, how, sizeof how);
+    line(h == JW_REFUSED ? "[WARN]" : "[ok]", "notebook directory", "%s%s",
+         h == JW_REFUSED ? "refused: " : "", how);
+    if (h == JW_REFUSED)
+        problem(false, "cells started from this directory would be refused: %s", how);
+}
+
 static void report_summary(const struct sandbox_config *cfg)
 {
     printf("\n");
@@ -424,6 +436,8 @@ int sandbox_doctor_main(int argc, char **argv, sandbox_config_loader load)
     bool python_ok = report_interpreter(&cfg);
     if (jail_ok && python_ok)
         report_probe(&cfg, &un);
+    if (jail_ok && !cfg.unjailed)
+        report_workdir(&cfg);
     report_summary(&cfg);
     return fatal ? 1 : 0;
 }

@@ -78,15 +78,16 @@ void jc_arrange_fds(const int src[JC_FD_COUNT])
     }
 }
 
-/* Child side: reset signal state inherited from the kernel (its signalfd mask, ignored signals). */
-void jc_reset_signals(void)
+/* Child side: reset signal state inherited from the kernel (its signalfd mask, ignored signals).
+ * An ignored SIGINT also drops one already pending, and survives execve. */
+void jc_reset_signals(bool ignore_sigint)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = SIG_DFL;
     for (int s = 1; s < NSIG; s++) {
         if (s == SIGKILL || s == SIGSTOP)
             continue;
+        sa.sa_handler = s == SIGINT && ignore_sigint ? SIG_IGN : SIG_DFL;
         sigaction(s, &sa, NULL); /* EINVAL for glibc-reserved signals: fine */
     }
     sigset_t none;

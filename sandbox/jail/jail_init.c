@@ -45,7 +45,7 @@ static void __attribute__((noreturn)) command(const struct jail_plan *plan)
         jc_fail("setsid", errno);
     jc_prepare_command_fds(plan->have_channel, plan->keep_stdio);
     jc_apply_rlimits(plan);
-    jc_reset_signals();
+    jc_reset_signals(plan->ignore_sigint);
     /* seccomp last: nothing after it but execve */
     jc_install_seccomp(plan);
     if (plan->dry_run)

@@ -10,6 +10,7 @@
 #ifndef WARDEN_JAIL_INTERNAL_H
 #define WARDEN_JAIL_INTERNAL_H
 
+#include <limits.h>
 #include <linux/filter.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,7 +28,9 @@
 #define JC_FD_SYNC    4 /* socket: the parent sends 'g' when the maps are written; EOF = it died */
 #define JC_FD_ERR     5 /* write end, O_CLOEXEC: setup errors; EOF at the command's execve */
 #define JC_FD_STATUS  6 /* write end: init writes the command's raw wait status (4 bytes) */
-#define JC_FD_COUNT   7 /* fds >= this are closed */
+#define JC_FD_WORKDIR                                                                              \
+    7                 /* the detached idmapped mount of the workdir (JM_WORKDIR_TREE), or closed */
+#define JC_FD_COUNT 8 /* fds >= this are closed */
 
 enum jail_mount_kind {
     JM_BIND,    /* bind src -> dst (recursive), read-only unless rw */
@@ -41,6 +44,7 @@ enum jail_mount_kind {
     JM_RO_OVER, /* bind dst onto itself read-only (e.g. /proc/sys) */
     JM_SEAL,    /* remount our own tmpfs at dst read-only once populated (/dev) */
     JM_MASK, /* hide a secret below the workdir: empty read-only tmpfs (dir) or /dev/null (file) */
+    JM_WORKDIR_TREE, /* attach the idmapped workdir mount (JC_FD_WORKDIR) at dst */
 };
 
 struct jail_mount {
@@ -71,13 +75,15 @@ struct jail_plan {
     struct jail_mount *mounts;
     size_t nmounts;
     const char *workdir; /* the command starts here */
+    int workdir_tree_fd; /* the detached idmapped workdir mount (JM_WORKDIR_TREE), or -1 */
 
     /* command */
     char *const *argv;
     char *const *envp;
     bool keep_stdio;
     bool have_channel;
-    bool dry_run; /* jail_check: build everything, then exit 0 instead of execve */
+    bool ignore_sigint; /* spawn_request.ignore_sigint */
+    bool dry_run;       /* jail_check: build everything, then exit 0 instead of execve */
 
     struct jail_rlimit rlimits[8];
     size_t nrlimits;
@@ -99,6 +105,9 @@ void jail_free_strv(char **v);
  * jail_plan_free). 0 or -1 with err. */
 int jail_plan_mounts(struct jail_plan *plan, const struct sandbox_config *cfg, char *err,
                      size_t errlen);
+/* realpath of the configured workdir, refused if it is a shared directory (/, /tmp, /home...)
+ * or too long. 0 or -1 with err. */
+int jail_resolve_workdir(const char *workdir, char real[PATH_MAX], char *err, size_t errlen);
 void jail_plan_free(struct jail_plan *plan);
 
 /* seccomp (jail_seccomp.c): the compiled filter, built once per process. 0 or -1 with err. */
@@ -106,10 +115,30 @@ int jail_seccomp_program(struct sock_fprog *out, char *err, size_t errlen);
 /* Human-readable summary of the filter. */
 const char *jail_seccomp_summary(void);
 
+/* The notebook directory (jail_idmap.c). As root the jail's user owns nothing on the host, so a
+ * private directory (under /root, a mkdtemp folder) is shown through an idmapped bind mount that
+ * makes its owner appear as the jail's user; where the kernel or the filesystem cannot, a plain
+ * bind if the jail's user may read it, else a refusal that says why. */
+struct jail_workdir {
+    enum jail_workdir_how how;
+    int tree_fd; /* JW_IDMAPPED: close-on-exec, the caller closes it; else -1 */
+    char detail[768];
+};
+/* `dir` is absolute and resolved; jail_uid/gid are the host ids of the jail's user. */
+void jail_workdir_prepare(const char *dir, bool writable, uid_t jail_uid, gid_t jail_gid,
+                          struct jail_workdir *out);
+
+/* spawn.c: a child in a new user namespace that only waits for EOF on hold_fd (the read end of a
+ * pipe whose write end the caller keeps), so that the caller can write its maps and open
+ * /proc/PID/ns/user. The caller closes the write end and reaps it. -1 with errno. */
+pid_t spawn_userns_holder(int hold_fd, int close_fd);
+
 /* ids (jail_ns.c) */
-void jail_choose_ids(const struct sandbox_config *cfg, uid_t *uid, gid_t *gid,
-                     bool *deny_setgroups);
+void jail_choose_ids(uid_t *uid, gid_t *gid, bool *deny_setgroups);
 int jail_write_id_maps(pid_t pid, const struct jail_plan *plan, char *err, size_t errlen);
+/* Write "inside outside 1" to /proc/PID/FILE (uid_map or gid_map). 0 or -1 with err. */
+int jail_write_map(pid_t pid, const char *file, unsigned inside, unsigned outside, char *err,
+                   size_t errlen);
 /* Why creating the namespaces failed with errno `err` (sysctls, AppArmor, containers...) and how
  * to fix it; "" if nothing is known. */
 void jail_userns_diagnose(int err, char *why, size_t len);
@@ -156,13 +185,13 @@ void jc_setup_net_uts(void);
 /* Drop every capability: bounding, ambient, inheritable, permitted, effective. */
 void jc_drop_caps(void);
 void jc_install_seccomp(const struct jail_plan *plan);
-/* jail_child.c: place src[3..6] at fds 3..6 (close-on-exec), close every other fd >= 3. */
+/* jail_child.c: place src[3..7] at fds 3..7 (close-on-exec), close every other fd >= 3. */
 void jc_arrange_fds(const int src[JC_FD_COUNT]);
 /* jail_child.c: channel to fd 3 (inheritable), drop the control fds, stdio to /dev/null unless
  * kept. */
 void jc_prepare_command_fds(bool have_channel, bool keep_stdio);
 /* jail_child.c: default dispositions, empty signal mask (the kernel blocks signals for its
- * signalfd). */
-void jc_reset_signals(void);
+ * signalfd); SIGINT ignored when `ignore_sigint` (spawn.h). */
+void jc_reset_signals(bool ignore_sigint);
 
 #endif

@@ -167,16 +167,6 @@ static const char nsswitch[] =
     "passwd: files\ngroup: files\nshadow: files\nhosts: files\nnetworks: files\n"
     "protocols: files\nservices: files\nethers: files\nrpc: files\n";
 
-/* Can uid:gid list and enter this directory (supplementary groups aside)? */
-static bool reachable(const struct stat *st, uid_t uid, gid_t gid)
-{
-    unsigned need = 05;
-    unsigned bits = st->st_uid == uid   ? (st->st_mode >> 6) & 07
-                    : st->st_gid == gid ? (st->st_mode >> 3) & 07
-                                        : st->st_mode & 07;
-    return (bits & need) == need;
-}
-
 /* Never a workdir: shared with other users or the system, or holding live sockets. */
 static const char *const shared_dirs[] = {"/",        "/tmp",  "/var/tmp", "/dev",
                                           "/dev/shm", "/run",  "/var/run", "/proc",
@@ -294,6 +284,29 @@ static void mask_secrets(struct builder *b, const char *workdir)
     }
 }
 
+int jail_resolve_workdir(const char *workdir, char real[PATH_MAX], char *err, size_t errlen)
+{
+    if (!realpath(workdir, real)) {
+        snprintf(err, errlen, "working directory %s: %s", workdir, strerror(errno));
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof shared_dirs / sizeof shared_dirs[0]; i++) {
+        if (strcmp(real, shared_dirs[i]) == 0) {
+            snprintf(err, errlen,
+                     "the working directory is %s: refusing to show it to the jail (it holds "
+                     "other users' files, sockets or the whole system); start warden from the "
+                     "notebook's own directory, or set sandbox.workdir",
+                     real);
+            return -1;
+        }
+    }
+    if (strlen(real) + sizeof JAIL_NEWROOT >= PATH_MAX) {
+        snprintf(err, errlen, "working directory path too long");
+        return -1;
+    }
+    return 0;
+}
+
 int jail_plan_mounts(struct jail_plan *plan, const struct sandbox_config *cfg, char *err,
                      size_t errlen)
 {
@@ -375,36 +388,21 @@ int jail_plan_mounts(struct jail_plan *plan, const struct sandbox_config *cfg, c
     plan->workdir = NULL;
     if (cfg->workdir[0]) {
         char real[PATH_MAX];
-        if (!realpath(cfg->workdir, real)) {
-            snprintf(err, errlen, "working directory %s: %s", cfg->workdir, strerror(errno));
+        if (jail_resolve_workdir(cfg->workdir, real, err, errlen) < 0)
+            goto fail;
+        struct jail_workdir wd;
+        jail_workdir_prepare(real, cfg->workdir_writable, plan->outside_uid, plan->outside_gid,
+                             &wd);
+        if (wd.how == JW_REFUSED) {
+            snprintf(err, errlen, "%s", wd.detail);
             goto fail;
         }
-        for (size_t i = 0; i < sizeof shared_dirs / sizeof shared_dirs[0]; i++) {
-            if (strcmp(real, shared_dirs[i]) == 0) {
-                snprintf(err, errlen,
-                         "the working directory is %s: refusing to show it to the jail (it holds "
-                         "other users' files, sockets or the whole system); start warden from the "
-                         "notebook's own directory, or set sandbox.workdir",
-                         real);
-                goto fail;
-            }
+        if (wd.how == JW_IDMAPPED) {
+            plan->workdir_tree_fd = wd.tree_fd;
+            add(&b, JM_WORKDIR_TREE, real);
+        } else {
+            bind(&b, real, real, cfg->workdir_writable, false);
         }
-        if (strlen(real) + sizeof JAIL_NEWROOT >= PATH_MAX) {
-            snprintf(err, errlen, "working directory path too long");
-            goto fail;
-        }
-        struct stat st;
-        if (stat(real, &st) == 0 && !reachable(&st, plan->outside_uid, plan->outside_gid)) {
-            snprintf(err, errlen,
-                     "the jail's user (host uid %u) cannot read the working directory %s "
-                     "(owner uid %u, mode %03o): make it readable to others (chmod o+rx %s), or "
-                     "configure it writable (sandbox.workdir_writable: the jail then runs as its "
-                     "owner)",
-                     (unsigned)plan->outside_uid, real, (unsigned)st.st_uid,
-                     (unsigned)(st.st_mode & 0777), real);
-            goto fail;
-        }
-        bind(&b, real, real, cfg->workdir_writable, false);
         plan->workdir = strdup(real);
         if (!plan->workdir)
             b.oom = true;
@@ -432,4 +430,7 @@ void jail_plan_free(struct jail_plan *plan)
     plan->nmounts = 0;
     free((char *)plan->workdir);
     plan->workdir = NULL;
+    if (plan->workdir_tree_fd >= 0)
+        close(plan->workdir_tree_fd);
+    plan->workdir_tree_fd = -1;
 }

@@ -9,7 +9,6 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -20,11 +19,11 @@
  *  - ordinary user: to the user's own uid/gid (the only mapping an unprivileged process may
  *    write); setgroups is denied first, as the kernel requires.
  *  - root: to JAIL_ROOT_HOST_ID, a uid that owns nothing on the host, so that even a process that
- *    escaped every other layer would hold no file and no process of the host. Exception: when the
- *    workdir is configured writable, to the owner of the workdir, because a write through the
- *    bind mount is checked against the host uid; with 2000000 the user could not write to their own
- *    notebook directory (and files created there would belong to a stranger). */
-void jail_choose_ids(const struct sandbox_config *cfg, uid_t *uid, gid_t *gid, bool *deny_setgroups)
+ *    escaped every other layer would hold no file and no process of the host. Always, also when
+ *    the workdir is writable: the notebook directory is then an idmapped mount (jail_idmap.c) on
+ *    which its owner appears as the jail's user, so writes work and land owned by that owner,
+ *    while the jail's processes never hold the owner's (often root's) host uid. */
+void jail_choose_ids(uid_t *uid, gid_t *gid, bool *deny_setgroups)
 {
     if (geteuid() != 0) {
         *uid = geteuid();
@@ -35,13 +34,6 @@ void jail_choose_ids(const struct sandbox_config *cfg, uid_t *uid, gid_t *gid, b
     *uid = JAIL_ROOT_HOST_ID;
     *gid = JAIL_ROOT_HOST_ID;
     *deny_setgroups = false;
-    if (cfg->workdir_writable && cfg->workdir[0]) {
-        struct stat st;
-        if (stat(cfg->workdir, &st) == 0) {
-            *uid = st.st_uid;
-            *gid = st.st_gid;
-        }
-    }
 }
 
 static int write_proc_file(pid_t pid, const char *name, const char *text, char *err, size_t errlen)
@@ -64,18 +56,21 @@ static int write_proc_file(pid_t pid, const char *name, const char *text, char *
     return 0;
 }
 
-int jail_write_id_maps(pid_t pid, const struct jail_plan *plan, char *err, size_t errlen)
+int jail_write_map(pid_t pid, const char *file, unsigned inside, unsigned outside, char *err,
+                   size_t errlen)
 {
     char map[64];
+    snprintf(map, sizeof map, "%u %u 1\n", inside, outside);
+    return write_proc_file(pid, file, map, err, errlen);
+}
+
+int jail_write_id_maps(pid_t pid, const struct jail_plan *plan, char *err, size_t errlen)
+{
     if (plan->deny_setgroups && write_proc_file(pid, "setgroups", "deny", err, errlen) < 0)
         return -1;
-    snprintf(map, sizeof map, "%d %u 1\n", JAIL_UID, (unsigned)plan->outside_uid);
-    if (write_proc_file(pid, "uid_map", map, err, errlen) < 0)
+    if (jail_write_map(pid, "uid_map", JAIL_UID, (unsigned)plan->outside_uid, err, errlen) < 0)
         return -1;
-    snprintf(map, sizeof map, "%d %u 1\n", JAIL_GID, (unsigned)plan->outside_gid);
-    if (write_proc_file(pid, "gid_map", map, err, errlen) < 0)
-        return -1;
-    return 0;
+    return jail_write_map(pid, "gid_map", JAIL_GID, (unsigned)plan->outside_gid, err, errlen);
 }
 
 static long read_long(const char *path, long dflt)

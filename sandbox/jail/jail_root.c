@@ -234,6 +234,19 @@ static void jc_do(const struct jail_mount *m, int src_fd)
             jc_restrict(m->dst, true, true, true);
         }
         break;
+    case JM_WORKDIR_TREE:
+        /* The parent built this mount (idmapped, nosuid, nodev, read-only unless writable) in
+         * the host's namespaces, where it may (jail_idmap.c); attaching it needs only what we
+         * hold here, CAP_SYS_ADMIN over our own mount namespace. A detached mount is attached
+         * once; closing the fd afterwards leaves it in place. */
+        jc_mkdirs(m->dst, 0755);
+        if (move_mount(JC_FD_WORKDIR, "", AT_FDCWD, m->dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+            jc_fail2("attach the idmapped mount of", m->dst + sizeof JAIL_NEWROOT - 1, errno);
+        close(JC_FD_WORKDIR);
+        /* the parent made it private already; nothing mounted on it may reach the host */
+        if (mount(NULL, m->dst, NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+            jc_fail2("make private", m->dst + sizeof JAIL_NEWROOT - 1, errno);
+        break;
     case JM_SEAL:
         if (mount(NULL, m->dst, NULL, MS_REMOUNT | MS_RDONLY | m->flags, NULL) < 0)
             jc_fail2("remount read-only", m->dst, errno);

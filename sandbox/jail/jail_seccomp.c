@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -161,6 +162,32 @@ static int add_rules(scmp_filter_ctx ctx)
             return -1;
     }
 
+    /* No set-user-ID or set-group-ID bit on any file the jail creates or changes. Inside, every
+     * mount is nosuid; but a writable notebook directory is the host's too, where its owner's
+     * files are the jail's (jail_idmap.c): a set-id program left there would run as that owner,
+     * often root, for whoever on the host executes it. The mode is an argument of each call
+     * (ignored without O_CREAT, where glibc passes 0); openat2 passes it in memory, where
+     * seccomp cannot look: ENOSYS, glibc does not use it. */
+    static const struct {
+        const char *name;
+        unsigned arg;
+    } mode_args[] = {{"chmod", 1},   {"fchmod", 1}, {"fchmodat", 2}, {"fchmodat2", 2},
+                     {"open", 2},    {"openat", 3}, {"creat", 1},    {"mkdir", 1},
+                     {"mkdirat", 2}, {"mknod", 1},  {"mknodat", 2}};
+    static const unsigned long set_id_bits[] = {S_ISUID, S_ISGID};
+    for (size_t i = 0; i < sizeof mode_args / sizeof mode_args[0]; i++) {
+        for (size_t b = 0; b < 2; b++) {
+            struct scmp_arg_cmp c = {.arg = mode_args[i].arg,
+                                     .op = SCMP_CMP_MASKED_EQ,
+                                     .datum_a = set_id_bits[b],
+                                     .datum_b = set_id_bits[b]};
+            if (rule(ctx, eperm, mode_args[i].name, 1, &c) < 0)
+                return -1;
+        }
+    }
+    if (rule(ctx, SCMP_ACT_ERRNO(ENOSYS), "openat2", 0, NULL) < 0)
+        return -1;
+
     /* personality: only PER_LINUX (0) and the query (0xffffffff). A 32-bit value is neither iff
      * bit 0 and some other bit differ, which masked equality can express bit by bit. */
     for (unsigned bit = 1; bit < 32; bit++) {
@@ -238,7 +265,8 @@ int jail_seccomp_program(struct sock_fprog *out, char *err, size_t errlen)
 const char *jail_seccomp_summary(void)
 {
     return "deny list with EPERM, clone3 ENOSYS, namespace clone flags, TIOCSTI/TIOCLINUX, socket "
-           "families other than unix/inet/inet6; other ABIs (ia32, x32) kill the process";
+           "families other than unix/inet/inet6, set-id mode bits; other ABIs (ia32, x32) kill the "
+           "process";
 }
 
 /* ---- child side ---- */

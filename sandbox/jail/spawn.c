@@ -139,7 +139,7 @@ static int spawn_unjailed(const struct spawn_request *req, struct jailed *out, c
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(127);
-        int src[JC_FD_COUNT] = {-1, -1, -1, req->channel_fd, -1, errp[1], -1};
+        int src[JC_FD_COUNT] = {-1, -1, -1, req->channel_fd, -1, errp[1], -1, -1};
         jc_arrange_fds(src);
         if (setsid() < 0)
             jc_fail("setsid", errno);
@@ -147,7 +147,7 @@ static int spawn_unjailed(const struct spawn_request *req, struct jailed *out, c
         if (cfg->workdir[0] && chdir(cfg->workdir) < 0)
             jc_fail2("chdir", cfg->workdir, errno);
         jc_apply_rlimits(&plan);
-        jc_reset_signals();
+        jc_reset_signals(req->ignore_sigint);
         execve(plan.argv[0], plan.argv, plan.envp);
         jc_fail2("execve", plan.argv[0], errno);
     }
@@ -189,6 +189,32 @@ static pid_t clone_jail(int *pidfd)
     if (r < 0 && errno == ENOSYS) {
         /* pre-5.3 kernel: clone() with fork semantics (x86_64 argument order) */
         r = syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, pidfd, NULL, NULL);
+    }
+    return (pid_t)r;
+}
+
+/* The idmapped workdir needs a user namespace only as a mapping (jail_idmap.c); a multi-threaded
+ * process cannot unshare one, so a child is cloned into it. It is safe to leave it there: the
+ * child runs no code but a read and an exit, gains nothing outside its namespace, and is gone
+ * before the namespace is used. */
+pid_t spawn_userns_holder(int hold_fd, int close_fd)
+{
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = CLONE_NEWUSER;
+    args.exit_signal = SIGCHLD;
+    long r = syscall(SYS_clone3, &args, sizeof args);
+    if (r < 0 && errno == ENOSYS)
+        r = syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | SIGCHLD), NULL, NULL, NULL, NULL);
+    if (r == 0) {
+        /* a copy of a multi-threaded process: system calls only. It holds its namespace alive
+         * until the caller is done with it (EOF), and runs nothing. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        close(close_fd);
+        char c;
+        while (read(hold_fd, &c, 1) < 0 && errno == EINTR) {
+        }
+        _exit(0);
     }
     return (pid_t)r;
 }
@@ -242,7 +268,8 @@ static int spawn_jailed(const struct spawn_request *req, struct jailed *out, boo
     pid_t pid = -1;
     int rc = -1;
 
-    jail_choose_ids(cfg, &plan.outside_uid, &plan.outside_gid, &plan.deny_setgroups);
+    plan.workdir_tree_fd = -1;
+    jail_choose_ids(&plan.outside_uid, &plan.outside_gid, &plan.deny_setgroups);
     if (jail_plan_mounts(&plan, cfg, err, errlen) < 0)
         goto out;
     env = jail_build_env(req, true);
@@ -254,6 +281,7 @@ static int spawn_jailed(const struct spawn_request *req, struct jailed *out, boo
     plan.argv = req->argv;
     plan.keep_stdio = req->keep_stdio;
     plan.have_channel = req->channel_fd >= 0;
+    plan.ignore_sigint = req->ignore_sigint;
     plan.dry_run = dry_run;
     own_args_area(&plan.arg_start, &plan.arg_end);
     if (jail_seccomp_program(&plan.seccomp, err, errlen) < 0)
@@ -281,7 +309,8 @@ static int spawn_jailed(const struct spawn_request *req, struct jailed *out, boo
     if (pid == 0) {
         /* child: the jail's init. Nothing here may allocate (see jail_internal.h). */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int src[JC_FD_COUNT] = {-1, -1, -1, req->channel_fd, sync[0], errp[1], status[1]};
+        int src[JC_FD_COUNT] = {-1,      -1,      -1,        req->channel_fd,
+                                sync[0], errp[1], status[1], plan.workdir_tree_fd};
         jc_arrange_fds(src);
         jail_child_main(&plan);
     }
@@ -488,7 +517,7 @@ void spawn_describe_isolation(const struct sandbox_config *cfg, char *out, size_
     uid_t uid;
     gid_t gid;
     bool deny;
-    jail_choose_ids(cfg, &uid, &gid, &deny);
+    jail_choose_ids(&uid, &gid, &deny);
     char mem[64];
     format_size(cfg->limits.memory_bytes, mem, sizeof mem);
     snprintf(out, len,

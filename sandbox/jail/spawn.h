@@ -26,6 +26,10 @@ struct spawn_request {
         *extra_env;  /* NULL-terminated "K=V" added to the allowlisted environment, or NULL */
     int channel_fd;  /* becomes fd 3 in the command; -1 for none */
     bool keep_stdio; /* true: inherit fds 0-2 (warden jail); false: /dev/null */
+    /* true: the command starts with SIGINT ignored (the worker, which installs its handler when
+     * it can take an interrupt: a SIGINT aimed at a cell, which VS Code sends to every process of
+     * the kernel's tree, must not kill a worker that is still starting) */
+    bool ignore_sigint;
 };
 
 struct jailed {
@@ -47,6 +51,17 @@ const char *spawn_runtime_dir(const struct sandbox_config *cfg);
 /* Can this machine jail, with these limits? Builds a whole jail (no workdir, no runtime) and runs
  * a no-op in it. 0 = yes; otherwise -1 and `why` says exactly why and how to fix it. */
 int jail_check(const struct sandbox_config *cfg, char *why, size_t len);
+
+/* How the notebook directory is shown to the jail (see jail_idmap.c). */
+enum jail_workdir_how {
+    JW_IDMAPPED, /* an idmapped bind: its owner appears as the jail's user (root only) */
+    JW_PLAIN,    /* a plain bind (unprivileged, or where idmapped mounts are unsupported) */
+    JW_REFUSED,  /* cells would be refused: the detail says why and what to do */
+};
+
+/* How cfg->workdir would be shown to the jail, for `warden doctor`: the mount is really made (and
+ * dropped). `how` gets the directory and the detail in words. */
+enum jail_workdir_how jail_workdir_check(const struct sandbox_config *cfg, char *how, size_t len);
 
 /* Start the command. 0 on success; -1 with err filled. */
 int spawn_process(const struct spawn_request *req, struct jailed *out, char *err, size_t errlen);

@@ -6,7 +6,18 @@ protocol violation and kill the worker). So:
 
 - outside user code the signal is ignored;
 - inside user code it raises, unless the main thread is in a runtime critical section (writing a
-  frame, appending to the output buffer); then it is remembered and raised when the section ends.
+  frame, appending to the output buffer); then it is remembered and raised when the section ends;
+- it raises once per request from the kernel (a cell, a syntax check, a description). One
+  interrupt may reach the worker three times: VS Code sends SIGINT to every process of the
+  kernel's tree (the worker, its jail's init, which forwards it) and then to the kernel (which
+  sends its own). The copies that follow the first must not land in the cell's `except
+  KeyboardInterrupt:` or `finally:` clean-up. The kernel itself sends one SIGINT per cell and
+  restarts a worker that has not finished the cell within its grace period, so a second
+  interrupt of the same cell has nothing left to do. Counting, not timing: the copies may arrive
+  any time later on a loaded machine.
+
+The worker starts with SIGINT ignored (the jail sets that up), so one that arrives before
+install() cannot kill a worker that is still starting.
 """
 
 __builtins__ = dict(__import__("builtins").__dict__)  # private copy: user code may replace builtins
@@ -22,16 +33,21 @@ class Interrupts:
         self.user_mode = False  # True only while user code runs on the main thread
         self._depth = 0         # critical sections entered by the main thread
         self._pending = False   # a SIGINT arrived inside a critical section
+        self._raised = False    # this request's KeyboardInterrupt was raised
 
     def install(self):
         _signal.signal(_signal.SIGINT, self._handler)
 
     def _handler(self, signum, frame):
-        if not self.user_mode:
+        if not self.user_mode or self._raised:
             return
         if self._depth:
             self._pending = True
             return
+        self._raise()
+
+    def _raise(self):
+        self._raised = True
         raise KeyboardInterrupt
 
     def enter(self):
@@ -45,8 +61,8 @@ class Interrupts:
         self._depth -= 1
         if self._depth == 0 and self._pending:
             self._pending = False
-            if self.user_mode:
-                raise KeyboardInterrupt
+            if self.user_mode and not self._raised:
+                self._raise()
 
     def __enter__(self):
         self.enter()
@@ -55,6 +71,11 @@ class Interrupts:
     def __exit__(self, *exc):
         self.leave()
         return False
+
+    def new_request(self):
+        """A request from the kernel begins: it may be interrupted (once)."""
+        self._raised = False
+        self._pending = False
 
     def begin_user(self):
         self._pending = False

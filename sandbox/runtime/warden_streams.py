@@ -41,6 +41,8 @@ class Outbox:
         self.last_flush = 0.0
         self.first_write = 0.0        # when the buffer last went from empty to non-empty
         self.exec_id = None           # id of the execute that output belongs to
+        self.budget = None            # stream characters the kernel will show for it (None: all)
+        self.sent = 0                 # stream characters sent for it
         self.captures = ()            # FdCaptures, drained before every flush
         self.forked = False           # True in a forked child: write straight to fds 1/2
 
@@ -48,6 +50,17 @@ class Outbox:
         start_thread(self._flusher)
 
     # ---- output text ---------------------------------------------------------------------
+    def start_cell(self, exec_id, output_limit):
+        """Output from now on belongs to `exec_id`. Past `output_limit` (bytes, from the kernel)
+        stream text is not sent: the kernel would drop it after its truncation notice, and
+        parsing a flood only to drop it would keep the kernel busy. A character is at least a
+        byte, so what is sent always reaches the kernel's limit and its notice."""
+        with self.lock:
+            self.exec_id = exec_id
+            valid = isinstance(output_limit, int) and not isinstance(output_limit, bool)
+            self.budget = output_limit if valid and output_limit > 0 else None
+            self.sent = 0
+
     def write(self, name, text):
         with INTERRUPTS, self.lock:
             segs = self.segments
@@ -97,8 +110,11 @@ class Outbox:
                 self._log(text)
                 continue
             for i in range(0, len(text), FLUSH_BYTES):
-                self._send({"t": "stream", "id": self.exec_id, "name": name,
-                            "text": text[i:i + FLUSH_BYTES]})
+                if self.budget is not None and self.sent > self.budget:
+                    break  # past the kernel's limit: dropped here, not there
+                piece = text[i:i + FLUSH_BYTES]
+                self.sent += len(piece)
+                self._send({"t": "stream", "id": self.exec_id, "name": name, "text": piece})
 
     def _flusher(self):
         with self.lock:

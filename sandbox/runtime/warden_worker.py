@@ -122,6 +122,7 @@ class Worker:
                 handler, needs_code = handlers.get(frame["t"], (None, False))
                 if handler is not None and _is_id(frame.get("id")) \
                         and (not needs_code or isinstance(frame.get("code"), str)):
+                    INTERRUPTS.new_request()
                     handler(frame)
             except ChannelClosed:
                 os._exit(0)  # the kernel is gone: exit at once, whatever user threads do
@@ -130,7 +131,7 @@ class Worker:
 
     def on_execute(self, f):
         self.outbox.flush()  # earlier background output belongs to the previous id
-        self.outbox.exec_id = f["id"]
+        self.outbox.start_cell(f["id"], f.get("output"))
         ok = False
         try:
             ok = self._execute(f)

@@ -300,9 +300,12 @@ static bool send_cell(struct cell_run *r)
     const struct sandbox_cell *cell = r->cell;
     const char *text = cell->code ? cell->code : "";
     json_t *code = utf8_json_string(text, strlen(text));
-    json_t *frame = code ? json_pack("{s:s, s:I, s:o, s:i, s:b, s:b}", "t", "execute", "id",
+    /* The output limit goes along so an honest worker stops sending a flood it knows will be
+     * dropped (parsing 1 GB of frames only to drop them took the kernel 20 s of CPU). */
+    json_t *frame = code ? json_pack("{s:s, s:I, s:o, s:i, s:b, s:b, s:I}", "t", "execute", "id",
                                      (json_int_t)r->id, "code", code, "count", cell->count,
-                                     "silent", cell->silent, "allow_stdin", cell->allow_stdin)
+                                     "silent", cell->silent, "allow_stdin", cell->allow_stdin,
+                                     "output", (json_int_t)r->sb->cfg.limits.output_bytes)
                          : NULL;
     if (!frame) {
         sup_fail_cell(r, CELL_ERROR, "ValueError", "the cell could not be encoded for the worker");

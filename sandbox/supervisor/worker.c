@@ -65,6 +65,7 @@ struct worker *worker_spawn(const struct sandbox_config *cfg, bool preload, char
         .extra_env = preload ? env : NULL,
         .channel_fd = sv[1],
         .keep_stdio = false,
+        .ignore_sigint = true,
     };
     w->spawned_at = frame_now_ms();
     int rc = spawn_process(&req, &w->proc, err, errlen);

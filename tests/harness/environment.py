@@ -75,7 +75,7 @@ def setup_environment() -> str:
     write_kernelspec(Path(root) / "kernels", warden_bin())
     old = os.environ.get("JUPYTER_PATH")
     os.environ["JUPYTER_PATH"] = root + (os.pathsep + old if old else "")
-    os.environ.setdefault("WARDEN_HISTORY", os.path.join(root, "history.jsonl"))
+    os.environ.setdefault("WARDEN_HISTORY", os.path.join(root, "history.sqlite"))
     os.environ.setdefault("WARDEN_AUDIT", os.path.join(root, "audit.jsonl"))
     # No model unless a test points the kernel at one (tests/harness/model_server.py): a
     # developer's own keys must neither be used nor sent anywhere by the tests.

@@ -48,6 +48,8 @@ by validation does not consume a reply. Reply keys (unknown keys raise ValueErro
   count; a reply with fewer is cut before its terminator): no terminator then (OpenAI: no finish
   chunk, no usage chunk, no ``[DONE]``; Anthropic: no last content_block_stop, message_delta,
   message_stop).
+- ``stall_after`` (int n): right after the n-th delta, send nothing more (the connection stays
+  open) until the server closes or 60 s pass: a server that stalls mid-answer.
 - ``error_event_after`` (int n): same place, a mid-stream error, then close. OpenAI: a
   ``data: {"error": {...}}`` line (OpenRouter style); Anthropic: ``event: error`` with
   ``overloaded_error``.
@@ -112,6 +114,7 @@ COMPLETION_PATHS = {"/v1/chat/completions": "openai", "/v1/messages": "anthropic
 REPLY_KEYS = {
     "text", "reasoning", "reasoning_field", "think_in_content", "status", "headers", "error",
     "stream", "chunk_size", "delay", "chunk_delay", "cut_after", "error_event_after", "comments",
+    "stall_after",
     "malformed", "huge", "chunked", "usage", "finish_reason", "stop_reason", "model",
 }
 COMMENT = b": OPENROUTER PROCESSING\n\n"
@@ -120,8 +123,8 @@ COMMENT = b": OPENROUTER PROCESSING\n\n"
 class Request:
     """One request as received. ``status``/``error`` say how it was answered (``error``: the
     validation or script message, None if served); ``outcome``: "complete", "cut",
-    "error_event", "error" (non-200), "malformed", "disconnected" (the client went away) or
-    "closed" (the server closed mid-reply)."""
+    "error_event", "error" (non-200), "malformed", "stalled", "disconnected" (the client went
+    away) or "closed" (the server closed mid-reply)."""
 
     def __init__(self, method, path, headers, body):
         self.method, self.path, self.headers, self.body = method, path, headers, body
@@ -393,6 +396,10 @@ class _Handler(BaseHTTPRequestHandler):
             write(data)
             if kind == "delta":
                 deltas += 1
+                if reply.get("stall_after") is not None and deltas >= reply["stall_after"]:
+                    closing.wait(60)
+                    req.outcome = "stalled"
+                    return
                 if malformed:
                     write(ms.malformed_event(req.api))
                     malformed = False

@@ -3,7 +3,7 @@ cell explains (the kernel still starts and answers kernel_info), the deprecated
 sandbox.agent_wall_time, kernel.history, and the Python version kernel_info reports (the worker's
 own, from its ready frame)."""
 
-import json
+import sqlite3
 import os
 import subprocess
 
@@ -41,13 +41,14 @@ def test_bad_field_of_any_section_is_explained():
 
 
 def test_every_section_accepted_and_the_old_agent_wall_time_too(tmp_path):
-    history = tmp_path / "history.jsonl"
+    history = tmp_path / "history.sqlite"
     config = {"kernel": {"history": str(history)}, "agent": {"wall_time": 60},
               "sandbox": {"memory": "1G", "agent_wall_time": 30}}
     with Kernel(cwd=make_workdir(), config=config, env={"WARDEN_HISTORY": None}) as k:
         assert result_text(ok(k.run(python("6 * 7")))) == "42"
-    entries = [json.loads(line) for line in history.read_text().splitlines()]
-    assert any("6 * 7" in e.get("i", "") for e in entries), entries
+    with sqlite3.connect(history) as db:
+        entries = [row[0] for row in db.execute("SELECT source FROM history")]
+    assert any("6 * 7" in e for e in entries), entries
 
 
 def test_kernel_info_reports_the_workers_python():

@@ -3,6 +3,7 @@ kernel starts in, shutdown (no process left behind, shutdown_request on control 
 restart."""
 
 import os
+import subprocess
 
 import pytest
 
@@ -29,15 +30,23 @@ def test_notebook_dir_under_private_parents(tmp_path):
 
 @pytest.mark.skipif(not IS_WARDEN or os.geteuid() != 0, reason="root maps the jail to another uid")
 def test_private_notebook_dir_as_root_is_explained(tmp_path):
-    """As root the jail runs as an unprivileged uid of its own (never host root), which cannot
-    enter a 0700 notebook directory: the cell must say so and how to fix it, not fail obscurely."""
-    tmp_path.chmod(0o700)
-    with Kernel(cwd=tmp_path) as k:
-        r = k.run(python("print(1)"), timeout=60)
-        assert r.status == "error"
-        text = r.error["evalue"] + "".join(r.error["traceback"])
-        assert "chmod o+rx" in text and str(tmp_path) in text, text
-        k.run(python("print(2)"), timeout=60)  # still answering, with the same explanation
+    """As root the jail runs as an unprivileged uid of its own (never host root): a 0700 notebook
+    directory is shown to it through an idmapped mount (test_e2e_workdir.py), which ramfs cannot
+    make. There the cell must say so and how to fix it, not fail obscurely."""
+    ramfs = tmp_path / "ramfs"
+    ramfs.mkdir()
+    subprocess.run(["mount", "-t", "ramfs", "ramfs", str(ramfs)], check=True)
+    try:
+        nb = ramfs / "nb"
+        nb.mkdir(mode=0o700)
+        with Kernel(cwd=nb) as k:
+            r = k.run(python("print(1)"), timeout=60)
+            assert r.status == "error"
+            text = r.error["evalue"] + "".join(r.error["traceback"])
+            assert "chmod o+rx" in text and str(nb) in text and "ramfs" in text, text
+            k.run(python("print(2)"), timeout=60)  # still answering, with the same explanation
+    finally:
+        subprocess.run(["umount", "-l", str(ramfs)], check=False)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -179,3 +179,28 @@ def test_pty_of_its_own_and_no_tiocsti(k):
         assert re.search(r"pts \['0', (?:'1', )?'ptmx'\]", out), out
     assert "TIOCSTI errno 1" in out, out
     still_serves(k)
+
+
+def test_no_set_id_bits_on_any_file(k):
+    """A set-id program the jail leaves in a writable notebook directory would run as its owner
+    (often root) for whoever executes it on the host: seccomp refuses set-id mode bits everywhere
+    (chmod, open/creat, mkdir, mknod); the sticky bit and plain modes stay allowed."""
+    out = ok(k, """
+        import os, tempfile
+        d = tempfile.mkdtemp()
+        p = os.path.join(d, 'prog')
+        open(p, 'w').close()
+        attempts = (lambda: os.chmod(p, 0o4755), lambda: os.chmod(p, 0o2755),
+                    lambda: os.open(os.path.join(d, 'new'), os.O_CREAT | os.O_WRONLY, 0o4755),
+                    lambda: os.mkdir(os.path.join(d, 'sub'), 0o2755))
+        for f in attempts:
+            try:
+                f(); print('SET-ID')
+            except OSError as e:
+                print('refused', e.errno)
+        os.chmod(p, 0o1755); os.chmod(p, 0o755)
+        print('mode', oct(os.stat(p).st_mode & 0o7777))
+    """)
+    assert out.count("refused 1") == 4 and "SET-ID" not in out, out
+    assert "mode 0o755" in out, out
+    still_serves(k)

@@ -11,6 +11,21 @@ def test_many_prints_are_coalesced_in_order(worker):
     assert len(streams) < 20, len(streams)
 
 
+def test_a_flood_past_the_output_limit_is_not_sent(worker):
+    """The kernel gives the cell's output limit; the worker sends a little past it (so the
+    kernel's truncation notice still comes), not the 64 MiB flood, and the cell goes on."""
+    r = worker.execute("import sys\nblock = 'z' * 65535 + '\\n'\nfor _ in range(1024):\n"
+                       "    sys.stdout.write(block)\nprint('x' * 10, file=sys.stderr)\n"
+                       "raise ValueError('after the flood')", output=100_000)
+    sent = len(r.stdout) + len(r.stderr)
+    assert 100_000 < sent <= 100_000 + 2 * 65536, sent
+    assert r.status == "error" and r.of("error")[0]["ename"] == "ValueError"
+    r = worker.execute("print('next cell')", output=100_000)  # the budget is per cell
+    assert r.stdout == "next cell\n"
+    r = worker.execute("print('y' * 300_000)")  # no limit given: everything
+    assert len(r.stdout) == 300_001
+
+
 def test_stdout_stderr_interleaving_is_kept(worker):
     r = worker.execute("import sys\nprint('a')\nprint('b', file=sys.stderr)\nprint('c')")
     assert [(f["name"], f["text"]) for f in r.of("stream")] == [

@@ -167,11 +167,14 @@ class RuntimeProc:
         return self.next_id
 
     # ---- requests ------------------------------------------------------------------------
-    def start_execute(self, code, silent=False, allow_stdin=False, count=None):
+    def start_execute(self, code, silent=False, allow_stdin=False, count=None, output=None):
         eid = self.new_id()
-        self.send({"t": "execute", "id": eid, "code": code,
-                   "count": eid if count is None else count, "silent": silent,
-                   "allow_stdin": allow_stdin})
+        frame = {"t": "execute", "id": eid, "code": code,
+                 "count": eid if count is None else count, "silent": silent,
+                 "allow_stdin": allow_stdin}
+        if output is not None:
+            frame["output"] = output
+        self.send(frame)
         return eid
 
     def collect(self, eid, timeout=TIMEOUT, on_frame=None):

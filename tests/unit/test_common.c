@@ -68,6 +68,20 @@ static void test_utf8(void)
     free(fixed);
 }
 
+static void test_utf8_inert(void)
+{
+    /* ESC, BEL, a lone CR and DEL as their pictures; CSI as C1 (U+009B) and an invalid byte as
+     * U+FFFD; newline, tab, CR LF and other text (é) kept. */
+    const char in[] = "a\x1b]0;t\x07\rb\x7f\xc2\x9b\xff\t\xc3\xa9\r\n";
+    char *out = utf8_inert(in, sizeof in - 1);
+    CHECK(out && strcmp(out, "a\xe2\x90\x9b]0;t\xe2\x90\x87\xe2\x90\x8d"
+                             "b\xe2\x90\xa1\xef\xbf\xbd\xef\xbf\xbd\t\xc3\xa9\r\n") == 0);
+    free(out);
+    out = utf8_inert("x\0y", 3); /* NUL too */
+    CHECK(out && strcmp(out, "x\xe2\x90\x80y") == 0);
+    free(out);
+}
+
 static void test_cell_error(void)
 {
     struct cell_error e = {0};
@@ -239,6 +253,7 @@ int main(void)
     test_buffer_growth();
     test_format();
     test_utf8();
+    test_utf8_inert();
     test_cell_error();
     test_relay();
     return check_summary("common");

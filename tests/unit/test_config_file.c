@@ -48,6 +48,11 @@ static void test_sections(void)
     CHECK(strcmp(cfg.kernel.history, "/tmp/h.jsonl") == 0);
     CHECK(load("{}", &cfg, err, sizeof err) == 0);
     CHECK(cfg.agent.wall_ms == 120000 && cfg.kernel.history[0] == 0);
+    CHECK(cfg.kernel.history_limit == 100000);
+    CHECK(load("{\"kernel\":{\"history_limit\":500}}", &cfg, err, sizeof err) == 0);
+    CHECK(cfg.kernel.history_limit == 500);
+    CHECK(load("{\"kernel\":{\"history_limit\":0}}", &cfg, err, sizeof err) == -1);
+    CHECK(strstr(err, "kernel.history_limit") != NULL);
     CHECK(load("{\"agent\":{\"wall_time\":0},\"kernel\":null}", &cfg, err, sizeof err) == 0);
     CHECK(cfg.agent.wall_ms == 0);
 }

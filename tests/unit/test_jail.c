@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jail_fixture.h"
 #include "sandbox/jail/spawn.h"
 
 static int passed, failed;
@@ -31,67 +32,13 @@ static int passed, failed;
         }                                                                                          \
     } while (0)
 
-struct result {
-    int status; /* raw wait status from spawn_reap */
-    char cause[256];
-    char out[65536]; /* what the command wrote to fd 3 */
-    bool spawned;
-    char err[1024];
-};
-
 static char workdir[64];
 static struct sandbox_config base_cfg;
-
-/* Run argv in the jail (cfg), collect what it writes on fd 3 until EOF, reap it. */
-static void run_cfg(const struct sandbox_config *cfg, char *const argv[], char *const *extra_env,
-                    struct result *r)
-{
-    memset(r, 0, sizeof *r);
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-        snprintf(r->err, sizeof r->err, "socketpair: %s", strerror(errno));
-        return;
-    }
-    struct spawn_request req = {
-        .cfg = cfg, .argv = argv, .extra_env = extra_env, .channel_fd = sv[1], .keep_stdio = false};
-    struct jailed j;
-    if (spawn_process(&req, &j, r->err, sizeof r->err) < 0) {
-        close(sv[0]);
-        close(sv[1]);
-        return;
-    }
-    close(sv[1]);
-    r->spawned = true;
-    size_t used = 0;
-    for (;;) {
-        struct pollfd p = {.fd = sv[0], .events = POLLIN};
-        if (poll(&p, 1, 30000) <= 0) {
-            snprintf(r->err, sizeof r->err, "timed out reading the channel");
-            spawn_kill(&j);
-            break;
-        }
-        ssize_t n = read(sv[0], r->out + used, sizeof r->out - 1 - used);
-        if (n <= 0)
-            break;
-        used += (size_t)n;
-        if (used == sizeof r->out - 1)
-            break;
-    }
-    r->out[used] = '\0';
-    close(sv[0]);
-    r->status = spawn_reap(&j, r->cause, sizeof r->cause);
-}
 
 static void run(char *const argv[], struct result *r) { run_cfg(&base_cfg, argv, NULL, r); }
 
 /* /bin/sh -c SCRIPT, with its stdout going to the channel */
-static void sh(const char *script, struct result *r)
-{
-    char full[4096];
-    snprintf(full, sizeof full, "exec 1>&3; %s", script);
-    char *argv[] = {"/bin/sh", "-c", full, NULL};
-    run(argv, r);
-}
+static void sh(const char *script, struct result *r) { sh_cfg(&base_cfg, script, r); }
 
 static void py(const char *code, struct result *r)
 {
@@ -99,11 +46,6 @@ static void py(const char *code, struct result *r)
     snprintf(full, sizeof full, "import os, sys\nsys.stdout = os.fdopen(3, 'w')\n%s", code);
     char *argv[] = {"/usr/bin/python3", "-I", "-c", full, NULL};
     run(argv, r);
-}
-
-static bool exited(const struct result *r, int code)
-{
-    return r->spawned && WIFEXITED(r->status) && WEXITSTATUS(r->status) == code;
 }
 
 static void test_identity(void)

@@ -1,5 +1,6 @@
 /* Signing and the wire codec, with known vectors. */
 #include <regex.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "check.h"
@@ -39,6 +40,28 @@ static void test_jupyter_vector(void)
     CHECK(!signer_verify(signer, parts, wrong, 64));
     CHECK(!signer_verify(signer, parts, expected, 63));
     CHECK(!signer_verify(signer, parts, "zz", 2));
+    signer_free(signer);
+}
+
+/* A replay is refused even after REPLAY_HISTORY_MIN other messages came between. */
+static void test_replay_after_a_flood(void)
+{
+    struct signer *signer = signer_new("hmac-sha256", "secret-key", 10);
+    struct signed_part parts[4] = {part("{\"msg_id\":\"first\"}"), part("{}"), part("{}"),
+                                   part("{}")};
+    char first[SIGNATURE_HEX_LEN + 1], hex[SIGNATURE_HEX_LEN + 1];
+    CHECK(signer_sign(signer, parts, first) == 0 && signer_verify(signer, parts, first, 64));
+    char id[64];
+    bool all_fresh = true;
+    for (int i = 0; i < REPLAY_HISTORY_MIN; i++) {
+        snprintf(id, sizeof id, "{\"msg_id\":\"%d\"}", i);
+        parts[0] = part(id);
+        all_fresh = all_fresh && signer_sign(signer, parts, hex) == 0 &&
+                    signer_verify(signer, parts, hex, 64);
+    }
+    CHECK(all_fresh); /* none of them mistaken for a replay */
+    parts[0] = part("{\"msg_id\":\"first\"}");
+    CHECK(!signer_verify(signer, parts, first, 64));
     signer_free(signer);
 }
 
@@ -162,6 +185,7 @@ int main(void)
 {
     test_rfc4231_vector();
     test_jupyter_vector();
+    test_replay_after_a_flood();
     test_schemes();
     test_round_trip();
     test_malformed();

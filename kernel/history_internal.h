@@ -1,0 +1,56 @@
+/* The parts of the history (history.h) and what they share: the store (history_store.c: the
+ * file, its schema, writes and their failures), the queries (history_query.c) and the one-time
+ * import of the old JSON-lines file (history_import.c). The unit tests use it too. */
+#ifndef WARDEN_HISTORY_INTERNAL_H
+#define WARDEN_HISTORY_INTERNAL_H
+
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "history.h"
+
+#define HISTORY_MAX_INPUT  (1u << 20)  /* a longer input is stored cut, with a note */
+#define HISTORY_MAX_OUTPUT (64u << 10) /* the same for an output's text/plain */
+/* Another kernel's write holds the file this long at most before ours is dropped (and said):
+ * the kernel's main thread writes, and it must never stall the channels for long. */
+#define HISTORY_BUSY_MS    250
+
+/* The kinds of failure said once each (history_take_notice). */
+enum history_failure {
+    HISTORY_FAIL_OPEN = 1 << 0,  /* the file cannot be used: history kept in memory */
+    HISTORY_FAIL_BUSY = 1 << 1,  /* another kernel held the file longer than HISTORY_BUSY_MS */
+    HISTORY_FAIL_WRITE = 1 << 2, /* full, read-only, I/O error: that entry is not stored */
+};
+
+struct history {
+    char where[PATH_MAX]; /* kernel_config's history setting */
+    char path[PATH_MAX];  /* the database file; "" when in memory */
+    unsigned limit;       /* cells kept */
+    bool opened;
+    sqlite3 *db;
+    int session;   /* this kernel's session number */
+    int last_line; /* the highest line stored in this session (range counts back from it) */
+    int said;      /* enum history_failure bits already said */
+    char notice[2 * (PATH_MAX + 400)]; /* one or two failures said, waiting for a cell */
+    bool notice_pending;
+};
+
+/* Opens the store at the first use (history_store.c). false when another kernel holds the file
+ * (`what`, the use, is said not stored; the next use tries again) or even memory failed. */
+bool history_ensure_open(struct history *history, const char *what);
+/* Says `what` (sqlite's code `rc`) once per kind, in the log and for the cell. */
+void history_fail(struct history *history, int rc, const char *what);
+
+/* `text` cut to at most `max` bytes (never inside a UTF-8 sequence) with a note saying how much
+ * is missing; a malloc'd copy either way (NULL: out of memory), its length in *len. */
+char *history_capped(const char *text, size_t len, size_t max, size_t *out_len);
+
+/* Imports the JSON-lines history at `jsonl` (the format before SQLite) into `db` once: the file
+ * is renamed *.imported inside the same write transaction, so two kernels starting at once never
+ * import it twice. Returns the records imported, 0 when there is no such file, -1 on failure
+ * (err says why; the file is left as it was). */
+long history_import_jsonl(sqlite3 *db, const char *jsonl, char *err, size_t errlen);
+
+#endif
