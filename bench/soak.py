@@ -138,7 +138,8 @@ def kernelspec_under_valgrind(root: str, log_dir: str, warden: str) -> str:
     wrapper = os.path.join(root, "warden-under-valgrind")
     with open(wrapper, "w") as f:
         f.write("#!/bin/sh\n"
-                "exec valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite,indirect"
+                "exec valgrind --tool=memcheck --leak-check=full"
+                " --show-leak-kinds=definite,indirect"
                 " --errors-for-leak-kinds=definite,indirect --error-exitcode=99"
                 " --trace-children=no --child-silent-after-fork=yes --num-callers=30"
                 f" --log-file={log_dir}/valgrind.%p {warden} \"$@\"\n")
@@ -245,7 +246,8 @@ def verdict(figures: list, args) -> list:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--cells", type=int, default=1000)
-    p.add_argument("--rss-from", type=int, default=100, help="cell after which RSS is sampled first")
+    p.add_argument("--rss-from", type=int, default=100,
+                   help="the cell after which RSS is sampled first")
     p.add_argument("--rss-slack", type=int, default=128,
                    help="KiB of RSS growth --check allows (malloc's arenas grow in steps) ...")
     p.add_argument("--rss-per-cell", type=float, default=0.5,

@@ -48,18 +48,12 @@ def pytest_runtest_makereport(item, call):
     (its teardown included, where kernels exit and leaks are found) fails it
     (harness/sanitizer.py)."""
     outcome = yield
-    if not harness.sanitizer_log_dir() or call.when != "teardown":
-        return
-    seen = item.config.stash.setdefault(_SANITIZER_SEEN, set())
-    new = harness.sanitizer_reports() - seen
-    report = outcome.get_result()
-    on_stderr = harness.sanitizer_report_in(report.capstderr)
-    if not new and not on_stderr:
-        return
-    seen |= new
-    report.outcome = "failed"
-    report.longrepr = "\n".join(([harness.describe_reports(new)] if new else []) +
-                                ([f"sanitizer report on stderr:\n{on_stderr}"] if on_stderr else []))
+    if call.when == "teardown" and harness.sanitizer_log_dir():
+        report = outcome.get_result()
+        seen = item.config.stash.setdefault(_SANITIZER_SEEN, set())
+        failure = harness.new_sanitizer_reports(seen, report.capstderr)
+        if failure:
+            report.outcome, report.longrepr = "failed", failure
 
 
 _SANITIZER_SEEN = pytest.StashKey()

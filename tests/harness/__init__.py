@@ -95,8 +95,9 @@ Sanitizers
 ----------
 ``sanitizer_log_dir()``, ``sanitizer_reports()``, ``describe_reports(paths)``: the reports a
 kernel built with ``WARDEN_SANITIZE=ON`` wrote under ``WARDEN_SANITIZER_LOGS``;
-``sanitizer_report_in(text)``: one in captured stderr (UBSan's) (``harness/sanitizer.py``);
-tests/conftest.py fails the test in which one appears.
+``sanitizer_report_in(text)``: one in captured stderr (UBSan's); ``new_sanitizer_reports(seen,
+stderr)``: both, as a failure message (``harness/sanitizer.py``); tests/conftest.py fails the
+test in which one appears.
 """
 
 from .environment import (IS_WARDEN, KERNEL_NAME, PYTHON_PREFIX, REPO_ROOT, make_workdir, python,
@@ -106,6 +107,7 @@ from .execution import Execution, KernelTimeout, Reply, Result
 from .kernel import Kernel
 from .processes import alive, describe, process_tree, rss_kib, snapshot_tree, wait_gone
 from .sanitizer import describe_reports, sanitizer_log_dir, sanitizer_reports
+from .sanitizer import new_reports as new_sanitizer_reports
 from .sanitizer import report_in as sanitizer_report_in
 
 __all__ = [
@@ -114,4 +116,5 @@ __all__ = [
     "warden_missing_reason", "write_kernelspec", "setup_environment", "make_workdir", "process_tree",
     "snapshot_tree", "alive", "wait_gone", "describe", "rss_kib",
     "sanitizer_log_dir", "sanitizer_reports", "describe_reports", "sanitizer_report_in",
+    "new_sanitizer_reports",
 ]

@@ -59,3 +59,14 @@ def describe_reports(paths: set[str]) -> str:
             text = text[:MAX_REPORT_CHARS] + "\n[... cut]"
         parts.append(f"--- {path}\n{text}")
     return "sanitizer report(s) from the kernel:\n" + "\n".join(parts)
+
+
+def new_reports(seen: set[str], captured_stderr: str) -> Optional[str]:
+    """What to fail a test with: the report files not in ``seen`` (added to it) and a report in
+    the stderr captured during the test; None when there is neither."""
+    new = sanitizer_reports() - seen
+    seen |= new
+    on_stderr = report_in(captured_stderr)
+    parts = ([describe_reports(new)] if new else []) + \
+        ([f"sanitizer report on stderr:\n{on_stderr}"] if on_stderr else [])
+    return "\n".join(parts) or None
