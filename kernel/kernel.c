@@ -295,6 +295,7 @@ int kernel_run(const char *connection_file, const struct kernel_config *cfg, str
     kernel_publish_status(k, NULL, "starting");
     run_loop(k);
     bool stopped = executor_stop(k->executor, STOP_TIMEOUT_MS);
+    k->executor = NULL; /* freed, or left to its stuck thread */
     close_everything(k);
     if (k->heartbeat_running)
         pthread_join(heartbeat, NULL);

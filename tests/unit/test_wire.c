@@ -108,8 +108,7 @@ static void test_round_trip(void)
         CHECK(strcmp(json_string_value(json_object_get(decoded->parent_header, "msg_id")), "p1") ==
               0);
         CHECK(strcmp(json_string_value(json_object_get(decoded->header, "version")), "5.3") == 0);
-        CHECK(json_equal(json_object_get(decoded->content, "status"), json_string("ok")) ||
-              strcmp(json_string_value(json_object_get(decoded->content, "status")), "ok") == 0);
+        CHECK(json_is(json_object_get(decoded->content, "status"), "\"ok\""));
     }
     CHECK(round_trip(a, other, msg, why) == NULL); /* wrong key */
     CHECK(strstr(why, "signature") != NULL);
