@@ -70,13 +70,18 @@ static void route(struct agent_engine *engine, const struct engine_request *req,
         agent_run_command(engine, req, &cmd, sink, outcome);
 }
 
-/* An interrupt counts from the moment the kernel took the request (it may come before the
- * sandbox or the model is asked anything) to its end: what is left of it then is forgotten. */
 static void execute(void *self, const struct engine_request *req, const struct output_sink *sink,
                     struct cell_outcome *outcome)
 {
+    route(self, req, sink, outcome);
+}
+
+/* An interrupt counts from the moment the kernel took the request (it may come before the
+ * sandbox or the model is asked anything) to its end, which the kernel says (engine.h): what is
+ * left of it then is forgotten. */
+static void forget_interrupt(void *self)
+{
     struct agent_engine *engine = self;
-    route(engine, req, sink, outcome);
     engine->sandbox->forget_interrupt(engine->sandbox->self);
     struct http_client *http = atomic_load(&engine->http);
     if (http)
@@ -179,7 +184,7 @@ struct engine *agent_engine_new(const struct agent_config *cfg, struct agent_san
     }
     atomic_init(&engine->http, NULL);
     engine->base = (struct engine){engine,      start,       execute,   complete, inspect,
-                                   is_complete, kernel_info, interrupt, stop};
+                                   is_complete, kernel_info, interrupt, stop,     forget_interrupt};
     engine->cfg = *cfg;
     if (agent_config_apply_env(&engine->cfg, engine->env_error, sizeof engine->env_error) != 0)
         log_error("%s", engine->env_error);

@@ -50,6 +50,10 @@ struct engine {
     void (*interrupt)(void *self);
     /* On the executor thread at shutdown: kill workers, free everything. */
     void (*stop)(void *self);
+    /* On the executor thread as each request ends, with interrupts held off: drop what is left
+     * of an interrupt meant for it, so that one which came as it ended (VS Code's SIGINT to the
+     * kernel often does) cannot reach the next request. NULL: the engine keeps none. */
+    void (*forget_interrupt)(void *self);
 };
 
 #endif

@@ -23,6 +23,9 @@ struct executor {
     pthread_t thread;
     bool thread_started;
     pthread_mutex_t lock;
+    /* Held while an interrupt is given to the engine and while a request ends: an interrupt is
+     * for the request that runs or the next one, never for one that is over. */
+    pthread_mutex_t interrupt_lock;
     pthread_cond_t jobs_ready;
     int input_fd; /* eventfd: the input slot was answered or cancelled */
     struct job *jobs_head, *jobs_tail;
@@ -222,6 +225,19 @@ static int int_field(const json_t *content, const char *key)
     return json_is_integer(value) ? (int)json_integer_value(value) : -1;
 }
 
+/* The engine is done with the running request: from here an interrupt is for the next one, and
+ * what is left of one meant for this one is dropped, with no interrupt in between. */
+static void end_request(struct executor *ex)
+{
+    pthread_mutex_lock(&ex->interrupt_lock);
+    pthread_mutex_lock(&ex->lock);
+    ex->running = NULL;
+    pthread_mutex_unlock(&ex->lock);
+    if (ex->engine->forget_interrupt)
+        ex->engine->forget_interrupt(ex->engine->self);
+    pthread_mutex_unlock(&ex->interrupt_lock);
+}
+
 static json_t *run_execute(struct executor *ex, struct job *job, json_t **metadata)
 {
     const char *code = string_field(job->request->content, "code");
@@ -240,6 +256,7 @@ static json_t *run_execute(struct executor *ex, struct job *job, json_t **metada
                                          job->store_history, job->allow_stdin};
         ex->engine->execute(ex->engine->self, &request, &sink, &outcome);
     }
+    end_request(ex);
     if (job->store_history)
         ex->execution_count++;
     json_t *reply = content_execute_reply(&outcome, job->execution_count);
@@ -374,6 +391,7 @@ struct executor *executor_start(struct engine *engine)
     ex->engine = engine;
     ex->execution_count = 1;
     pthread_mutex_init(&ex->lock, NULL);
+    pthread_mutex_init(&ex->interrupt_lock, NULL);
     pthread_cond_init(&ex->jobs_ready, NULL);
     ex->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     ex->input_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -452,12 +470,14 @@ struct job *executor_take_queued_executes(struct executor *ex)
  * it until that request ends, so one sent as a cell begins is not lost. */
 void executor_interrupt(struct executor *ex)
 {
+    pthread_mutex_lock(&ex->interrupt_lock);
     pthread_mutex_lock(&ex->lock);
     const struct job *target = ex->running ? ex->running : ex->jobs_head;
     bool for_execute = target && target->kind == JOB_EXECUTE;
     pthread_mutex_unlock(&ex->lock);
     if (for_execute)
         ex->engine->interrupt(ex->engine->self);
+    pthread_mutex_unlock(&ex->interrupt_lock);
     executor_answer_input(ex, NULL);
 }
 
@@ -495,6 +515,7 @@ static void executor_free(struct executor *ex)
     close(ex->input_fd);
     pthread_cond_destroy(&ex->jobs_ready);
     pthread_mutex_destroy(&ex->lock);
+    pthread_mutex_destroy(&ex->interrupt_lock);
     free(ex);
 }
 

@@ -20,12 +20,15 @@ struct fake {
     int abandon_fd;   /* what "ask" passes as its abandon descriptor */
     char ran[16][16]; /* the cells executed, in order */
     int n_ran;
-    char answer[32]; /* what "ask" got ("<none>" for NULL) */
+    char answer[32];  /* what "ask" got ("<none>" for NULL) */
+    bool interrupted; /* an interrupt the engine holds (set by interrupt, cleared by forget) */
+    bool began_interrupted; /* what "record" found as it began */
 };
 
 static void fake_start(void *self) { (void)self; }
 static void fake_stop(void *self) { (void)self; }
-static void fake_interrupt(void *self) { (void)self; }
+static void fake_interrupt(void *self) { ((struct fake *)self)->interrupted = true; }
+static void fake_forget(void *self) { ((struct fake *)self)->interrupted = false; }
 
 static void fake_execute(void *self, const struct engine_request *req,
                          const struct output_sink *sink, struct cell_outcome *outcome)
@@ -33,6 +36,8 @@ static void fake_execute(void *self, const struct engine_request *req,
     struct fake *f = self;
     if (f->n_ran < 16)
         snprintf(f->ran[f->n_ran++], sizeof f->ran[0], "%s", req->code);
+    if (strcmp(req->code, "record") == 0)
+        f->began_interrupted = f->interrupted;
     if (strcmp(req->code, "block") == 0 || strcmp(req->code, "fail") == 0)
         sem_wait(&f->release);
     if (strcmp(req->code, "fail") == 0)
@@ -284,6 +289,24 @@ static void test_input_abandoned(struct executor *ex, struct fake *f)
     CHECK(strcmp(f->answer, "fresh") == 0);
 }
 
+/* An interrupt that comes as a cell ends (VS Code's SIGINT to the kernel, once the worker got
+ * its own copy and the cell is over) is that cell's: the next one does not begin interrupted. */
+static void test_an_interrupt_as_a_cell_ends_is_not_the_next_ones(struct executor *ex,
+                                                                  struct fake *f)
+{
+    int before = f->n_ran;
+    CHECK(executor_submit(ex, execute_job("block")));
+    while (f->n_ran == before) /* the cell runs */
+        usleep(1000);
+    executor_interrupt(ex); /* the engine is done with the cell any moment now */
+    CHECK(f->interrupted);
+    sem_post(&f->release);
+    expect(ex, EVENT_DONE, "block", "ok");
+    CHECK(executor_submit(ex, execute_job("record")));
+    expect(ex, EVENT_DONE, "record", "ok");
+    CHECK(!f->began_interrupted);
+}
+
 int main(void)
 {
     struct fake f = {0};
@@ -291,7 +314,7 @@ int main(void)
     f.abandon_fd = eventfd(0, EFD_CLOEXEC);
     struct engine engine = {&f,           fake_start,       fake_execute,     fake_complete,
                             fake_inspect, fake_is_complete, fake_kernel_info, fake_interrupt,
-                            fake_stop};
+                            fake_stop,    fake_forget};
     struct executor *ex = executor_start(&engine);
     CHECK(ex != NULL);
     if (!ex)
@@ -302,6 +325,7 @@ int main(void)
     test_input_abandoned(ex, &f);
     test_outputs_become_messages(ex);
     test_error_shape(ex);
+    test_an_interrupt_as_a_cell_ends_is_not_the_next_ones(ex, &f);
     CHECK(executor_stop(ex, 2000));
     close(f.abandon_fd);
     return check_summary("executor");
