@@ -184,8 +184,11 @@ def soak(mode: str, args, root: str) -> dict:
     figures = {"mode": mode, "cells": args.cells}
     started = time.monotonic()
     with ModelServer(models=["scripted-model"]) as srv:
+        # the history in a file of its own, as by default (WARDEN_HISTORY=off, as tests/run
+        # sets, keeps it in memory: RSS would grow with it)
         env = {"OPENAI_BASE_URL": srv.openai_base, "OPENAI_API_KEY": "sk-soak",
-               "WARDEN_MODEL": "scripted-model", "WARDEN_AUDIT": "off"}
+               "WARDEN_MODEL": "scripted-model", "WARDEN_AUDIT": "off",
+               "WARDEN_HISTORY": os.path.join(root, f"history-{mode}.sqlite")}
         # Under valgrind the worker runs unjailed: valgrind does not implement the seccomp(2)
         # system call, through which libseccomp learns what the kernel supports, so the jail's
         # filter cannot be built inside a valgrind'ed process (and installing one would filter
@@ -262,7 +265,6 @@ def main() -> int:
     if args.rss_from >= args.cells:
         p.error("--rss-from must be below --cells")
     root = harness.setup_environment()
-    os.environ.setdefault("WARDEN_HISTORY", "off")
     results = []
     for mode in args.modes.split(","):
         results.append(soak(mode.strip(), args, root))
