@@ -447,9 +447,17 @@ struct job *executor_take_queued_executes(struct executor *ex)
     return taken;
 }
 
+/* An interrupt is for the execute that runs, or the one about to (its busy may be out before
+ * the executor thread takes it); with none, it does nothing, as in ipykernel. The engine keeps
+ * it until that request ends, so one sent as a cell begins is not lost. */
 void executor_interrupt(struct executor *ex)
 {
-    ex->engine->interrupt(ex->engine->self);
+    pthread_mutex_lock(&ex->lock);
+    const struct job *target = ex->running ? ex->running : ex->jobs_head;
+    bool for_execute = target && target->kind == JOB_EXECUTE;
+    pthread_mutex_unlock(&ex->lock);
+    if (for_execute)
+        ex->engine->interrupt(ex->engine->self);
     executor_answer_input(ex, NULL);
 }
 

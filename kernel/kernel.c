@@ -144,8 +144,9 @@ static void *heartbeat_main(void *arg)
     return NULL;
 }
 
-/* ---- signals: SIGINT interrupts the cell (VS Code signals the kernel pid only); SIGTERM and
- * SIGHUP shut down. Blocked in every thread and read through a signalfd in the main loop. ---- */
+/* ---- signals: SIGINT interrupts the cell (VS Code signals every process of the kernel's tree,
+ * the kernel last; the worker takes one interrupt per cell); SIGTERM and SIGHUP shut down.
+ * Blocked in every thread and read through a signalfd in the main loop. ---- */
 
 static int block_signals(void)
 {
@@ -247,6 +248,7 @@ static void close_everything(struct kernel *k)
         if (sockets[i])
             zmq_close(sockets[i]);
     zmq_ctx_shutdown(k->zmq); /* ends the heartbeat's proxy */
+    jmsg_free(k->input_asked);
     history_close(k->history);
     signer_free(k->signer);
     launcher_watch_stop(&k->launcher);

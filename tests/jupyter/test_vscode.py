@@ -46,6 +46,12 @@ class VSCodeKernel:
         argv = [a.replace("{connection_file}", self.connection_file) for a in spec.argv]
         env = dict(os.environ, VSCODE_TEST_MARKER=self.marker)
         env.pop("JPY_PARENT_PID", None)
+        if IS_WARDEN:
+            # a cell's clean-up after an interrupt may take its time on a loaded machine before
+            # the kernel restarts the worker (2 s by default)
+            config = tmp_path / f"config-{self.marker[:8]}.json"
+            config.write_text(json.dumps({"sandbox": {"interrupt_grace": 20}}))
+            env["WARDEN_CONFIG"] = str(config)
         self.process = subprocess.Popen(argv, env=env, cwd=workdir, start_new_session=True)
         self.client = BlockingKernelClient()
         self.client.load_connection_file(self.connection_file)
@@ -143,14 +149,16 @@ class VSCodeKernel:
                 pass
         os.kill(self.pid, signal.SIGINT)
 
-    def dispose(self):
-        """Restart or close: no shutdown_request; SIGTERM to the descendants, kill the kernel."""
+    def dispose(self, kill=signal.SIGKILL):
+        """Restart or close: no shutdown_request; SIGTERM to the descendants, then the kernel is
+        killed (Node's process.kill(): SIGTERM unless told otherwise; SIGKILL is the worst
+        case, the kernel can clean nothing up)."""
         for pid in self.descendants():
             try:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
-        self.process.kill()
+        self.process.send_signal(kill)
         self.process.wait(timeout=60)
         self.client.stop_channels()
 
@@ -223,48 +231,76 @@ def worker_pid(k):
     return stdout(outputs)
 
 
-def interrupted_cell(k, code):
+def interrupted_cell(k, code, late_copy=False):
     """Runs ``code`` (which prints 'started'), interrupts it the way VS Code does once it has
-    started; returns (reply, outputs)."""
+    started, and with ``late_copy`` once more while it cleans up; returns (reply, outputs)."""
     msg_id = k.execute(python("import time\n" + code))
     k.wait_output(msg_id, "started")
     k.interrupt()
+    if late_copy:
+        k.wait_output(msg_id, "cleaning up")
+        assert "handled once" not in stdout(k.iopub[msg_id]), "the clean-up ended too soon"
+        k.interrupt()
     return k.result(msg_id)
 
 
-# A clean-up that takes a while: a second KeyboardInterrupt (an echo of the first) would land in
-# it, and 'handled once' would never be printed.
+# A clean-up that takes a while: a second KeyboardInterrupt (a copy of the first) would land in
+# it, and 'handled once' would never be printed. The copies that reach the worker through its
+# jail's init and from the kernel come within a few ms, or coalesce with the first (about half
+# the time): the cell runs three times. The late copy is sent by the test itself.
 CLEAN_UP = """try:
     print('started', flush=True)  # in the try: the interrupt may come as soon as this is seen
     time.sleep(60)
 except KeyboardInterrupt:
+    print('cleaning up', flush=True)
     t = time.monotonic()
-    while time.monotonic() - t < 1.0:
+    while time.monotonic() - t < %s:
         pass
     print('handled once')
     raise
 """
-
-
 SLEEP = "print('started', flush=True)\ntime.sleep(60)"
+HANDLED = "started\ncleaning up\nhandled once\n"
 
 
-@pytest.mark.parametrize("code,printed", [(SLEEP, "started\n"),
-                                          (CLEAN_UP, "started\nhandled once\n")],
-                         ids=["sleep", "clean-up"])
-def test_interrupt_to_every_descendant_is_one_keyboard_interrupt(vscode, code, printed):
+@pytest.mark.parametrize("code,printed,late_copy,rounds", [
+    (SLEEP, "started\n", False, 3),
+    (CLEAN_UP % 0.5, HANDLED, False, 3),
+    pytest.param(CLEAN_UP % 5, HANDLED, True, 1, marks=pytest.mark.warden_only),
+], ids=["sleep", "clean-up", "late-copy"])
+def test_interrupt_to_every_descendant_is_one_keyboard_interrupt(vscode, code, printed,
+                                                                 late_copy, rounds):
     before = worker_pid(vscode)
     vscode.run(python("kept = 'yes'"))
-    reply, outputs = interrupted_cell(vscode, code)
-    assert reply["content"]["status"] == "error", outputs
-    assert [e["ename"] for e in errors(outputs)] == ["KeyboardInterrupt"], errors(outputs)
-    tracebacks = [strip_ansi("\n".join(e["traceback"])) for e in errors(outputs)]
-    assert stdout(outputs) == printed, tracebacks
-    # the echoes of that interrupt land nowhere: the next cells run, in the same worker
+    for _ in range(rounds):
+        reply, outputs = interrupted_cell(vscode, code, late_copy)
+        assert reply["content"]["status"] == "error", outputs
+        assert [e["ename"] for e in errors(outputs)] == ["KeyboardInterrupt"], errors(outputs)
+        tracebacks = [strip_ansi("\n".join(e["traceback"])) for e in errors(outputs)]
+        assert stdout(outputs) == printed, tracebacks
+    # the copies of those interrupts land nowhere: the next cells run, in the same worker
     for i in range(5):
         reply, outputs = vscode.run(python(f"print(kept, {i})"))
         assert reply["content"]["status"] == "ok", outputs
         assert stdout(outputs) == f"yes {i}\n", outputs
+    assert worker_pid(vscode) == before
+
+
+def test_interrupt_as_a_shell_command_starts(vscode):
+    """`!sleep 30` interrupted as it starts: the KeyboardInterrupt often lands in an at-fork
+    callback (logging's), where Python swallows it; the cell is still interrupted, not left to
+    run until the kernel restarts the worker. IPython decides how the cell ends (^C, or its own
+    error when the interrupt comes before the child exists)."""
+    before = worker_pid(vscode)
+    for _ in range(4):
+        msg_id = vscode.execute(python("print('started', flush=True)\n!sleep 30"))
+        vscode.wait_output(msg_id, "started")
+        vscode.interrupt()
+        interrupted = time.monotonic()
+        reply, outputs = vscode.result(msg_id, timeout=60)
+        took = time.monotonic() - interrupted
+        assert "WorkerRestarted" not in [e["ename"] for e in errors(outputs)], errors(outputs)
+        assert took < 15, f"the cell ran on for {took:.1f} s after the interrupt"
     assert worker_pid(vscode) == before
 
 
@@ -288,9 +324,11 @@ def test_interrupts_between_cells_and_while_the_standby_starts_lose_nothing(vsco
         assert stdout(outputs) == "True\n", "the standby was lost: a fresh worker took over"
 
 
-def test_restart_and_close_leave_no_jail(tmp_path, workdir):
-    k = VSCodeKernel(tmp_path, workdir).start()
+@pytest.mark.parametrize("kill", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_restart_and_close_leave_no_jail(tmp_path, workdir, kill):
+    k = VSCodeKernel(tmp_path, workdir)
     try:
+        k.start()
         reply, outputs = k.run(python("x = 1"))
         assert reply["content"]["status"] == "ok", outputs
         deadline = time.monotonic() + 60
@@ -299,9 +337,10 @@ def test_restart_and_close_leave_no_jail(tmp_path, workdir):
         snap = snapshot_tree(k.pid)
         if IS_WARDEN:
             assert len(snap) >= 5, "no worker and standby:\n" + describe(snap)
+        if IS_WARDEN and os.geteuid() == 0:  # others may not read a jail init's environment
             # the marker finds the kernel and both jails' inits (the check below is not empty)
             assert len(marked_processes(k.marker)) >= 3, describe(marked_processes(k.marker))
-        k.dispose()
+        k.dispose(kill)
         left = wait_gone(snap, timeout=20)
         assert not left, "left after SIGTERM + kill:\n" + describe(left)
         deadline = time.monotonic() + 20
@@ -311,8 +350,9 @@ def test_restart_and_close_leave_no_jail(tmp_path, workdir):
     finally:
         k.close()
     # a restart is a new kernel in the same directory: it starts and runs cells
-    k = VSCodeKernel(tmp_path, workdir).start()
+    k = VSCodeKernel(tmp_path, workdir)
     try:
+        k.start()
         reply, outputs = k.run(python("print('again')"))
         assert stdout(outputs) == "again\n", outputs
     finally:

@@ -181,6 +181,22 @@ static void test_ids(void)
     regfree(&date_re);
 }
 
+/* Whether an input_reply comes from the client that was asked: the same routing identities. */
+static void test_same_ids(void)
+{
+    struct wire_part alice[] = {{"alice", 5}}, alicia[] = {{"alicia", 6}},
+                     two[] = {{"alice", 5}, {"x", 1}};
+    struct jmsg asked = {.ids = alice, .n_ids = 1}, same = {.ids = alice, .n_ids = 1},
+                longer = {.ids = alicia, .n_ids = 1}, more = {.ids = two, .n_ids = 2}, none = {0};
+    struct jmsg *copy = jmsg_build("s", "input_request", NULL, NULL);
+    CHECK(copy && jmsg_copy_ids(copy, &asked) == 0);
+    CHECK(jmsg_same_ids(&asked, &same) && jmsg_same_ids(copy, &asked));
+    CHECK(!jmsg_same_ids(&asked, &longer) && !jmsg_same_ids(&longer, &asked));
+    CHECK(!jmsg_same_ids(&asked, &more) && !jmsg_same_ids(&asked, &none));
+    CHECK(jmsg_same_ids(&none, &none));
+    jmsg_free(copy);
+}
+
 int main(void)
 {
     test_rfc4231_vector();
@@ -190,5 +206,6 @@ int main(void)
     test_round_trip();
     test_malformed();
     test_ids();
+    test_same_ids();
     return check_summary("test_wire");
 }
