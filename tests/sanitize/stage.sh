@@ -27,14 +27,13 @@
 # lifecycle (restart, shutdown, a dead worker), the protocol's edges, hostile clients and frames,
 # history, and the agent's loop, faults and hostile answers against the scripted model server
 # (libcurl, SSE, retries). Deselected: the tests that bound the kernel's RSS (ASan keeps freed
-# memory in quarantine and shadows all of it: 230 MiB after the 64 MiB messages), and one that
-# times out with the plain build of main too (left to its owner).
+# memory in quarantine and shadows all of it: 230 MiB after the 64 MiB messages).
 sanitize_pytests=(jupyter/test_e2e_execution.py jupyter/test_e2e_rich_output.py
                   jupyter/test_e2e_interrupts.py jupyter/test_e2e_stdin.py
                   jupyter/test_e2e_lifecycle.py jupyter/test_e2e_protocol.py
                   jupyter/test_e2e_abuse.py jupyter/test_e2e_history.py
                   agent/test_agent_loop.py agent/test_agent_faults.py agent/test_agent_hostile.py
-                  -k "not (test_a_64_mib_message or kernel_stays_small or disappears_mid_execute)")
+                  -k "not (test_a_64_mib_message or kernel_stays_small)")
 
 run_sanitized() {
   local asan=${WARDEN_ASAN_BUILD:-$repo/build-asan} logs left
