@@ -77,6 +77,15 @@ static void real_interrupt(void *self)
     pthread_mutex_unlock(&r->lock);
 }
 
+static void real_forget_interrupt(void *self)
+{
+    struct real_sandbox *r = self;
+    pthread_mutex_lock(&r->lock);
+    if (r->sb)
+        sandbox_forget_interrupt(r->sb);
+    pthread_mutex_unlock(&r->lock);
+}
+
 static void real_stop(void *self)
 {
     struct real_sandbox *r = self;
@@ -106,6 +115,7 @@ struct agent_sandbox *agent_sandbox_new(const struct sandbox_config *cfg)
                                      real_describe,
                                      real_python_version,
                                      real_interrupt,
+                                     real_forget_interrupt,
                                      real_stop};
     return &r->port;
 }

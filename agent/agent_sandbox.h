@@ -29,6 +29,9 @@ struct agent_sandbox {
     /* Any thread, at once. */
     void (*python_version)(void *self, char *out, size_t len);
     void (*interrupt)(void *self);
+    /* The thread that runs cells, at the end of each request: an interrupt not consumed was for
+     * that request, not the next (sandbox_forget_interrupt). */
+    void (*forget_interrupt)(void *self);
     /* Kills the workers and frees self (also when start was never called). */
     void (*stop)(void *self);
 };

@@ -37,10 +37,9 @@ static void run_python(struct agent_engine *engine, const struct engine_request 
     recorder_clear(&rec);
 }
 
-static void execute(void *self, const struct engine_request *req, const struct output_sink *sink,
-                    struct cell_outcome *outcome)
+static void route(struct agent_engine *engine, const struct engine_request *req,
+                  const struct output_sink *sink, struct cell_outcome *outcome)
 {
-    struct agent_engine *engine = self;
     if (engine->config_error[0]) {
         cell_fail(sink, outcome, CELL_ERROR, "ConfigError", engine->config_error);
         return;
@@ -69,6 +68,19 @@ static void execute(void *self, const struct engine_request *req, const struct o
         agent_run_request(engine, req, cmd.kind == COMMAND_ASK ? &cmd : NULL, sink, outcome);
     else
         agent_run_command(engine, req, &cmd, sink, outcome);
+}
+
+/* An interrupt counts from the moment the kernel took the request (it may come before the
+ * sandbox or the model is asked anything) to its end: what is left of it then is forgotten. */
+static void execute(void *self, const struct engine_request *req, const struct output_sink *sink,
+                    struct cell_outcome *outcome)
+{
+    struct agent_engine *engine = self;
+    route(engine, req, sink, outcome);
+    engine->sandbox->forget_interrupt(engine->sandbox->self);
+    struct http_client *http = atomic_load(&engine->http);
+    if (http)
+        http_client_reset(http);
 }
 
 /* Completion and inspection see the body of a %%python cell; positions move by the magic line. */

@@ -115,7 +115,6 @@ void agent_run_request(struct agent_engine *e, const struct engine_request *req,
         cell_fail(sink, out, CELL_ERROR, "ModelUnavailable", "libcurl could not be set up");
         return;
     }
-    http_client_reset(http); /* an interrupt of an earlier cell is over */
     struct model_settings s;
     unsigned attempts = 0;
     struct cell_error error = {0};

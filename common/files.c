@@ -1,6 +1,7 @@
 #include "files.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,14 +28,32 @@ bool warden_data_file(const char *name, char *out, size_t len)
     return true;
 }
 
+/* The size of the allocation behind a buffer of `used` bytes: the least power of two above it (at
+ * least 64). The buffer keeps no capacity of its own: it is this function of its length, and only
+ * grows, so a buffer that holds fewer bytes than it did still has room for them. */
+static size_t buffer_capacity(size_t used)
+{
+    size_t cap = 64;
+    while (cap <= used)
+        cap *= 2;
+    return cap;
+}
+
 bool buffer_append(char **buf, size_t *used, const char *bytes, size_t len)
 {
-    char *grown = realloc(*buf, *used + len + 1);
-    if (!grown)
+    if (len >= SIZE_MAX / 4 - *used)
         return false;
-    memcpy(grown + *used, bytes, len);
-    *buf = grown;
+    /* Doubling, not the exact size: a model's answer comes in thousands of small pieces, and with
+     * an allocator that moves every grown block (ASan's, musl's) exact growth is quadratic. */
+    size_t cap = *buf ? buffer_capacity(*used) : 0;
+    if (*used + len + 1 > cap) {
+        char *grown = realloc(*buf, buffer_capacity(*used + len));
+        if (!grown)
+            return false;
+        *buf = grown;
+    }
+    memcpy(*buf + *used, bytes, len);
     *used += len;
-    grown[*used] = '\0';
+    (*buf)[*used] = '\0';
     return true;
 }

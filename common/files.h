@@ -11,8 +11,9 @@
  * neither variable. */
 bool warden_data_file(const char *name, char *out, size_t len);
 
-/* Appends len bytes to *buf (malloc'd, *used bytes long), keeping it NUL-terminated. false when
- * out of memory (the buffer is unchanged). */
+/* Appends len bytes to *buf (NULL, or made by buffer_append, *used bytes long; *used may have been
+ * made smaller since), keeping it NUL-terminated and growing it by doubling. false when out of
+ * memory (the buffer is unchanged). */
 bool buffer_append(char **buf, size_t *used, const char *bytes, size_t len);
 
 #endif

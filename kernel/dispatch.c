@@ -127,7 +127,10 @@ void dispatch_stdin(struct kernel *k, struct jmsg *msg)
 {
     if (type_is(msg, "input_reply")) {
         const char *value = json_string_value(json_object_get(msg->content, "value"));
-        executor_answer_input(k->executor, value ? value : "");
+        if (k->input_asked && jmsg_same_ids(msg, k->input_asked))
+            executor_answer_input(k->executor, value ? value : "");
+        else
+            log_warn("input_reply from a client that was not asked for input: ignored");
     }
     jmsg_free(msg);
 }

@@ -61,9 +61,13 @@ static void request_input(struct kernel *k, struct job *job, json_t *content)
 {
     struct jmsg *msg =
         jmsg_build(k->session, "input_request", job->request->header, json_incref(content));
-    if (msg && jmsg_copy_ids(msg, job->request) == 0)
-        wire_send(k->stdin_socket, k->signer, msg);
-    jmsg_free(msg);
+    if (!msg || jmsg_copy_ids(msg, job->request) != 0) {
+        jmsg_free(msg);
+        return;
+    }
+    wire_send(k->stdin_socket, k->signer, msg);
+    jmsg_free(k->input_asked);
+    k->input_asked = msg;
 }
 
 static void send_aborted(struct kernel *k, struct job *job)

@@ -447,9 +447,17 @@ struct job *executor_take_queued_executes(struct executor *ex)
     return taken;
 }
 
+/* An interrupt is for the execute that runs, or the one about to (its busy may be out before
+ * the executor thread takes it); with none, it does nothing, as in ipykernel. The engine keeps
+ * it until that request ends, so one sent as a cell begins is not lost. */
 void executor_interrupt(struct executor *ex)
 {
-    ex->engine->interrupt(ex->engine->self);
+    pthread_mutex_lock(&ex->lock);
+    const struct job *target = ex->running ? ex->running : ex->jobs_head;
+    bool for_execute = target && target->kind == JOB_EXECUTE;
+    pthread_mutex_unlock(&ex->lock);
+    if (for_execute)
+        ex->engine->interrupt(ex->engine->self);
     executor_answer_input(ex, NULL);
 }
 
@@ -464,6 +472,30 @@ static bool join_within(struct executor *ex, int timeout_ms)
         deadline.tv_nsec -= 1000000000L;
     }
     return pthread_timedjoin_np(ex->thread, NULL, &deadline) == 0;
+}
+
+/* After the thread is joined: what the main thread did not take (events own their job once
+ * done or aborted), then the executor itself. */
+static void executor_free(struct executor *ex)
+{
+    for (struct event *event = ex->events_head; event;) {
+        struct event *next = event->next;
+        if (event->kind == EVENT_DONE || event->kind == EVENT_ABORTED)
+            job_free(event->job);
+        event_free(event);
+        event = next;
+    }
+    for (struct job *job = ex->jobs_head; job;) {
+        struct job *next = job->next;
+        job_free(job);
+        job = next;
+    }
+    free(ex->input.value);
+    close(ex->event_fd);
+    close(ex->input_fd);
+    pthread_cond_destroy(&ex->jobs_ready);
+    pthread_mutex_destroy(&ex->lock);
+    free(ex);
 }
 
 bool executor_stop(struct executor *ex, int timeout_ms)
@@ -490,7 +522,8 @@ bool executor_stop(struct executor *ex, int timeout_ms)
     executor_interrupt(ex);
     if (!join_within(ex, timeout_ms)) {
         log_warn("the executor did not stop within %d ms", timeout_ms);
-        return false;
+        return false; /* still the thread's: leave it */
     }
+    executor_free(ex);
     return true;
 }

@@ -55,7 +55,8 @@ struct job *executor_take_queued_executes(struct executor *ex);
 void executor_answer_input(struct executor *ex, const char *value);
 /* Interrupt the running job: engine interrupt + cancel an input wait. Any thread. */
 void executor_interrupt(struct executor *ex);
-/* Stop: interrupt, let the engine kill its workers, join (bounded). Returns false on timeout. */
+/* Stop: interrupt, let the engine kill its workers, join (bounded), free the executor. Returns
+ * false on timeout, when the executor is left to its thread (the process is about to end). */
 bool executor_stop(struct executor *ex, int timeout_ms);
 void job_free(struct job *job);
 

@@ -248,6 +248,7 @@ static void close_everything(struct kernel *k)
         if (sockets[i])
             zmq_close(sockets[i]);
     zmq_ctx_shutdown(k->zmq); /* ends the heartbeat's proxy */
+    jmsg_free(k->input_asked);
     history_close(k->history);
     signer_free(k->signer);
     launcher_watch_stop(&k->launcher);
@@ -294,6 +295,7 @@ int kernel_run(const char *connection_file, const struct kernel_config *cfg, str
     kernel_publish_status(k, NULL, "starting");
     run_loop(k);
     bool stopped = executor_stop(k->executor, STOP_TIMEOUT_MS);
+    k->executor = NULL; /* freed, or left to its stuck thread */
     close_everything(k);
     if (k->heartbeat_running)
         pthread_join(heartbeat, NULL);

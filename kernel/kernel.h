@@ -26,6 +26,9 @@ struct kernel {
     struct executor *executor;
     struct history *history;
     int signal_fd;
+    /* the last input_request sent, kept for its routing identities: only that client may
+     * answer it (another one, e.g. a second frontend on the kernel, is not asked) */
+    struct jmsg *input_asked;
     struct launcher_watch launcher; /* JPY_PARENT_PID: gone means shut down */
     bool heartbeat_running;
     bool shutting_down;

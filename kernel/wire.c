@@ -96,6 +96,17 @@ int jmsg_copy_ids(struct jmsg *to, const struct jmsg *from)
     return 0;
 }
 
+bool jmsg_same_ids(const struct jmsg *a, const struct jmsg *b)
+{
+    if (a->n_ids != b->n_ids)
+        return false;
+    for (size_t i = 0; i < a->n_ids; i++)
+        if (a->ids[i].len != b->ids[i].len ||
+            memcmp(a->ids[i].data, b->ids[i].data, a->ids[i].len) != 0)
+            return false;
+    return true;
+}
+
 static json_t *decode_object(const struct wire_part *part, const char *what, char *why,
                              size_t why_len)
 {

@@ -37,6 +37,8 @@ struct jmsg *jmsg_build(const char *session, const char *msg_type, json_t *paren
                         json_t *content);
 /* Copy the routing identities of `from` onto `to` (replies go back to the requester). */
 int jmsg_copy_ids(struct jmsg *to, const struct jmsg *from);
+/* Whether two messages came from (or go to) the same peer: the same routing identities. */
+bool jmsg_same_ids(const struct jmsg *a, const struct jmsg *b);
 
 /* Decode received frames. Returns a message, or NULL with `why` saying what was wrong
  * (no delimiter, bad signature, replay, JSON that is not an object, missing msg_id/msg_type). */

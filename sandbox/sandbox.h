@@ -86,8 +86,12 @@ void sandbox_python_version(struct sandbox *sb, char *out, size_t len);
 void sandbox_interpreter_version(const char *python, char *out, size_t len);
 /* Fresh worker (from the standby when there is one). */
 void sandbox_reset(struct sandbox *sb);
-/* Any thread, async-signal-safe in effect: asks the running cell to stop. */
+/* Any thread, async-signal-safe in effect: asks the running cell, or the next one to start (an
+ * interrupt may come before the cell reaches the sandbox), to stop. */
 void sandbox_interrupt(struct sandbox *sb);
+/* The interrupt asked for, if any, was for a request that is over: the next cell must not see
+ * it. Called from the thread that runs cells, between requests. */
+void sandbox_forget_interrupt(struct sandbox *sb);
 /* Kills every worker and everything they spawned; frees sb. */
 void sandbox_stop(struct sandbox *sb);
 

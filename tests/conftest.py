@@ -42,6 +42,23 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A kernel built with WARDEN_SANITIZE=ON: a sanitizer report that appeared while this test ran
+    (its teardown included, where kernels exit and leaks are found) fails it
+    (harness/sanitizer.py)."""
+    outcome = yield
+    if call.when == "teardown" and harness.sanitizer_log_dir():
+        report = outcome.get_result()
+        seen = item.config.stash.setdefault(_SANITIZER_SEEN, set())
+        failure = harness.new_sanitizer_reports(seen, report.capstderr)
+        if failure:
+            report.outcome, report.longrepr = "failed", failure
+
+
+_SANITIZER_SEEN = pytest.StashKey()
+
+
 def _require_kernel():
     reason = harness.warden_missing_reason()
     if reason:

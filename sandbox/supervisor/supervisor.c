@@ -243,6 +243,14 @@ void sandbox_interrupt(struct sandbox *sb)
     (void)ignored;
 }
 
+void sandbox_forget_interrupt(struct sandbox *sb)
+{
+    if (!sb)
+        return;
+    sup_drain_wake(sb);
+    atomic_store(&sb->interrupt_requested, false);
+}
+
 void sandbox_stop(struct sandbox *sb)
 {
     if (!sb)

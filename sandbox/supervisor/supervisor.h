@@ -111,6 +111,7 @@ struct cell_run {
     /* interrupt and wall time */
     int64_t wall_deadline;  /* 0: none */
     int64_t grace_deadline; /* 0: no SIGINT sent yet */
+    int64_t resend_at;      /* when the SIGINT is sent again, within the grace period */
     bool wall_fired;
 };
 

@@ -21,12 +21,20 @@
 /* ---- interrupt, wall time ---------------------------------------------------------------------
  */
 
+#define INTERRUPT_RESEND_MS 250
+
+/* The worker ignores a SIGINT that comes before its cell's code runs (it may still be reading
+ * the execute frame) and raises only the first one of a request: so the SIGINT is sent again
+ * every INTERRUPT_RESEND_MS of the grace period, and one that came too early is not lost (the
+ * worker used to be restarted, its variables lost, for "ignoring" an interrupt it never saw). */
 static void send_interrupt(struct cell_run *r)
 {
     if (r->grace_deadline)
         return; /* already sent; the grace period decides */
     spawn_signal(&r->w->proc, SIGINT);
-    r->grace_deadline = frame_now_ms() + r->sb->cfg.limits.interrupt_grace_ms;
+    int64_t now = frame_now_ms();
+    r->grace_deadline = now + r->sb->cfg.limits.interrupt_grace_ms;
+    r->resend_at = now + INTERRUPT_RESEND_MS;
     log_info("cell %lld: SIGINT sent to worker pid %d", r->id, (int)r->w->proc.pid);
 }
 
@@ -108,6 +116,10 @@ static bool run_timers(struct cell_run *r, int64_t now)
         escalate(r);
         return false;
     }
+    if (r->grace_deadline && now >= r->resend_at) {
+        spawn_signal(&r->w->proc, SIGINT);
+        r->resend_at = now + INTERRUPT_RESEND_MS;
+    }
     return true;
 }
 
@@ -118,6 +130,8 @@ static int poll_timeout(const struct cell_run *r, int64_t now)
     if (r->wall_deadline && !r->wall_fired)
         next = min_deadline(next, r->wall_deadline);
     next = min_deadline(next, r->grace_deadline);
+    if (r->grace_deadline)
+        next = min_deadline(next, r->resend_at);
     int timeout = -1;
     if (next) {
         int64_t left = next - now;
@@ -330,8 +344,8 @@ void sandbox_execute(struct sandbox *sb, const struct sandbox_cell *cell,
 {
     memset(outcome, 0, sizeof *outcome);
     outcome->status = CELL_OK;
-    sup_drain_wake(sb);
-    atomic_store(&sb->interrupt_requested, false);
+    /* An interrupt already asked for is this cell's (sandbox_forget_interrupt drops those of
+     * requests that are over): clearing it here lost an interrupt sent as the cell began. */
     struct cell_run r;
     memset(&r, 0, sizeof r);
     r.sb = sb;

@@ -51,8 +51,12 @@ static void handle_input(struct cell_run *r, const json_t *frame)
     if (!translate_input(frame, r->id, &input_id, &prompt, &password))
         return;
     sup_pending_flush(r);
-    char *value =
-        r->cell->allow_stdin ? output_input(r->sink, prompt, password, r->w->proc.pidfd) : NULL;
+    /* Once the cell was interrupted, its input() is cancelled (KeyboardInterrupt in the worker),
+     * never asked of the frontend: a SIGINT that reached the worker before its code ran is not
+     * raised, and the wait for an answer, which may never come (the client is gone), would hold
+     * the cell past its interrupt for good, since the grace period's timer cannot fire here. */
+    bool ask = r->cell->allow_stdin && r->grace_deadline == 0;
+    char *value = ask ? output_input(r->sink, prompt, password, r->w->proc.pidfd) : NULL;
     free(prompt);
     const char *typed = value ? value : "";
     json_t *answer = utf8_json_string(typed, strlen(typed));

@@ -1,13 +1,14 @@
 """The parts fail. The model server closes the socket mid-stream, answers late or stalls between
 chunks: bounded by the agent's timeouts, a clear error, and an interrupt ends the wait at once.
 The worker is SIGKILLed (from outside, as the OOM killer or a person would) before the cell
-starts, while it prints, while a plot renders (inside plt.savefig and inside display), and while
-the agent waits for the model: each cell says the worker died, the next cell runs, and the
-history and the audit log stay whole."""
+starts, while it prints, while a plot renders (inside plt.savefig, plt.show and display), and
+while the agent waits for the model: each cell says the worker died, the next cell runs, and
+the history and the audit log stay whole."""
 
 import json
 import os
 import signal
+import sqlite3
 import time
 
 import pytest
@@ -159,6 +160,17 @@ fig = plt.figure()
 fig.add_artist(Slow())
 fig.savefig(io.BytesIO(), format='png')
 """,
+    "show": """
+import time
+import matplotlib.pyplot as plt
+from matplotlib.artist import Artist
+class Slow(Artist):
+    def draw(self, renderer):
+        print('rendering', flush=True)
+        time.sleep(60)
+plt.figure().add_artist(Slow())
+plt.show()
+""",
     "display": """
 import time
 from IPython.display import display
@@ -185,7 +197,7 @@ def test_worker_killed_while_a_plot_renders(agent, srv, where):
 
 
 def test_worker_killed_while_the_agent_waits_for_the_model(agent, srv, audit_path, tmp_path):
-    history = tmp_path / "history.jsonl"
+    history = tmp_path / "history.sqlite"
     k = agent(config=NO_STANDBY, env={"WARDEN_HISTORY": str(history)})
     assert k.run("%%python\ny = 2").status == "ok"
     srv.add(text=code("print('after the wait')"), delay=2)
@@ -197,7 +209,11 @@ def test_worker_killed_while_the_agent_waits_for_the_model(agent, srv, audit_pat
     text = r.stdout + r.stderr + r.error_text
     assert "died" in text and "variables are lost" in text, r.summary()
     still_works(k)
-    # history and audit are whole JSON lines, one audit record per attempt
+    # the audit log is whole JSON lines, one record per attempt; the history is a sound
+    # database that has every cell
     audit = records(audit_path)
     assert [a["request"] for a in audit] == ["wait for the model"], audit
-    assert len(records(history)) >= 3
+    inputs = [entry[2] for entry in k.history(n=10)["history"]]
+    assert "wait for the model" in inputs and "%%python\ny = 2" in inputs, inputs
+    with sqlite3.connect("file:%s?mode=ro" % history, uri=True) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -25,7 +25,8 @@ install. It also isolates state: ``WARDEN_HISTORY``, ``IPYTHONDIR`` and ``JUPYTE
 config, data, cache and matplotlib dirs too). ``write_kernelspec(dir, binary)`` writes a kernelspec
 anywhere. ``make_workdir()`` makes a fresh world-readable notebook directory (pytest's
 ``tmp_path`` sits under a 0700 directory, which a jail mapping root's worker to another uid
-cannot enter).
+cannot enter). ``artifacts_dir()`` is where tests keep screenshots and screens
+(``WARDEN_ARTIFACTS``, else ``tests/.artifacts``).
 
 Kernel
 ------
@@ -90,18 +91,33 @@ Processes
 survivor); ``alive(snapshot)`` lists those still running (zombies count as dead);
 ``wait_gone(snapshot, timeout)`` waits until none is left and returns the survivors;
 ``describe(pids)`` gives a readable ``pid: cmdline`` listing for assertion messages.
+
+Sanitizers
+----------
+``sanitizer_log_dir()``, ``sanitizer_reports()``, ``describe_reports(paths)``: the reports a
+kernel built with ``WARDEN_SANITIZE=ON`` wrote under ``WARDEN_SANITIZER_LOGS``;
+``sanitizer_report_in(text)``: one in captured stderr (UBSan's); ``new_sanitizer_reports(seen,
+stderr)``: both, as a failure message (``harness/sanitizer.py``); tests/conftest.py fails the
+test in which one appears.
 """
 
 from .environment import (IS_WARDEN, KERNEL_NAME, PYTHON_PREFIX, REPO_ROOT, make_workdir, python,
                           setup_environment, strip_ansi, warden_bin, warden_missing_reason,
                           write_kernelspec)
+from .environment import artifacts_dir
 from .execution import Execution, KernelTimeout, Reply, Result
 from .kernel import Kernel
 from .processes import alive, describe, process_tree, rss_kib, snapshot_tree, wait_gone
+from .sanitizer import describe_reports, sanitizer_log_dir, sanitizer_reports
+from .sanitizer import new_reports as new_sanitizer_reports
+from .sanitizer import report_in as sanitizer_report_in
 
 __all__ = [
     "Kernel", "Execution", "Result", "Reply", "KernelTimeout", "python", "strip_ansi",
     "KERNEL_NAME", "IS_WARDEN", "PYTHON_PREFIX", "REPO_ROOT", "warden_bin",
     "warden_missing_reason", "write_kernelspec", "setup_environment", "make_workdir", "process_tree",
     "snapshot_tree", "alive", "wait_gone", "describe", "rss_kib",
+    "artifacts_dir",
+    "sanitizer_log_dir", "sanitizer_reports", "describe_reports", "sanitizer_report_in",
+    "new_sanitizer_reports",
 ]

@@ -100,6 +100,14 @@ def setup_environment() -> str:
     return root
 
 
+def artifacts_dir() -> Path:
+    """Where tests keep what a person may want to look at afterwards (screenshots, screens):
+    ``WARDEN_ARTIFACTS``, else ``tests/.artifacts`` (gitignored)."""
+    path = Path(os.environ.get("WARDEN_ARTIFACTS") or REPO_ROOT / "tests" / ".artifacts")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def make_workdir(prefix: str = "nb-") -> str:
     """A fresh notebook directory that any uid can enter and read (0755, under the 0755 harness
     dir). pytest's tmp_path lies under a 0700 directory that, as root, a jail mapping the worker

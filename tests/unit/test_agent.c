@@ -49,7 +49,7 @@ static void test_cell_route(void)
 struct fake_sandbox {
     struct agent_sandbox port;
     bool start_fails;
-    int executes, completes, inspects, is_completes, interrupts, stops;
+    int executes, completes, inspects, is_completes, interrupts, forgets, stops;
     char code[128];
     int count, cursor;
     uint32_t wall_ms;
@@ -133,6 +133,7 @@ static void fake_version(void *self, char *out, size_t len)
 }
 
 static void fake_interrupt(void *self) { ((struct fake_sandbox *)self)->interrupts++; }
+static void fake_forget(void *self) { ((struct fake_sandbox *)self)->forgets++; }
 static void fake_stop(void *self) { ((struct fake_sandbox *)self)->stops++; }
 
 static struct fake_sandbox new_fake(void)
@@ -141,7 +142,7 @@ static struct fake_sandbox new_fake(void)
     f.port =
         (struct agent_sandbox){NULL,         fake_start,       fake_execute,      fake_complete,
                                fake_inspect, fake_is_complete, fake_check_syntax, fake_describe,
-                               fake_version, fake_interrupt,   fake_stop};
+                               fake_version, fake_interrupt,   fake_forget,       fake_stop};
     return f;
 }
 
@@ -237,6 +238,8 @@ static void test_routing(void)
     CHECK(out.status == CELL_OK && out.exit_requested && !out.keep_kernel && f.executes == 2);
     cell_outcome_clear(&out);
 
+    /* Every request ends by forgetting what is left of an interrupt meant for it. */
+    CHECK(f.forgets == 7);
     e->interrupt(e->self);
     CHECK(f.interrupts == 1);
     e->stop(e->self);

@@ -1,6 +1,7 @@
 /* What every layer shares (common/): sizes and seconds in words, UTF-8 counting, cutting and
  * repair, the one shape of an error, and the output relay a wrapper is built on. */
 #include <limits.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -221,9 +222,35 @@ static void test_files(void)
     free(buf);
 }
 
+/* A model's answer arrives in thousands of small pieces: the buffer must grow by doubling (a few
+ * dozen reallocations), not piece by piece, or an allocator that moves grown blocks makes it
+ * quadratic. The allocation's size is the witness: it changes only when the buffer grows. */
+static void test_buffer_growth(void)
+{
+    char *buf = NULL;
+    size_t used = 0, last_size = 0;
+    int grew = 0;
+    bool ok = true;
+    for (int i = 0; i < 100000; i++) {
+        char c = (char)('a' + i % 26);
+        ok = ok && buffer_append(&buf, &used, &c, 1);
+        size_t size = malloc_usable_size(buf);
+        if (size != last_size)
+            grew++;
+        last_size = size;
+    }
+    CHECK(ok && used == 100000 && buf[99999] == (char)('a' + 99999 % 26) && buf[100000] == '\0');
+    CHECK(grew <= 20);
+    used = 3; /* a shorter buffer has room for what it held: appending neither moves nor loses */
+    char *before = buf;
+    CHECK(buffer_append(&buf, &used, "xyz", 3) && buf == before && memcmp(buf, "abcxyz", 7) == 0);
+    free(buf);
+}
+
 int main(void)
 {
     test_files();
+    test_buffer_growth();
     test_format();
     test_utf8();
     test_utf8_inert();

@@ -108,8 +108,7 @@ static void test_round_trip(void)
         CHECK(strcmp(json_string_value(json_object_get(decoded->parent_header, "msg_id")), "p1") ==
               0);
         CHECK(strcmp(json_string_value(json_object_get(decoded->header, "version")), "5.3") == 0);
-        CHECK(json_equal(json_object_get(decoded->content, "status"), json_string("ok")) ||
-              strcmp(json_string_value(json_object_get(decoded->content, "status")), "ok") == 0);
+        CHECK(json_is(json_object_get(decoded->content, "status"), "\"ok\""));
     }
     CHECK(round_trip(a, other, msg, why) == NULL); /* wrong key */
     CHECK(strstr(why, "signature") != NULL);
@@ -182,6 +181,22 @@ static void test_ids(void)
     regfree(&date_re);
 }
 
+/* Whether an input_reply comes from the client that was asked: the same routing identities. */
+static void test_same_ids(void)
+{
+    struct wire_part alice[] = {{"alice", 5}}, alicia[] = {{"alicia", 6}},
+                     two[] = {{"alice", 5}, {"x", 1}};
+    struct jmsg asked = {.ids = alice, .n_ids = 1}, same = {.ids = alice, .n_ids = 1},
+                longer = {.ids = alicia, .n_ids = 1}, more = {.ids = two, .n_ids = 2}, none = {0};
+    struct jmsg *copy = jmsg_build("s", "input_request", NULL, NULL);
+    CHECK(copy && jmsg_copy_ids(copy, &asked) == 0);
+    CHECK(jmsg_same_ids(&asked, &same) && jmsg_same_ids(copy, &asked));
+    CHECK(!jmsg_same_ids(&asked, &longer) && !jmsg_same_ids(&longer, &asked));
+    CHECK(!jmsg_same_ids(&asked, &more) && !jmsg_same_ids(&asked, &none));
+    CHECK(jmsg_same_ids(&none, &none));
+    jmsg_free(copy);
+}
+
 int main(void)
 {
     test_rfc4231_vector();
@@ -191,5 +206,6 @@ int main(void)
     test_round_trip();
     test_malformed();
     test_ids();
+    test_same_ids();
     return check_summary("test_wire");
 }
