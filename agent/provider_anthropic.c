@@ -59,8 +59,9 @@ static void server_error(struct provider_state *st, const json_t *v)
     const json_t *err = json_object_get(v, "error");
     const char *type = json_string_value(json_object_get(err, "type"));
     const char *msg = json_string_value(json_object_get(err, "message"));
-    msg = msg ? msg : "an error without a message";
-    if (type)
+    /* An empty message or type is none: the error must say something (found by tests/fuzz). */
+    msg = msg && *msg ? msg : "an error without a message";
+    if (type && *type)
         provider_fail(st, false, "%s (%s)", msg, type);
     else
         provider_fail(st, false, "%s", msg);

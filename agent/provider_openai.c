@@ -59,7 +59,8 @@ static bool server_error(struct provider_state *st, const json_t *v)
     const json_t *msg =
         json_is_object(err) ? json_object_get(err, "message") : json_object_get(v, "message");
     const char *text = json_string_value(msg) ? json_string_value(msg) : json_string_value(err);
-    provider_fail(st, false, "%s", text ? text : "an error without a message");
+    /* An empty message is none: the error must say something (found by tests/fuzz). */
+    provider_fail(st, false, "%s", text && *text ? text : "an error without a message");
     return true;
 }
 

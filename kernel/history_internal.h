@@ -16,6 +16,9 @@
 /* Another kernel's write holds the file this long at most before ours is dropped (and said):
  * the kernel's main thread writes, and it must never stall the channels for long. */
 #define HISTORY_BUSY_MS    250
+/* Opening takes turns with other kernels' opens (a new file's schema, a claim of an old file):
+ * once per kernel, so it may wait longer before this cell is dropped */
+#define HISTORY_OPEN_MS    1000
 
 /* The kinds of failure said once each (history_take_notice). */
 enum history_failure {
@@ -23,6 +26,8 @@ enum history_failure {
     HISTORY_FAIL_BUSY = 1 << 1,  /* another kernel held the file longer than HISTORY_BUSY_MS */
     HISTORY_FAIL_WRITE = 1 << 2, /* full, read-only, I/O error: that entry is not stored */
 };
+
+struct history_import;
 
 struct history {
     char where[PATH_MAX]; /* kernel_config's history setting */
@@ -35,10 +40,12 @@ struct history {
     int said;      /* enum history_failure bits already said */
     char notice[2 * (PATH_MAX + 400)]; /* one or two failures said, waiting for a cell */
     bool notice_pending;
+    struct history_import *import; /* NULL, or the old file being imported (history_import.c) */
 };
 
 /* Opens the store at the first use (history_store.c). false when another kernel holds the file
- * (`what`, the use, is said not stored; the next use tries again) or even memory failed. */
+ * (`what`, the entry, is said not stored unless NULL; the next use tries again) or even memory
+ * failed. */
 bool history_ensure_open(struct history *history, const char *what);
 /* Says `what` (sqlite's code `rc`) once per kind, in the log and for the cell. */
 void history_fail(struct history *history, int rc, const char *what);
@@ -47,10 +54,13 @@ void history_fail(struct history *history, int rc, const char *what);
  * is missing; a malloc'd copy either way (NULL: out of memory), its length in *len. */
 char *history_capped(const char *text, size_t len, size_t max, size_t *out_len);
 
-/* Imports the JSON-lines history at `jsonl` (the format before SQLite) into `db` once: the file
- * is renamed *.imported inside the same write transaction, so two kernels starting at once never
- * import it twice. Returns the records imported, 0 when there is no such file, -1 on failure
- * (err says why; the file is left as it was). */
-long history_import_jsonl(sqlite3 *db, const char *jsonl, char *err, size_t errlen);
+/* Starts the one-time import of the JSON-lines history at `jsonl` (the format before SQLite), or
+ * of the claim *.importing a kernel killed mid-import left, on a thread of its own; the file's
+ * sessions are reserved before it returns, so this kernel's session comes after them. Nothing
+ * happens when there is no such file, or another kernel is importing it. */
+void history_import_start(struct history *history, const char *jsonl);
+/* Waits for the import to end (with `stop`, at its next batch: the claim stays for the next
+ * kernel). Nothing when there is none. */
+void history_import_wait(struct history *history, bool stop);
 
 #endif

@@ -170,7 +170,7 @@ static json_t *bad_field(const char *key)
 
 json_t *history_reply(struct history *history, const json_t *request)
 {
-    if (!history_ensure_open(history, "a history request"))
+    if (!history_ensure_open(history, NULL))
         return content_error_reply_for("HistoryError",
                                        "the history file is busy (another kernel holds it)");
     const char *operation = json_string_value(json_object_get(request, "hist_access_type"));

@@ -181,14 +181,10 @@ static void prune(struct history *history)
 
 static void import_old_file(struct history *history, const char *jsonl)
 {
-    if (!jsonl[0] || access(jsonl, F_OK) != 0)
-        return;
-    char err[400];
-    long imported = history_import_jsonl(history->db, jsonl, err, sizeof err);
-    if (imported < 0)
-        log_warn("history: %s not imported: %s", jsonl, err);
-    else
-        log_info("history: %ld records imported from %s (now %s.imported)", imported, jsonl, jsonl);
+    char claimed[PATH_MAX + 16];
+    snprintf(claimed, sizeof claimed, "%s.importing", jsonl);
+    if (jsonl[0] && (access(jsonl, F_OK) == 0 || access(claimed, F_OK) == 0))
+        history_import_start(history, jsonl);
 }
 
 /* One attempt at a database, file or memory: SQLITE_OK, or why not in `why` (db closed). */
@@ -199,11 +195,16 @@ static int open_database(struct history *history, const char *path, const char *
         path, &history->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_busy_timeout(history->db, HISTORY_BUSY_MS);
-        char pragmas[160];
+        /* The last connection to close would checkpoint the log and delete it under an exclusive
+         * lock, with fsyncs: on a loaded disk, long enough to make another kernel drop a cell.
+         * The log stays instead (its size capped), checkpointed as it grows, beside writers. */
+        sqlite3_db_config(history->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+        char pragmas[200];
         snprintf(pragmas, sizeof pragmas,
                  "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-                 "PRAGMA cache_size = -%d; PRAGMA temp_store = FILE;",
-                 HISTORY_CACHE_KIB);
+                 "PRAGMA journal_size_limit = %d; PRAGMA cache_size = -%d;"
+                 "PRAGMA temp_store = FILE;",
+                 4 << 20, HISTORY_CACHE_KIB);
         rc = exec(history->db, pragmas);
     }
     if (rc == SQLITE_OK)
@@ -233,7 +234,7 @@ static long ms_since(const struct timespec *start)
  * handler does not wait out (two connections turning a new file to WAL deadlock, and one is told
  * "busy" at once), so opens take turns: an flock on the file's directory (not on the file, whose
  * POSIX locks are SQLite's and would be dropped by closing another descriptor of it), and a busy
- * open is tried again. Both within HISTORY_BUSY_MS; still busy (another kernel importing an old
+ * open is tried again. Both within HISTORY_OPEN_MS; still busy (another kernel importing an old
  * file, say), this use is dropped and said, and the next use tries again, rather than giving up
  * the file for the kernel's life. */
 static int open_file(struct history *history, const char *jsonl, char *why, size_t why_len)
@@ -248,7 +249,7 @@ static int open_file(struct history *history, const char *jsonl, char *why, size
     clock_gettime(CLOCK_MONOTONIC, &start);
     while (dir_fd >= 0 && flock(dir_fd, LOCK_EX | LOCK_NB) != 0) {
         bool taken = errno == EWOULDBLOCK;
-        if (!taken || ms_since(&start) >= HISTORY_BUSY_MS) {
+        if (!taken || ms_since(&start) >= HISTORY_OPEN_MS) {
             close(dir_fd);
             dir_fd = -1;
             if (taken) {
@@ -261,7 +262,7 @@ static int open_file(struct history *history, const char *jsonl, char *why, size
     }
     int rc;
     while (is_busy(rc = open_database(history, history->path, jsonl, why, why_len)) &&
-           ms_since(&start) < HISTORY_BUSY_MS)
+           ms_since(&start) < HISTORY_OPEN_MS)
         sqlite3_sleep(20);
     if (dir_fd >= 0)
         close(dir_fd); /* the flock goes with it */
@@ -280,7 +281,8 @@ bool history_ensure_open(struct history *history, const char *what)
         if (rc == SQLITE_OK)
             return history->opened = true;
         if (is_busy(rc)) {
-            history_fail(history, rc, what);
+            if (what)
+                history_fail(history, rc, what);
             return false;
         }
         char text[PATH_MAX + 400];
@@ -310,6 +312,7 @@ void history_close(struct history *history)
 {
     if (!history)
         return;
+    history_import_wait(history, true);
     if (history->db) {
         sqlite3_stmt *stmt = NULL;
         if (sqlite3_prepare_v2(history->db,

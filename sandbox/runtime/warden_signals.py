@@ -14,7 +14,12 @@ protocol violation and kill the worker). So:
   KeyboardInterrupt:` or `finally:` clean-up. The kernel itself sends one SIGINT per cell and
   restarts a worker that has not finished the cell within its grace period, so a second
   interrupt of the same cell has nothing left to do. Counting, not timing: the copies may arrive
-  any time later on a loaded machine.
+  any time later on a loaded machine;
+- a KeyboardInterrupt that Python swallows because it landed where nothing can raise (an
+  os.register_at_fork callback, as logging's around the fork of a `!cmd`, a __del__) reaches
+  sys.unraisablehook: that one did not count. It is raised again at the next chance (the end of a
+  critical section, as any output makes, or a copy of the signal); raising it in the hook itself
+  would only be swallowed again.
 
 The worker starts with SIGINT ignored (the jail sets that up), so one that arrives before
 install() cannot kill a worker that is still starting.
@@ -24,6 +29,7 @@ __builtins__ = dict(__import__("builtins").__dict__)  # private copy: user code 
 
 import _signal  # not `signal`: it imports enum, a few ms of start-up for nothing
 import _thread
+import sys
 
 _MAIN = _thread.get_ident()  # imported by the worker's main thread
 
@@ -33,13 +39,23 @@ class Interrupts:
         self.user_mode = False  # True only while user code runs on the main thread
         self._depth = 0         # critical sections entered by the main thread
         self._pending = False   # a SIGINT arrived inside a critical section
-        self._raised = False    # this request's KeyboardInterrupt was raised
+        self._raised = None     # this request's KeyboardInterrupt, once raised
+        self._next_unraisable_hook = None
 
     def install(self):
         _signal.signal(_signal.SIGINT, self._handler)
+        self._next_unraisable_hook = sys.unraisablehook
+        sys.unraisablehook = self._unraisable
+
+    def _unraisable(self, unraisable):
+        if self._raised is not None and unraisable.exc_value is self._raised:
+            self._raised = None
+            self._pending = True
+            return
+        self._next_unraisable_hook(unraisable)
 
     def _handler(self, signum, frame):
-        if not self.user_mode or self._raised:
+        if not self.user_mode or self._raised is not None:
             return
         if self._depth:
             self._pending = True
@@ -47,8 +63,8 @@ class Interrupts:
         self._raise()
 
     def _raise(self):
-        self._raised = True
-        raise KeyboardInterrupt
+        self._raised = KeyboardInterrupt()
+        raise self._raised
 
     def enter(self):
         # Only the main thread receives signals, so only its sections matter.
@@ -61,7 +77,7 @@ class Interrupts:
         self._depth -= 1
         if self._depth == 0 and self._pending:
             self._pending = False
-            if self.user_mode and not self._raised:
+            if self.user_mode and self._raised is None:
                 self._raise()
 
     def __enter__(self):
@@ -74,7 +90,7 @@ class Interrupts:
 
     def new_request(self):
         """A request from the kernel begins: it may be interrupted (once)."""
-        self._raised = False
+        self._raised = None
         self._pending = False
 
     def begin_user(self):

@@ -7,8 +7,8 @@
  *
  * Invariants: the reply is {"status": "ok", "history": [...]} or an error reply; every item is
  * [session, line, input] or, with output, [session, line, [input, output or null]], with
- * sessions and lines positive; a tail or search returns at most n items (n > 0); a unique one
- * never repeats an input. */
+ * sessions and lines positive; a tail or search returns at most n items (n > 0, a tail's 10 by
+ * default); a unique one never repeats an input. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +17,11 @@
 
 #include "common/log.h"
 #include "fuzz.h"
-#include "kernel/history.h"
+#include "kernel/history_internal.h"
 
 #define SEPARATOR "\n--\n"
 
-static char dir[64], jsonl[96], db[96], db_wal[104], db_shm[104], done[104];
+static char dir[64], jsonl[96], db[96], db_wal[104], db_shm[104], done[104], claimed[112];
 
 /* One directory for the run; the store's files are removed after every input, so each input
  * is a first import. */
@@ -34,6 +34,7 @@ static void make_paths(void)
     snprintf(db_wal, sizeof db_wal, "%s-wal", db);
     snprintf(db_shm, sizeof db_shm, "%s-shm", db);
     snprintf(done, sizeof done, "%s.imported", jsonl);
+    snprintf(claimed, sizeof claimed, "%s.importing", jsonl);
 }
 
 static void write_old_file(const uint8_t *data, size_t size)
@@ -46,7 +47,7 @@ static void write_old_file(const uint8_t *data, size_t size)
 
 static void remove_store(void)
 {
-    const char *files[] = {jsonl, done, db, db_wal, db_shm};
+    const char *files[] = {jsonl, done, claimed, db, db_wal, db_shm};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         unlink(files[i]);
 }
@@ -89,9 +90,10 @@ static void check_reply(const json_t *request, const json_t *reply)
     FUZZ_ASSERT(json_is_array(list));
     const char *type = json_string_value(json_object_get(request, "hist_access_type"));
     const json_t *n = json_object_get(request, "n");
-    json_int_t limit = json_is_integer(n) ? json_integer_value(n) : 10;
-    bool counted = type && (strcmp(type, "tail") == 0 || strcmp(type, "search") == 0);
-    if (counted && limit > 0 && limit <= 1000000)
+    /* n: a tail's defaults to 10; a search without one is unlimited, as IPython's */
+    bool tail = type && strcmp(type, "tail") == 0;
+    json_int_t limit = json_is_integer(n) ? json_integer_value(n) : tail ? 10 : 0;
+    if (type && strcmp(type, "range") != 0 && limit > 0 && limit <= 1000000)
         FUZZ_ASSERT((json_int_t)json_array_size(list) <= limit);
     bool with_output = json_is_true(json_object_get(request, "output"));
     bool unique = json_is_true(json_object_get(request, "unique"));
@@ -117,6 +119,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     write_old_file(file, (size_t)(data + size - file));
     struct history *history = history_open(jsonl, 1000);
     FUZZ_ASSERT(history);
+    /* the import runs on its own thread: the request is asked of the whole old file */
+    history_ensure_open(history, NULL);
+    history_import_wait(history, false);
     json_t *reply = history_reply(history, request);
     FUZZ_ASSERT(json_is_object(reply));
     check_reply(request, reply);

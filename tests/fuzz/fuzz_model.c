@@ -6,7 +6,8 @@
  * Input: one byte (bit 0: Anthropic, else OpenAI; bit 1: a whole body, else a stream), then the
  * answer's bytes.
  *
- * Invariants: a failed answer says why; the reply's length is its text's; a finish reason fits;
+ * Invariants: a failed answer says why; a whole body taken gives the text the API's documents say
+ * it holds; the reply's length is its text's; a finish reason fits;
  * a retry wait that is honoured is within 0 < ms <= 60 s; the extraction always succeeds and
  * takes nothing that was not in the reply. */
 #include <string.h>
@@ -68,6 +69,36 @@ static void check_headers(const char *text)
     (void)retry_is_quota_error(text);
 }
 
+/* What a whole body that was taken holds, read here as the APIs define it: OpenAI's
+ * choices[0].message.content, Anthropic's text blocks joined. */
+static char *expected_text(bool anthropic, const char *body, size_t len)
+{
+    json_t *v = json_loadb(body, len, 0, NULL);
+    FUZZ_ASSERT(json_is_object(v)); /* the provider took it */
+    size_t n = 0;
+    char *text = calloc(1, len + 1);
+    FUZZ_ASSERT(text);
+    if (!anthropic) {
+        const json_t *choice = json_array_get(json_object_get(v, "choices"), 0);
+        const json_t *content = json_object_get(json_object_get(choice, "message"), "content");
+        if (json_is_string(content))
+            memcpy(text, json_string_value(content), n = json_string_length(content));
+    } else {
+        size_t i;
+        json_t *block;
+        json_array_foreach(json_object_get(v, "content"), i, block) {
+            const char *type = json_string_value(json_object_get(block, "type"));
+            const json_t *t = json_object_get(block, "text");
+            if (type && strcmp(type, "text") == 0 && json_is_string(t)) {
+                memcpy(text + n, json_string_value(t), json_string_length(t));
+                n += json_string_length(t);
+            }
+        }
+    }
+    json_decref(v);
+    return text;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -81,6 +112,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(c.p);
     if (data[0] & FLAG_BODY) {
         c.p->body(&c.st, answer, len);
+        if (!c.st.failed) {
+            char *want = expected_text(data[0] & FLAG_ANTHROPIC, answer, len);
+            FUZZ_ASSERT(c.st.done && strcmp(want, reply.text ? reply.text : "") == 0);
+            free(want);
+        }
     } else {
         struct sse_parser sse;
         sse_init(&sse, 1u << 20);

@@ -72,7 +72,8 @@ for name, request in [
 def frames(name, *objs, raw=b""):
     out = b""
     for o in objs:
-        p = o if isinstance(o, bytes) else dumps(o)
+        p = o if isinstance(o, bytes) else json.dumps(o, separators=(",", ":"),
+                                                       ensure_ascii=False).encode()
         out += struct.pack(">I", len(p)) + p
     write("frame", name, out + raw)
 
@@ -112,6 +113,19 @@ frames("surrogates_and_bad_utf8",
 frames("truncated", {"t": "stream", "id": 1, "name": "stderr", "text": "x"},
        raw=struct.pack(">I", 100) + b'{"t":')
 frames("bad_length", raw=struct.pack(">I", 0x7fffffff))
+
+# past every bound of translate.h, so that the truncations run under the sanitizers at each run
+frames("past_the_bounds",
+       {"t": "error", "id": 1, "ename": "E" * 300, "evalue": "\u00e9" * 32800,
+        "traceback": ["line"] * 1001 + [5]},
+       {"t": "display", "id": 1, "data": {"text/x%d" % i: "v" for i in range(70)}},
+       {"t": "completions", "id": 2, "matches": ["m"] * 5001 + ["x" * 1025], "cursor_start": -5,
+        "cursor_end": 1 << 40},
+       {"t": "described", "id": 3, "variables": [{"name": "v", "type": "t", "detail": ""}] *
+        2001 + [{"name": "1bad", "type": "int", "detail": "1"}], "omitted": 1 << 40,
+        "libraries": ["lib"] * 501, "files": [{"name": "f", "size": 1, "dir": False}] * 1001,
+        "files_omitted": 2147483647, "cwd": "/" + "d" * 5000},
+       {"t": "input", "id": 4, "input_id": 1, "prompt": "\u00e9" * 3000})
 
 # ---- sse: bound byte, then the stream ----
 openai = ('data: {"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":'

@@ -115,6 +115,11 @@ class Tmux:
             time.sleep(0.1)
         return status
 
+    def kill_session(self) -> None:
+        """``tmux kill-session``: the terminal goes away (its processes get SIGHUP), as when a
+        person closes it; the program is not asked to exit first."""
+        self._tmux("kill-session")
+
     def save(self, path: str) -> None:
         with open(path, "w") as f:
             f.write(self.screen())

@@ -3,6 +3,7 @@ writing one file at once, a kernel's memory that does not grow with the history,
 a read-only one (a clear error in the cell, the next cell fine), and a kernel killed mid-write
 (the file still whole). The C side is tests/unit/test_history.c."""
 
+import json
 import os
 import shutil
 import signal
@@ -23,8 +24,8 @@ def kernel_on(path, **kw):
     return Kernel(env={"WARDEN_HISTORY": str(path)}, cwd=make_workdir(), **kw)
 
 
-def rows(path, sql="SELECT session, line, source FROM history ORDER BY id", mode="mode=ro"):
-    with sqlite3.connect(f"file:{path}?{mode}", uri=True) as db:
+def rows(path, sql="SELECT session, line, source FROM history ORDER BY id"):
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
         return db.execute(sql).fetchall()
 
 
@@ -162,8 +163,8 @@ def test_read_only_disk_keeps_history_in_memory(tiny_disk):
         assert r.stdout == "3\n" and "warden: history" not in r.stderr, r.summary()
         assert [h[2] for h in k.history(hist_access_type="tail", n=5)["history"]] == \
             [python("print(before := 2)"), python("print(before + 1)")]
-    # a read-only file system has no room for SQLite's shared memory: read it as immutable
-    assert [r[2] for r in rows(path, mode="immutable=1")] == [python("before = 1")]
+    subprocess.run(["mount", "-o", "remount,rw", str(tiny_disk)], check=True)
+    assert [r[2] for r in rows(path)] == [python("before = 1")]  # as it was
 
 
 def test_kernel_killed_mid_write_leaves_a_readable_file(tmp_path):
@@ -185,3 +186,35 @@ def test_kernel_killed_mid_write_leaves_a_readable_file(tmp_path):
     with kernel_on(path) as k:
         ok(k.run(python("after = 1")))
         assert k.history(hist_access_type="tail", n=1)["history"][0][2] == python("after = 1")
+
+
+def test_old_history_imported_aside_and_through_a_kill(tmp_path):
+    old = tmp_path / "history.jsonl"
+    cell = "# " + "w" * 50_000 + "\n"
+    with open(old, "w") as f:  # about 60 MB: its import takes seconds
+        for i in range(1200):
+            f.write(json.dumps({"s": 1 + i // 100, "l": 1 + i % 100, "i": f"{cell}{i}"}) + "\n")
+    claimed, done = tmp_path / "history.jsonl.importing", tmp_path / "history.jsonl.imported"
+    db = tmp_path / "history.sqlite"  # kernel.history naming the .jsonl: the .sqlite beside it
+    with kernel_on(old) as k:
+        k.execute(python("1"))  # the first use of the history starts the import
+        poll(lambda: claimed.exists() and rows(db, "SELECT count(*) FROM history")[0][0] > 1,
+             60, "the import to be under way")
+        k.signal(signal.SIGKILL)
+        poll(lambda: not k.is_alive(), 30, "the kernel to die")
+    assert claimed.exists() and not old.exists() and not done.exists()
+    assert rows(db, "PRAGMA integrity_check") == [("ok",)]
+    with kernel_on(old) as k:  # takes the dead kernel's claim over
+        t0 = time.monotonic()
+        ok(k.run(python("after = 1"), timeout=120))
+        k.kernel_info()
+        answered = time.monotonic() - t0
+        importing = claimed.exists()
+        poll(done.exists, 120, "the import to end")
+        assert importing, f"the import ended before the first cell's reply ({answered:.1f} s)"
+        found = k.history(hist_access_type="search", pattern="*\n1199", n=5)["history"]
+        assert [h[:2] for h in found] == [[12, 100]], found
+        last = k.history(hist_access_type="tail", n=1)["history"][0]
+        assert last[0] > 12 and last[2] == python("after = 1"), last
+    assert not claimed.exists()
+    assert rows(db, "SELECT count(*) FROM history WHERE session <= 12") == [(1200,)]

@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 import pytest
@@ -24,6 +23,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 
 import harness
 from harness import IS_WARDEN, KERNEL_NAME, describe, python, snapshot_tree, wait_gone
+from harness.tmux import Tmux
 
 GONE_WITHIN = 20  # seconds; the kernel itself takes about one (a deadline, not a timing)
 
@@ -108,94 +108,35 @@ def test_kernel_exits_when_its_launcher_is_killed(workdir, state):
 # ---- a jupyter console in a tmux session that is killed ------------------------------------
 
 
-class Tmux:
-    """A tmux server of its own (its own socket), so the test touches no one else's sessions."""
-
-    def __init__(self, tmp_path):
-        # a short path: a unix socket's path has at most 107 bytes
-        self.socket_dir = tempfile.mkdtemp(prefix="warden-tmux-")
-        self.socket = os.path.join(self.socket_dir, "s")
-        self.env = dict(os.environ, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1",
-                        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
-                        JUPYTER_CONFIG_DIR=str(tmp_path / "config"))
-        self.env.pop("TMUX", None)
-
-    def run(self, *args):
-        return subprocess.run(["tmux", "-S", self.socket, *args], env=self.env, check=True,
-                              capture_output=True, text=True, timeout=60).stdout
-
-    def screen(self):
-        return self.run("capture-pane", "-p", "-J", "-S", "-200", "-t", "s")
-
-    def wait_for(self, text, count=1, timeout=90):
-        """The screen once ``text`` shows on it ``count`` times."""
-        deadline = time.monotonic() + timeout
-        while True:
-            screen = self.screen()
-            if screen.count(text) >= count:
-                return screen
-            if CLIENT_GLITCH in screen:
-                raise ClientGlitch(screen)
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no {text!r} within {timeout}s; screen:\n{screen}")
-            time.sleep(0.1)
-
-
-# jupyter console 6.4.4 + prompt_toolkit 3.0.36 now and then fails in its own event loop while it
-# waits for an is_complete reply (see test_console.py): the client's bug; the session is retried.
-CLIENT_GLITCH = "Unhandled exception in event loop"
-
-
-class ClientGlitch(Exception):
-    pass
-
-
-def console_session(tmp_path, workdir):
-    """Returns None, or raises ClientGlitch when jupyter console broke by itself."""
-    tmp_path.mkdir()
-    tmux = Tmux(tmp_path)
-    console = [sys.executable, "-m", "jupyter_console", "--kernel", KERNEL_NAME,
-               "--ZMQTerminalInteractiveShell.kernel_timeout=60"]
-    tmux.run("new-session", "-d", "-s", "s", "-x", "200", "-y", "50", "-c", workdir,
-             " ".join(console))
-    snap = {}
-    try:
-        tmux.wait_for("In [1]:")
-        lines = ["%%python", "x = 6 * 7", "print('answer', x)", ""] if IS_WARDEN else \
-            ["print('answer', 6 * 7)"]
-        for i, line in enumerate(lines):
-            tmux.run("send-keys", "-t", "s", "-l", line)
-            tmux.run("send-keys", "-t", "s", "Enter")
-            if i < len(lines) - 1:  # typed as a person would: after the console asked for more
-                tmux.wait_for("...:", count=i + 1)
-        tmux.wait_for("answer 42")
-        tmux.wait_for("In [2]:")
-        pane = int(tmux.run("list-panes", "-t", "s", "-F", "#{pane_pid}").split()[0])
-        snap = wait_for_tree(pane, 6 if IS_WARDEN else 2)
-        assert len(snap) >= (6 if IS_WARDEN else 2), \
-            "no kernel and jail under the console:\n" + describe(snap)
-        tmux.run("kill-session", "-t", "s")
-        killed = time.monotonic()
-        left = wait_gone(snap, timeout=GONE_WITHIN)
-        assert not left, "left after tmux kill-session:\n" + describe(left)
-        print(f"console, kernel and jails ({len(snap)} processes) gone "
-              f"{time.monotonic() - killed:.2f} s after tmux kill-session")
-    finally:
-        subprocess.run(["tmux", "-S", tmux.socket, "kill-server"], env=tmux.env,
-                       capture_output=True, timeout=60)
-        shutil.rmtree(tmux.socket_dir, ignore_errors=True)
-        kill_all(snap)
-
-
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (.ci/setup)")
 def test_console_in_a_killed_tmux_session_leaves_nothing(tmp_path, workdir):
-    for attempt in (1, 2):
+    env = {"TERM": "xterm", "PROMPT_TOOLKIT_NO_CPR": "1",
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+           "JUPYTER_CONFIG_DIR": str(tmp_path / "config")}
+    argv = [sys.executable, "-m", "jupyter_console", "--kernel", KERNEL_NAME,
+            "--ZMQTerminalInteractiveShell.kernel_timeout=60",
+            "--ZMQTerminalInteractiveShell.kernel_is_complete_timeout=30"]
+    snap = {}
+    with Tmux(argv, env=env, cwd=workdir) as term:
         try:
-            return console_session(tmp_path / f"try{attempt}", workdir)
-        except ClientGlitch as e:
-            if attempt == 2:
-                raise AssertionError("jupyter console failed in its own event loop twice:\n"
-                                     + str(e)) from None
+            term.expect(r"In \[1\]: ", timeout=90)
+            lines = ["%%python", "x = 6 * 7", "print('answer', x)", ""] if IS_WARDEN else \
+                ["print('answer', 6 * 7)"]
+            for line in lines:
+                term.type_line(line)
+            term.expect(r"^answer 42$")
+            term.expect(r"In \[2\]: ")
+            size = 6 if IS_WARDEN else 2  # console, kernel, and for warden its two jails
+            snap = wait_for_tree(term.pid, size)
+            assert len(snap) >= size, "no kernel and jail under the console:\n" + describe(snap)
+            term.kill_session()
+            killed = time.monotonic()
+            left = wait_gone(snap, timeout=GONE_WITHIN)
+            assert not left, "left after tmux kill-session:\n" + describe(left)
+            print(f"console, kernel and jails ({len(snap)} processes) gone "
+                  f"{time.monotonic() - killed:.2f} s after tmux kill-session")
+        finally:
+            kill_all(snap)
 
 
 # ---- a JPY_PARENT_PID that is not the launcher ---------------------------------------------

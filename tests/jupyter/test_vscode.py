@@ -286,6 +286,24 @@ def test_interrupt_to_every_descendant_is_one_keyboard_interrupt(vscode, code, p
     assert worker_pid(vscode) == before
 
 
+def test_interrupt_as_a_shell_command_starts(vscode):
+    """`!sleep 30` interrupted as it starts: the KeyboardInterrupt often lands in an at-fork
+    callback (logging's), where Python swallows it; the cell is still interrupted, not left to
+    run until the kernel restarts the worker. IPython decides how the cell ends (^C, or its own
+    error when the interrupt comes before the child exists)."""
+    before = worker_pid(vscode)
+    for _ in range(4):
+        msg_id = vscode.execute(python("print('started', flush=True)\n!sleep 30"))
+        vscode.wait_output(msg_id, "started")
+        vscode.interrupt()
+        interrupted = time.monotonic()
+        reply, outputs = vscode.result(msg_id, timeout=60)
+        took = time.monotonic() - interrupted
+        assert "WorkerRestarted" not in [e["ename"] for e in errors(outputs)], errors(outputs)
+        assert took < 15, f"the cell ran on for {took:.1f} s after the interrupt"
+    assert worker_pid(vscode) == before
+
+
 def test_interrupts_between_cells_and_while_the_standby_starts_lose_nothing(vscode):
     """The warm standby starts after the first cell: interrupts while it starts must not kill
     it (it then still takes over, numpy and pandas loaded, when the worker dies), nor the idle

@@ -141,3 +141,51 @@ def test_fd_exhaustion_still_ends_cells(fresh):
     fresh.execute("for fd in held:\n    os.close(fd)")
     r = fresh.execute("os.system('echo recovered')\n'ok'")
     assert r.result == {"text/plain": "'ok'"} and r.stdout == "recovered\n"
+
+
+CLEAN_UP = """import time
+try:
+    print('started', flush=True)
+    time.sleep(100)
+except KeyboardInterrupt:
+    print('cleaning up', flush=True)
+    t = time.monotonic()
+    while time.monotonic() - t < 5:
+        pass
+    print('handled once')
+    raise
+"""
+
+
+def test_copies_of_one_interrupt_raise_once(fresh):
+    """VS Code's interrupt reaches the worker up to three times (directly, through the jail's
+    init, from the kernel): a copy that arrives while the cell cleans up is not a second
+    KeyboardInterrupt. The next request may be interrupted again."""
+    eid = fresh.start_execute(CLEAN_UP)
+    fresh.wait_stream("started\n")
+    fresh.interrupt()
+    fresh.wait_stream("cleaning up\n")
+    fresh.interrupt()  # the copy
+    r = fresh.collect(eid)
+    assert r.error["ename"] == "KeyboardInterrupt", r.error
+    assert r.stdout == "handled once\n", r.stdout
+    r = _interrupt_cell(fresh, "import time\ntime.sleep(100)")
+    assert r.error["ename"] == "KeyboardInterrupt", r.error
+
+
+def test_an_interrupt_python_swallowed_is_raised_again(fresh):
+    """A KeyboardInterrupt raised where Python cannot raise (a __del__, an at-fork callback
+    such as logging's around the fork of a `!cmd`) is swallowed: it did not count, and the
+    cell is interrupted at the next chance (here its print) instead of running on."""
+    r = fresh.execute("import signal, time\n"
+                      "class LandsInDel:\n"
+                      "    def __del__(self):\n"
+                      "        signal.raise_signal(signal.SIGINT)\n"
+                      "        for _ in range(1000):\n"
+                      "            pass\n"
+                      "x = LandsInDel()\n"
+                      "del x\n"
+                      "print('swallowed')\n"
+                      "time.sleep(100)\n")
+    assert r.error and r.error["ename"] == "KeyboardInterrupt", r.error
+    assert "Exception ignored" not in r.stderr, r.stderr

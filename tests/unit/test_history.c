@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -247,7 +248,8 @@ static void test_import(void)
     /* kernel.history naming the old file: the database goes beside it */
     struct history *h = history_open(jsonl, 100);
     history_add(h, 1, "new");
-    CHECK(h->session == 5); /* after the imported sessions */
+    CHECK(h->session == 5); /* after the old sessions, reserved before the import ran */
+    history_import_wait(h, false);
     CHECK(access(jsonl, F_OK) != 0 && access(in_dir("old.jsonl.imported"), F_OK) == 0);
     CHECK(access(in_dir("old.sqlite"), F_OK) == 0);
     CHECK(answers(h, "{\"hist_access_type\": \"tail\", \"n\": 10, \"output\": true}",
@@ -260,6 +262,51 @@ static void test_import(void)
     json_t *reply = ask(h, "{\"hist_access_type\": \"tail\", \"n\": 100}");
     CHECK(json_array_size(json_object_get(reply, "history")) == 4);
     json_decref(reply);
+    history_close(h);
+}
+
+/* A kernel killed mid-import left its claim (*.importing) and nothing in the database: the next
+ * one imports it. */
+static void test_import_resumed(void)
+{
+    const char *claimed = in_dir("killed.jsonl.importing");
+    FILE *f = fopen(claimed, "w");
+    fputs("{\"s\":1,\"l\":1,\"i\":\"from the killed import\"}\n", f);
+    fclose(f);
+    struct history *h = history_open(in_dir("killed.jsonl"), 100);
+    history_add(h, 1, "next kernel");
+    CHECK(h->session == 2);
+    history_import_wait(h, false);
+    CHECK(access(claimed, F_OK) != 0 && access(in_dir("killed.jsonl.imported"), F_OK) == 0);
+    CHECK(answers(h, "{\"hist_access_type\": \"tail\", \"n\": 10}",
+                  "{\"status\": \"ok\", \"history\": [[1, 1, \"from the killed import\"],"
+                  " [2, 1, \"next kernel\"]]}"));
+    history_close(h);
+}
+
+/* The import runs beside the kernel: cells stored meanwhile wait for none of it, and the limit
+ * keeps the newest cells by session and line, whatever order they came in. */
+static void test_import_beside_cells(void)
+{
+    const char *jsonl = in_dir("beside.jsonl");
+    FILE *f = fopen(jsonl, "w");
+    char input[2000];
+    memset(input, 'i', sizeof input - 1);
+    input[sizeof input - 1] = 0;
+    for (int i = 0; i < 4000; i++)
+        fprintf(f, "{\"s\":%d,\"l\":%d,\"i\":\"%s %d\"}\n", 1 + i / 100, 1 + i % 100, input, i);
+    fclose(f);
+    struct history *h = history_open(jsonl, 3950);
+    for (int line = 1; line <= 60; line++)
+        history_add(h, line, "during the import");
+    CHECK(h->session == 41 && history_take_notice(h) == NULL);
+    history_import_wait(h, false);
+    CHECK(count_rows(in_dir("beside.sqlite"), "SELECT count(*) FROM history") == 3950);
+    /* the 60 new cells and the newest 3890 old ones */
+    CHECK(count_rows(in_dir("beside.sqlite"), "SELECT count(*) FROM history WHERE session = 41") ==
+          60);
+    CHECK(count_rows(in_dir("beside.sqlite"), "SELECT min(session * 1000 + line) FROM history") ==
+          2 * 1000 + 11);
     history_close(h);
 }
 
@@ -433,6 +480,23 @@ static void test_full_and_read_only(void)
         answers(h, "{\"hist_access_type\": \"tail\", \"n\": 5}",
                 "{\"status\": \"ok\", \"history\": [[1, 1, \"first\"], [1, 3, \"free again\"]]}"));
     history_close(h);
+
+    /* another kernel opening the file for long (importing an old one, say): this cell is not
+     * stored, and the next one opens it */
+    mkdir(in_dir("turns"), 0700);
+    int turn = open(in_dir("turns"), O_RDONLY | O_DIRECTORY);
+    CHECK(flock(turn, LOCK_EX) == 0);
+    h = history_open(in_dir("turns/history.sqlite"), 100);
+    history_add(h, 1, "while another opens");
+    notice = history_take_notice(h);
+    CHECK(notice && strstr(notice, "another kernel held") && strstr(notice, "cell 1 not stored"));
+    CHECK(h->db == NULL);
+    close(turn);
+    history_add(h, 2, "after");
+    CHECK(history_take_notice(h) == NULL);
+    CHECK(answers(h, "{\"hist_access_type\": \"tail\", \"n\": 5}",
+                  "{\"status\": \"ok\", \"history\": [[1, 2, \"after\"]]}"));
+    history_close(h);
 }
 
 int main(void)
@@ -446,6 +510,8 @@ int main(void)
     test_bad_requests();
     test_caps();
     test_import();
+    test_import_resumed();
+    test_import_beside_cells();
     test_limit();
     test_two_writers();
     test_unusable_file();

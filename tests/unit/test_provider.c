@@ -184,10 +184,45 @@ static void test_anthropic_stream(void)
     CHECK(strcmp(msg, "model: x") == 0);
 }
 
+/* Found by tests/fuzz/fuzz_model.c: an error whose message is empty made an error in no words
+ * ("the model server reported an error in its answer: " and nothing after). */
+static void test_errors_with_empty_messages(void)
+{
+    static const char *const openai[] = {"{\"error\":\"\"}", "{\"error\":{\"message\":\"\"}}",
+                                         "{\"object\":\"error\",\"message\":\"\"}"};
+    struct read x;
+    for (size_t i = 0; i < sizeof openai / sizeof *openai; i++) {
+        start(&x);
+        provider_openai.body(&x.st, openai[i], strlen(openai[i]));
+        CHECK(x.st.failed && strcmp(x.st.error, "an error without a message") == 0);
+        model_reply_clear(&x.reply);
+        start(&x);
+        feed(&provider_openai, &x, "", openai[i]);
+        CHECK(x.st.failed && strcmp(x.st.error, "an error without a message") == 0);
+        model_reply_clear(&x.reply);
+    }
+    static const char *const anthropic[] = {
+        "{\"type\":\"error\",\"error\":{\"type\":\"\",\"message\":\"\"}}",
+        "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"\"}}"};
+    static const char *const anthropic_said[] = {"an error without a message",
+                                                 "an error without a message (overloaded_error)"};
+    for (size_t i = 0; i < sizeof anthropic / sizeof *anthropic; i++) {
+        start(&x);
+        provider_anthropic.body(&x.st, anthropic[i], strlen(anthropic[i]));
+        CHECK(x.st.failed && strcmp(x.st.error, anthropic_said[i]) == 0);
+        model_reply_clear(&x.reply);
+        start(&x);
+        feed(&provider_anthropic, &x, "error", anthropic[i]);
+        CHECK(x.st.failed && strcmp(x.st.error, anthropic_said[i]) == 0);
+        model_reply_clear(&x.reply);
+    }
+}
+
 int main(void)
 {
     test_requests();
     test_openai_stream();
     test_anthropic_stream();
+    test_errors_with_empty_messages();
     return check_summary("provider");
 }
