@@ -73,6 +73,11 @@ json_t *provider_parse(struct provider_state *st, const char *data, size_t len)
 {
     json_error_t err;
     json_t *value = json_loadb(data, len, 0, &err);
+    if (!value && json_error_code(&err) == json_error_null_character) {
+        /* Valid JSON, but a NUL can be neither run (Python refuses it) nor shown. */
+        provider_fail(st, true, "the model's answer holds a NUL character (\\u0000)");
+        return NULL;
+    }
     if (!json_is_object(value)) {
         json_decref(value);
         provider_fail(st, true,

@@ -365,6 +365,11 @@ static void *executor_main(void *arg)
     for (;;) {
         struct job *job = next_job(ex);
         if (job->kind == JOB_STOP) {
+            /* executor_stop interrupts after queueing this job: it must not find it running
+             * once freed (ASan: a use after free at every shutdown that lost the race) */
+            pthread_mutex_lock(&ex->lock);
+            ex->running = NULL;
+            pthread_mutex_unlock(&ex->lock);
             job_free(job);
             break;
         }

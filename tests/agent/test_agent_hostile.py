@@ -164,6 +164,16 @@ def test_escape_sequences_in_the_servers_error_and_model_names_are_inert(agent, 
     assert not CONTROL.search(error_strings(r)), r.error
 
 
+@pytest.mark.parametrize("stream", [True, False])
+def test_a_nul_in_the_answer_is_named(agent, srv, stream):
+    srv.add(text=code("print('a\x00b')"), stream=stream)
+    k = agent()
+    r = k.run("nul", timeout=60)
+    assert r.status == "error" and r.error["ename"] == "ModelResponseError", r.summary()
+    assert "NUL character" in r.error["evalue"] and r.stdout == "", r.error
+    still_works(k)
+
+
 # ---------------------------------------------------------------------------------------------
 # Size
 

@@ -14,7 +14,7 @@ fixed sleep) and fails with the screen in the message. ``type_line`` sends a lin
 Enter, and waits until the program has taken the Enter (the screen changes): typing ahead of
 jupyter console's is_complete round trip trips prompt_toolkit's nested event loop ("Unhandled
 exception in event loop ... is already entered"), which no person typing sees. ``save(path)``
-keeps the screen as a test artifact. Leaving the ``with`` kills the tmux server and its panes.
+keeps the screen as a test artifact; ``wait_exit()`` returns the program's exit status. Leaving the ``with`` kills the tmux server and its panes.
 """
 
 from __future__ import annotations
@@ -28,12 +28,15 @@ import tempfile
 import time
 from typing import Optional, Sequence
 
+from .processes import describe, process_tree
+
 
 class Tmux:
     def __init__(self, argv: Sequence[str], env: Optional[dict] = None,
                  cwd: Optional[str] = None, width: int = 160, height: int = 50):
         self.dir = tempfile.mkdtemp(prefix="warden-tmux-")
         self.socket = os.path.join(self.dir, "socket")
+        self._status = os.path.join(self.dir, "status")
         self.pos = 0  # offset in the screen text up to which matches were consumed
         environ = dict(os.environ)
         environ.update(env or {})
@@ -47,10 +50,15 @@ class Tmux:
             for key, value in environ.items():
                 if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
                     f.write("export %s=%s\n" % (key, shlex.quote(value)))
-            f.write("exec %s\n" % " ".join(shlex.quote(a) for a in argv))
+            # The shell waits for the program and records how it ended: tmux 3.3a sometimes
+            # marks a pane dead without its exit status. Its trap keeps the shell alive through
+            # a Ctrl-C meant for the program, which gets the signal as usual (a trapped signal
+            # is back to its default in a child).
+            f.write("trap : INT QUIT\n%s\n" % " ".join(shlex.quote(a) for a in argv))
+            f.write('echo "$?" > %s.new && mv %s.new %s\n' % ((shlex.quote(self._status),) * 3))
         os.chmod(script, 0o700)
         # no user configuration; options set before the pane exists; a pane that exited stays,
-        # so that its last screen and exit status can be read
+        # so that its last screen can be read
         self._tmux("-f", "/dev/null", "start-server", ";", "set-option", "-g", "history-limit",
                    "50000", ";", "set-option", "-g", "remain-on-exit", "on", ";", "new-session",
                    "-d", "-x", str(width), "-y", str(height), script)
@@ -100,19 +108,21 @@ class Tmux:
             time.sleep(0.05)
 
     def exit_status(self) -> Optional[int]:
-        """The program's exit status once it has exited and tmux has its status; else None."""
-        dead, status = self._tmux("display-message", "-p",
-                                  "#{pane_dead} #{pane_dead_status}").split("\n")[0].split(" ")
-        return int(status) if dead == "1" and status.strip() else None
+        """The program's exit status once it has exited (128 + N for signal N); None before."""
+        try:
+            with open(self._status) as f:
+                return int(f.read())
+        except FileNotFoundError:
+            return None
 
     def wait_exit(self, timeout: float = 60) -> int:
         """Wait until the program has exited; its exit status."""
         deadline = time.monotonic() + timeout
         while (status := self.exit_status()) is None:
             if time.monotonic() > deadline:
-                raise AssertionError("the program did not exit; screen:\n"
-                                     + self.screen()[-4000:])
-            time.sleep(0.1)
+                raise AssertionError("the program did not exit; still running:\n%s\nscreen:\n%s"
+                                     % (describe(process_tree(self.pid)), self.screen()[-4000:]))
+            time.sleep(0.1)  # polling for the status file, with a deadline
         return status
 
     def kill_session(self) -> None:

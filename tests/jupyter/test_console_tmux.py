@@ -1,7 +1,7 @@
 """jupyter console in a real terminal (tmux), as a person uses it, against the scripted model
 server (tests/harness/model_server.py): a ``%%python`` cell, a request in plain language (the
-screen shows the model's code, what it printed and the cost line), Ctrl-C on a running cell,
-``%agent``, and Ctrl-D to leave, which takes the kernel and its jail along.
+screen shows the model's code, what it printed and the cost line), Ctrl-C on a running cell and
+on a request while the model writes, ``%agent``, and Ctrl-D to leave, which takes the kernel and its jail along.
 
 The console is Debian's, with the one-line fix of its Ctrl-C bug (jupyter_console#296, any
 kernel; see harness/console_sigint_fix.py): without it Ctrl-C never reaches a kernel."""
@@ -84,14 +84,26 @@ def session(term, srv):
     term.expect(PROMPT % 4)
     assert time.monotonic() - interrupted < 30
 
+    # Ctrl-C while the model is still writing: the request ends at once, nothing of it runs
+    srv.add(text="```python\nprint('never printed')\n```", chunk_size=1, chunk_delay=1.0)
+    term.type_line("print something slowly")
+    srv.wait_requests(2, timeout=60)
+    term.expect(r"\(the model is writing code\)")
+    interrupted = time.monotonic()
+    term.keys("C-c")
+    term.expect(r"KeyboardInterrupt: interrupted while waiting for the model")
+    term.expect(PROMPT % 5)
+    assert time.monotonic() - interrupted < 30
+    assert "never printed" not in term.screen()
+
     term.type_line("%agent")
     for words in ("provider: openai", "base URL: " + srv.openai_base, "model: scripted-model"):
         term.expect(re.escape(words))
-    term.expect(PROMPT % 5)
-
-    type_cell(term, ["%%python", "print('still', x)", ""])  # the interrupt kept the namespace
-    term.expect(r"^still 42$")
     term.expect(PROMPT % 6)
+
+    type_cell(term, ["%%python", "print('still', x)", ""])  # the interrupts kept the namespace
+    term.expect(r"^still 42$")
+    term.expect(PROMPT % 7)
 
     term.keys("C-d")
     term.expect(r"Do you really want to exit \(\[y\]/n\)\?")
@@ -100,4 +112,4 @@ def session(term, srv):
     assert term.wait_exit() == 0, term.screen()[-3000:]
     left = wait_gone(tree, timeout=30)
     assert not left, "left after jupyter console exited:\n" + describe(left)
-    assert len(srv.completions()) == 1  # commands and %%python cells never reach the model
+    assert len(srv.completions()) == 2  # commands and %%python cells never reach the model
