@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
+#include <sys/pidfd.h> /* glibc 2.36; ENOSYS before Linux 5.3 */
 #include <time.h>
 #include <unistd.h>
 
@@ -64,17 +64,6 @@ static bool is_ancestor(pid_t pid)
     return false;
 }
 
-static int open_pidfd(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-    return (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-    (void)pid;
-    errno = ENOSYS;
-    return -1;
-#endif
-}
-
 void launcher_watch_start(struct launcher_watch *w)
 {
     w->pid = 0;
@@ -90,7 +79,7 @@ void launcher_watch_start(struct launcher_watch *w)
     }
     /* The pidfd first, the ancestry after: a pidfd names one process for good, so a launcher
      * that died and whose pid was reused in between fails the check instead of being watched. */
-    int pidfd = open_pidfd(pid);
+    int pidfd = pidfd_open(pid, 0);
     if (!is_ancestor(pid)) {
         log_info("JPY_PARENT_PID=%d is not an ancestor of this kernel: not watching it", (int)pid);
         if (pidfd >= 0)

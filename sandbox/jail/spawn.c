@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h> /* glibc 2.36: pidfd_open, pidfd_send_signal (ENOSYS before Linux 5.3) */
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -37,29 +38,6 @@
 const char *spawn_runtime_dir(const struct sandbox_config *cfg)
 {
     return cfg->unjailed ? cfg->runtime_dir : JAIL_RUNTIME_DIR;
-}
-
-static int sys_pidfd_open(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-    return (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-    (void)pid;
-    errno = ENOSYS;
-    return -1;
-#endif
-}
-
-static int sys_pidfd_send_signal(int pidfd, int sig)
-{
-#ifdef SYS_pidfd_send_signal
-    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
-#else
-    (void)pidfd;
-    (void)sig;
-    errno = ENOSYS;
-    return -1;
-#endif
 }
 
 enum setup_result {
@@ -165,7 +143,7 @@ static int spawn_unjailed(const struct spawn_request *req, struct jailed *out, c
         return -1;
     }
     out->pid = pid;
-    out->pidfd = sys_pidfd_open(pid);
+    out->pidfd = pidfd_open(pid, 0);
     out->jailed = false;
     out->status_fd = -1;
     log_info("UNJAILED: started %s (pid %d) with no isolation (sandbox.unjailed is set)",
@@ -425,7 +403,7 @@ void spawn_signal(const struct jailed *proc, int sig)
     if (!proc || proc->pid <= 0 || proc->reaped)
         return;
     /* jailed: init forwards it to the command's process group */
-    if (proc->pidfd >= 0 && sys_pidfd_send_signal(proc->pidfd, sig) == 0)
+    if (proc->pidfd >= 0 && pidfd_send_signal(proc->pidfd, sig, NULL, 0) == 0)
         return;
     kill(proc->pid, sig);
 }
@@ -498,7 +476,7 @@ void spawn_kill(struct jailed *proc)
         return;
     if (!proc->jailed)
         kill(-proc->pid, SIGKILL); /* its session/process group */
-    if (proc->pidfd < 0 || sys_pidfd_send_signal(proc->pidfd, SIGKILL) < 0)
+    if (proc->pidfd < 0 || pidfd_send_signal(proc->pidfd, SIGKILL, NULL, 0) < 0)
         kill(proc->pid, SIGKILL);
     char cause[256];
     spawn_reap(proc, cause, sizeof cause);
