@@ -13,8 +13,7 @@
 #include "executor.h"
 #include "history.h"
 
-#define MAX_INCOMING_PART (64 << 20)
-#define STOP_TIMEOUT_MS   2500
+#define STOP_TIMEOUT_MS 2500
 
 /* ---- sending ---- */
 
@@ -103,7 +102,7 @@ static void *open_socket(struct kernel *k, int type, int port, char *err, size_t
     void *socket = zmq_socket(k->zmq, type);
     char endpoint[320];
     connection_endpoint(&k->conn, port, endpoint, sizeof endpoint);
-    int64_t max_size = MAX_INCOMING_PART;
+    int64_t max_size = WIRE_MAX_PART_BYTES; /* libzmq disconnects a peer that sends more */
     int linger = 1000, one = 1;
     if (socket) {
         zmq_setsockopt(socket, ZMQ_MAXMSGSIZE, &max_size, sizeof max_size);

@@ -11,8 +11,8 @@
 #include "sign.h"
 
 #define WIRE_DELIMITER      "<IDS|MSG>"
-#define WIRE_MAX_PARTS      256 /* identities + 6 + buffers; more is malformed */
-#define WIRE_MAX_PART_BYTES (64u << 20)
+#define WIRE_MAX_PARTS      256        /* identities + 6 + buffers; more is malformed */
+#define WIRE_MAX_PART_BYTES (64 << 20) /* per part: every socket's ZMQ_MAXMSGSIZE */
 #define PROTOCOL_VERSION    "5.3"
 
 struct wire_part {
