@@ -1,6 +1,7 @@
 #include "executor.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/utf8.h"
 #include "kernel/content.h"
 
 struct input_slot {
@@ -219,10 +221,12 @@ static const char *string_field(const json_t *content, const char *key)
     return json_string_value(json_object_get(content, key));
 }
 
+/* -1 (not given) unless an integer an int holds: 2^32 + 3 is not position 3. */
 static int int_field(const json_t *content, const char *key)
 {
     const json_t *value = json_object_get(content, key);
-    return json_is_integer(value) ? (int)json_integer_value(value) : -1;
+    json_int_t n = json_is_integer(value) ? json_integer_value(value) : -1;
+    return n >= INT_MIN && n <= INT_MAX ? (int)n : -1;
 }
 
 /* The engine is done with the running request: from here an interrupt is for the next one, and
@@ -271,9 +275,14 @@ static json_t *run_query(struct executor *ex, struct job *job)
         post_event(ex, EVENT_BEGIN, job, NULL, NULL);
     const json_t *content = job->request->content;
     const char *code = string_field(content, "code");
-    int cursor = int_field(content, "cursor_pos");
     if (!code)
         return content_error_reply_for("InvalidRequest", "the request needs a string \"code\"");
+    /* In code points (protocol 5.2). Missing, not an int or past the end: the end, as
+     * ipykernel takes a missing one. */
+    int cursor = int_field(content, "cursor_pos");
+    size_t end = utf8_codepoints(code, strlen(code));
+    if (cursor < 0 || (size_t)cursor > end)
+        cursor = end <= INT_MAX ? (int)end : INT_MAX;
     void *self = ex->engine->self;
     json_t *reply;
     if (job->kind == JOB_COMPLETE) {

@@ -329,6 +329,21 @@ def test_fields_of_the_wrong_type_are_errors_or_dropped(kern, raw, msg_type, con
     assert_serves(raw, kern)
 
 
+def test_a_cursor_past_what_an_int_holds_is_not_taken_modulo(kern, raw):
+    """2^32 + 3 is not position 3: a position no int holds counts as not given (the end)."""
+    code = "%%python\nx = 1\nprin"
+
+    def matches(cursor_pos):
+        msg_id = raw.send(raw.frames("complete_request", {"code": code, "cursor_pos": cursor_pos}))
+        got, _ = raw.replies("shell", [msg_id], timeout=30)
+        return got[msg_id]["content"]["matches"]
+
+    at_end = matches(len(code))
+    assert "print" in at_end, at_end
+    assert matches(2 ** 32 + 3) == at_end
+    assert matches(3) != at_end
+
+
 def test_a_64_mib_message(kern, raw):
     # Over the kernel's bound (64 MiB a frame): the connection is dropped, the client reconnects.
     big = raw.frames("execute_request", b'{"code": "' + b"#" * (64 << 20) + b'"}')
