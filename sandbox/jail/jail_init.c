@@ -151,6 +151,13 @@ void jail_child_main(const struct jail_plan *plan)
         }
         switch (sig) {
         case SIGINT:
+            /* The kernel sends interrupts straight to the command (spawn_signal); a plain
+             * SIGINT here is a copy of one (VS Code signals every process of the kernel's
+             * tree), which forwarded late could interrupt the next cell. Only the kernel's
+             * fallback, marked SI_QUEUE, is forwarded. */
+            if (si.si_code != SI_QUEUE)
+                break;
+            /* fall through */
         case SIGTERM:
         case SIGHUP:
         case SIGQUIT:

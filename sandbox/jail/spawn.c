@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,10 +399,59 @@ int jail_check(const struct sandbox_config *config, char *why, size_t len)
     return 0;
 }
 
+/* The jailed command's pid as the kernel sees it: the one child of the jail's init, from
+ * /proc (CONFIG_PROC_CHILDREN); 0 if it cannot be read. */
+static pid_t command_pid(const struct jailed *proc)
+{
+    char path[64], text[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)proc->pid, (int)proc->pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    text[n] = '\0';
+    long pid = strtol(text, NULL, 10);
+    return pid > 1 && pid <= INT32_MAX ? (pid_t)pid : 0;
+}
+
+/* A SIGINT (an interrupt) goes straight to the jailed command's process group (it called
+ * setsid: its pgid is its pid), not through the jail's init: kill() makes it pending there
+ * before it returns, while the cell it is for still runs, so the worker takes it before it can
+ * read its next request. Through init it could be forwarded late, into the next cell. Init
+ * drops a plain SIGINT from outside (VS Code sends one to every process of the kernel's tree),
+ * and forwards only the marked one (SI_QUEUE) sent here when /proc cannot name the command. */
+static void interrupt_jailed(const struct jailed *proc)
+{
+    pid_t command = command_pid(proc);
+    if (command > 0 && kill(-command, SIGINT) == 0)
+        return;
+    static atomic_flag said = ATOMIC_FLAG_INIT;
+    if (!atomic_flag_test_and_set(&said))
+        log_info("interrupts go through the jail's init: /proc/%d/task/%d/children cannot be "
+                 "read (CONFIG_PROC_CHILDREN?)",
+                 (int)proc->pid, (int)proc->pid);
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    info.si_signo = SIGINT;
+    info.si_code = SI_QUEUE;
+    info.si_pid = getpid();
+    info.si_uid = getuid();
+    if (proc->pidfd >= 0 && pidfd_send_signal(proc->pidfd, SIGINT, &info, 0) == 0)
+        return;
+    syscall(SYS_rt_sigqueueinfo, proc->pid, SIGINT, &info);
+}
+
 void spawn_signal(const struct jailed *proc, int sig)
 {
     if (!proc || proc->pid <= 0 || proc->reaped)
         return;
+    if (proc->jailed && sig == SIGINT) {
+        interrupt_jailed(proc);
+        return;
+    }
     /* jailed: init forwards it to the command's process group */
     if (proc->pidfd >= 0 && pidfd_send_signal(proc->pidfd, sig, NULL, 0) == 0)
         return;

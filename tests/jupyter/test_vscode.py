@@ -304,6 +304,38 @@ def test_interrupt_as_a_shell_command_starts(vscode):
     assert worker_pid(vscode) == before
 
 
+def jail_inits(k):
+    found = []
+    for pid in k.descendants():
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().strip() == "jail-init":
+                    found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.skipif(not IS_WARDEN, reason="the jail's init is warden's")
+def test_a_copy_of_an_interrupt_at_the_jails_init_interrupts_nothing(vscode):
+    """The copy of VS Code's SIGINT that reaches the jail's init is not forwarded: arriving
+    late, it would interrupt the next cell before its first line. The kernel's own interrupt
+    goes straight to the worker."""
+    worker_pid(vscode)  # the worker and its jail are up
+    inits = jail_inits(vscode)
+    assert inits, describe(vscode.pid)
+    msg_id = vscode.execute(python("import time\nprint('started', flush=True)\n"
+                                   "time.sleep(1.5)\nprint('ran to the end')"))
+    vscode.wait_output(msg_id, "started")
+    for pid in inits:
+        os.kill(pid, signal.SIGINT)
+    reply, outputs = vscode.result(msg_id)
+    assert reply["content"]["status"] == "ok", errors(outputs)
+    assert stdout(outputs) == "started\nran to the end\n"
+    reply, outputs = interrupted_cell(vscode, SLEEP)  # the kernel's interrupt still works
+    assert [e["ename"] for e in errors(outputs)] == ["KeyboardInterrupt"], errors(outputs)
+
+
 def test_interrupts_between_cells_and_while_the_standby_starts_lose_nothing(vscode):
     """The warm standby starts after the first cell: interrupts while it starts must not kill
     it (it then still takes over, numpy and pandas loaded, when the worker dies), nor the idle
