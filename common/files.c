@@ -1,11 +1,14 @@
 #include "files.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 bool warden_data_file(const char *name, char *out, size_t len)
 {
@@ -56,4 +59,22 @@ bool buffer_append(char **buf, size_t *used, const char *bytes, size_t len)
     *used += len;
     (*buf)[*used] = '\0';
     return true;
+}
+
+ssize_t read_small_file(const char *path, char *buf, size_t len)
+{
+    if (len == 0)
+        return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, len - 1);
+    int e = errno;
+    close(fd);
+    if (n < 0) {
+        errno = e;
+        return -1;
+    }
+    buf[n] = '\0';
+    return n;
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* $XDG_DATA_HOME/warden/NAME, else ~/.local/share/warden/NAME, the directories made (0700: what
  * is kept there — history, the audit log — is the user's only). false (and out "") when there is
@@ -15,5 +16,9 @@ bool warden_data_file(const char *name, char *out, size_t len);
  * made smaller since), keeping it NUL-terminated and growing it by doubling. false when out of
  * memory (the buffer is unchanged). */
 bool buffer_append(char **buf, size_t *used, const char *bytes, size_t len);
+
+/* Reads at most len - 1 bytes of a small file (/proc, cgroup files) into buf, NUL-terminated:
+ * the bytes read, or -1 (errno set) when it cannot be opened or read. */
+ssize_t read_small_file(const char *path, char *buf, size_t len);
 
 #endif

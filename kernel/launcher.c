@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/files.h"
 #include "common/log.h"
 
 #define FALLBACK_POLL_MS 1000
@@ -37,14 +38,8 @@ static pid_t parent_of(pid_t pid)
 {
     char path[64], buffer[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (read_small_file(path, buffer, sizeof buffer) <= 0)
         return 0;
-    ssize_t n = read(fd, buffer, sizeof buffer - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buffer[n] = '\0';
     const char *close_paren = strrchr(buffer, ')');
     char state;
     int ppid;

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/files.h"
 #include "common/log.h"
 #include "jail_internal.h"
 
@@ -56,15 +57,7 @@ static int write_text(const char *path, const char *text)
 
 static int read_text(const char *path, char *buf, size_t len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, len - 1);
-    close(fd);
-    if (n < 0)
-        return -1;
-    buf[n] = '\0';
-    return 0;
+    return read_small_file(path, buf, len) < 0 ? -1 : 0;
 }
 
 static bool has_word(const char *list, const char *word)

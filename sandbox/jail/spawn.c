@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/files.h"
 #include "common/format.h"
 #include "common/log.h"
 #include "jail_internal.h"
@@ -405,14 +406,8 @@ static pid_t command_pid(const struct jailed *proc)
 {
     char path[64], text[64];
     snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)proc->pid, (int)proc->pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (read_small_file(path, text, sizeof text) <= 0)
         return 0;
-    ssize_t n = read(fd, text, sizeof text - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    text[n] = '\0';
     long pid = strtol(text, NULL, 10);
     return pid > 1 && pid <= INT32_MAX ? (pid_t)pid : 0;
 }
