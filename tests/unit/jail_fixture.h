@@ -5,8 +5,26 @@
 #define WARDEN_JAIL_FIXTURE_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "sandbox/jail/spawn.h"
+
+/* Each test program's counts, and its check: a failure says why (printf-style), since a jail's
+ * refusal is only readable in words. */
+static int passed __attribute__((unused)),
+    failed __attribute__((unused)); /* unused in jail_fixture.c */
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            passed++;                                                                              \
+        } else {                                                                                   \
+            failed++;                                                                              \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
+            printf(__VA_ARGS__);                                                                   \
+            printf("\n");                                                                          \
+        }                                                                                          \
+    } while (0)
 
 struct result {
     int status; /* raw wait status from spawn_reap */
