@@ -2,7 +2,7 @@
 """warden vs ipykernel, side by side through the same client, in one run. Figures only.
 
     /usr/bin/python3 bench/bench.py            # full run (about three minutes)
-    /usr/bin/python3 bench/bench.py --quick    # fast pass (about a minute)
+    /usr/bin/python3 bench/bench.py --quick    # fast pass (about 35 s)
     /usr/bin/python3 bench/bench.py --json     # machine-readable (progress goes to stderr)
 
 Launches are interleaved (warden, ipykernel, warden, ...) after one discarded round that warms

@@ -200,6 +200,10 @@ def warm_plot(s, opts, log):
     """The line plot again and again in one kernel: the first run here (matplotlib's import
     in this worker, unless preloaded) apart, then the median of opts.plots more."""
     code = s.code(PLOT_BODY)
+    if not s.is_warden:  # ipykernel's figure is its inline backend's, as in a notebook
+        backend = stream_text(s.execute_ok("import matplotlib\nprint(matplotlib.get_backend())")[2])
+        if "inline" not in backend:
+            raise BenchError(f"{s.label}: matplotlib's backend is {backend.strip()!r}, not inline")
     times = []
     for _ in range(opts.plots + 1):
         dt, _, iopub = s.execute_ok(code)
