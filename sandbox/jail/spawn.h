@@ -42,15 +42,26 @@ struct jailed {
     int cgroup_version; /* 0: rlimits, 1: cgroup v1 (memory+pids), 2: cgroup v2 */
     bool cpu_limited;   /* a CPU quota (sandbox.cpus) holds the jail */
     bool reaped;        /* spawn_reap/spawn_kill done */
+    bool landlock;      /* the Landlock jail: `pid` is its init, with no pid namespace */
+    char *scratch;      /* Landlock: the worker's scratch directory, removed by spawn_reap */
 };
 
-/* The directory holding warden_worker.py as the command sees it: JAIL_RUNTIME_DIR when jailed,
- * cfg->runtime_dir when unjailed. Use it to build argv. */
+/* The directory holding warden_worker.py as the command sees it: JAIL_RUNTIME_DIR in the namespace
+ * jail, cfg->runtime_dir unjailed or in the Landlock jail (the host's paths). Use it to build
+ * argv. */
 const char *spawn_runtime_dir(const struct sandbox_config *cfg);
 
-/* Can this machine jail, with these limits? Builds a whole jail (no workdir, no runtime) and runs
- * a no-op in it. 0 = yes; otherwise -1 and `why` says exactly why and how to fix it. */
+/* Can this machine build the jail cfg->jail asks for (auto: either), with these limits? Builds a
+ * whole jail (no workdir, no runtime) and runs a no-op in it. 0 = yes; otherwise -1 and `why` says
+ * exactly why and how to fix it. */
 int jail_check(const struct sandbox_config *cfg, char *why, size_t len);
+
+/* The jail workers get: cfg->jail, with "auto" decided (once per process, see jail_select.c). */
+enum sandbox_jail spawn_jail_kind(const struct sandbox_config *cfg);
+/* The sentence the first cell shows when the jail is the Landlock one, else NULL. */
+const char *spawn_jail_notice(const struct sandbox_config *cfg);
+/* Which jail and why, in words (warden doctor). */
+void spawn_jail_choice(const struct sandbox_config *cfg, char *out, size_t len);
 
 /* How the notebook directory is shown to the jail (see jail_idmap.c). */
 enum jail_workdir_how {

@@ -36,6 +36,8 @@ struct sandbox {
      * completion request): told to the user at the start of the next cell. */
     char notice[512];
     bool notice_state_lost;
+    const char
+        *jail_notice; /* said once, in the first cell's output (spawn_jail_notice), or NULL */
     /* The worker's Python version (sandbox_python_version may be called from any thread). */
     pthread_mutex_t version_lock;
     char python_version[TR_MAX_PYTHON_VERSION + 1];

@@ -298,6 +298,10 @@ static bool prepare_worker(struct cell_run *r)
         sup_fail_cell(r, CELL_ERROR, "WorkerStartFailed", evalue);
         return false;
     }
+    if (sb->jail_notice) {
+        emit_notice(r, sb->jail_notice);
+        sb->jail_notice = NULL;
+    }
     if (sb->notice[0]) {
         emit_notice(r, sb->notice);
         r->out->state_lost = sb->notice_state_lost;
