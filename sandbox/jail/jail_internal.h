@@ -151,8 +151,13 @@ int jail_landlock_add_paths(int ruleset, uint64_t handled, const struct sandbox_
  * have when it is not a directory). 0 or -1 with errno. */
 int jail_landlock_add_rule(int ruleset, const char *path, uint64_t access, uint64_t handled,
                            bool is_dir);
-/* Root with CAP_SETUID and CAP_SETGID: the jail gets JAIL_ROOT_HOST_ID. */
+/* Root with CAP_SETUID and CAP_SETGID: the jail gets ids of its own. */
 bool jail_landlock_own_ids(void);
+/* The ids of the Landlock jail: the kernel's own unless jail_landlock_own_ids; then
+ * JAIL_ROOT_HOST_ID, or the notebook directory's owner (not root) when only it may read (or
+ * write) the directory; or -1 with err saying what to change. */
+int jail_landlock_choose_ids(const char *workdir, bool writable, uid_t *uid, gid_t *gid,
+                             bool *switch_ids, char *err, size_t errlen);
 /* What the Landlock jail holds on this ABI, and what it cannot, in words. */
 void jail_landlock_describe(int abi, char *out, size_t len);
 /* The lowest ABI "auto" accepts (below, the namespace jail's refusal stands). */
@@ -163,6 +168,8 @@ void jail_landlock_describe(int abi, char *out, size_t len);
  * worker's processes are gone. */
 int jail_scratch_create(uid_t uid, gid_t gid, char **path, char *err, size_t errlen);
 void jail_scratch_remove(const char *path);
+/* Bytes the directory's tree holds (allocated blocks), counted until it passes `stop`. */
+uint64_t jail_scratch_usage(const char *path, uint64_t stop);
 
 /* The notebook directory (jail_idmap.c). As root the jail's user owns nothing on the host, so a
  * private directory (under /root, a mkdtemp folder) is shown through an idmapped bind mount that

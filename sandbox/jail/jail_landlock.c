@@ -11,9 +11,11 @@
  * stop; a forced "landlock" runs on older ABIs, loudly. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -48,6 +50,64 @@ bool jail_landlock_own_ids(void)
         return false;
     uint32_t eff = data[0].effective;
     return (eff & (1u << CAP_SETUID)) && (eff & (1u << CAP_SETGID));
+}
+
+/* The permission bits that apply to uid:gid (no supplementary groups) on `st`. */
+static unsigned bits_for(const struct stat *st, uid_t uid, gid_t gid)
+{
+    if (st->st_uid == uid)
+        return (st->st_mode >> 6) & 7;
+    if (st->st_gid == gid)
+        return (st->st_mode >> 3) & 7;
+    return st->st_mode & 7;
+}
+
+/* May uid:gid pass every directory above `dir` (resolved) and list it (write it too)? */
+static bool may_use(const char *dir, uid_t uid, gid_t gid, bool write)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s", dir);
+    struct stat st;
+    if (stat(path, &st) < 0 || (bits_for(&st, uid, gid) & (write ? 7 : 5)) != (write ? 7u : 5u))
+        return false;
+    for (char *slash = strrchr(path, '/'); slash; slash = strrchr(path, '/')) {
+        *slash = '\0';
+        if (stat(path[0] ? path : "/", &st) < 0 || !(bits_for(&st, uid, gid) & 1))
+            return false;
+        if (!path[0])
+            break;
+    }
+    return true;
+}
+
+int jail_landlock_choose_ids(const char *workdir, bool writable, uid_t *uid, gid_t *gid,
+                             bool *switch_ids, char *err, size_t errlen)
+{
+    *switch_ids = jail_landlock_own_ids();
+    *uid = geteuid();
+    *gid = getegid();
+    if (!*switch_ids)
+        return 0;
+    *uid = *gid = JAIL_ROOT_HOST_ID;
+    if (!workdir || may_use(workdir, *uid, *gid, writable))
+        return 0;
+    /* The owner of the notebook directory, when it is an ordinary user: the namespace jail shows
+     * its files as the jail's own (an idmapped mount); here the worker takes the owner's uid,
+     * which gains it nothing outside its Landlock rules (scoped signals aside, see doctor). */
+    struct stat st;
+    if (stat(workdir, &st) == 0 && st.st_uid != 0 &&
+        may_use(workdir, st.st_uid, st.st_gid, writable)) {
+        *uid = st.st_uid;
+        *gid = st.st_gid;
+        return 0;
+    }
+    snprintf(err, errlen,
+             "the Landlock jail runs as uid %u, which may not %s the notebook directory %s, and "
+             "its owner is root: make it %s (chmod o+%s, and o+x on the directories above), or "
+             "give it to an ordinary user, or start warden as that user",
+             JAIL_ROOT_HOST_ID, writable ? "write" : "read", workdir,
+             writable ? "writable for others" : "readable for others", writable ? "rwx" : "rx");
+    return -1;
 }
 
 /* The filesystem rights this ABI knows (all handled: what is handled and not allowed is denied). */
@@ -134,7 +194,8 @@ void jail_landlock_describe(int abi, char *out, size_t len)
         "directory, a private scratch directory as HOME and TMPDIR, nothing else); seccomp (%s); "
         "no_new_privs; rlimits; %s",
         abi, jail_seccomp_summary(true),
-        jail_landlock_own_ids() ? "a uid of its own (2000000: the kernel runs as root)"
+        jail_landlock_own_ids() ? "a uid of its own (2000000, or the notebook directory's owner "
+                                  "where only it may read it: the kernel runs as root)"
                                 : "the kernel's own uid (the kernel is not root with CAP_SETUID)");
     const char *missing[] = {
         abi < 2 ? "files cannot be moved or linked between directories (ABI < 2)" : NULL,

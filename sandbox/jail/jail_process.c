@@ -78,10 +78,13 @@ void spawn_signal(const struct jailed *proc, int sig)
 
 static void describe_status(const struct jailed *proc, int st, bool oom, char *cause, size_t len)
 {
+    char size[64];
     if (oom) {
-        char size[64];
         format_size(proc->memory_limit, size, sizeof size);
         snprintf(cause, len, "memory limit of %s reached", size);
+    } else if (proc->scratch_over) {
+        format_size(proc->scratch_limit, size, sizeof size);
+        snprintf(cause, len, "scratch space limit of %s reached", size);
     } else if (WIFSIGNALED(st)) {
         int sig = WTERMSIG(st);
         if (sig == SIGSYS) {
@@ -159,6 +162,21 @@ static bool landlock_end(struct jailed *proc)
         return false; /* stuck: SIGKILL it, what is left reparents to the kernel's reaper */
     char cause[256];
     spawn_reap(proc, cause, sizeof cause);
+    return true;
+}
+
+bool spawn_check_scratch(struct jailed *proc)
+{
+    if (!proc || !proc->scratch || proc->reaped || proc->scratch_over)
+        return false;
+    if (jail_scratch_usage(proc->scratch, proc->scratch_limit) <= proc->scratch_limit)
+        return false;
+    proc->scratch_over = true;
+    log_warn("jail pid %d: its scratch directory %s holds more than its limit: ending it",
+             (int)proc->pid, proc->scratch);
+    /* init (SIGTERM) kills every process of the jail; the reap that follows says why */
+    if (proc->pidfd < 0 || pidfd_send_signal(proc->pidfd, SIGTERM, NULL, 0) < 0)
+        kill(proc->pid, SIGTERM);
     return true;
 }
 

@@ -376,9 +376,6 @@ static int spawn_landlock(const struct spawn_request *req, struct jailed *out, b
     plan.ruleset_fd = -1;
     plan.kernel_pid = getpid();
     plan.landlock_abi = jail_landlock_abi();
-    plan.switch_ids = jail_landlock_own_ids();
-    plan.outside_uid = plan.switch_ids ? JAIL_ROOT_HOST_ID : geteuid();
-    plan.outside_gid = plan.switch_ids ? JAIL_ROOT_HOST_ID : getegid();
     if (cfg->workdir[0]) {
         char real[PATH_MAX];
         if (jail_resolve_workdir(cfg->workdir, real, err, errlen) < 0)
@@ -389,6 +386,9 @@ static int spawn_landlock(const struct spawn_request *req, struct jailed *out, b
             goto out;
         }
     }
+    if (jail_landlock_choose_ids(plan.workdir, cfg->workdir_writable, &plan.outside_uid,
+                                 &plan.outside_gid, &plan.switch_ids, err, errlen) < 0)
+        goto out;
     if (!dry_run &&
         jail_scratch_create(plan.outside_uid, plan.outside_gid, &plan.scratch_dir, err, errlen) < 0)
         goto out;
@@ -453,6 +453,7 @@ static int spawn_landlock(const struct spawn_request *req, struct jailed *out, b
     snprintf(out->cgroup, sizeof out->cgroup, "%s", cg.version ? cg.name : "");
     out->memory_limit = cfg->limits.memory_bytes;
     out->scratch = plan.scratch_dir;
+    out->scratch_limit = cfg->limits.tmpfs_bytes ? cfg->limits.tmpfs_bytes : 512u << 20;
     plan.scratch_dir = NULL;
     pidfd = -1;
     pid = -1;

@@ -38,12 +38,14 @@ struct jailed {
     bool jailed;
     char cgroup[256]; /* "" when rlimits are used instead of cgroups */
     uint64_t memory_limit;
-    int status_fd;      /* jailed: init reports the command's raw wait status here; else -1 */
-    int cgroup_version; /* 0: rlimits, 1: cgroup v1 (memory+pids), 2: cgroup v2 */
-    bool cpu_limited;   /* a CPU quota (sandbox.cpus) holds the jail */
-    bool reaped;        /* spawn_reap/spawn_kill done */
-    bool landlock;      /* the Landlock jail: `pid` is its init, with no pid namespace */
-    char *scratch;      /* Landlock: the worker's scratch directory, removed by spawn_reap */
+    int status_fd;          /* jailed: init reports the command's raw wait status here; else -1 */
+    int cgroup_version;     /* 0: rlimits, 1: cgroup v1 (memory+pids), 2: cgroup v2 */
+    bool cpu_limited;       /* a CPU quota (sandbox.cpus) holds the jail */
+    bool reaped;            /* spawn_reap/spawn_kill done */
+    bool landlock;          /* the Landlock jail: `pid` is its init, with no pid namespace */
+    char *scratch;          /* Landlock: the worker's scratch directory, removed by spawn_reap */
+    uint64_t scratch_limit; /* Landlock: sandbox.tmpfs, what the scratch directory may hold */
+    bool scratch_over;      /* spawn_check_scratch found it over and ended the jail */
 };
 
 /* The directory holding warden_worker.py as the command sees it: JAIL_RUNTIME_DIR in the namespace
@@ -84,6 +86,12 @@ void spawn_signal(const struct jailed *proc, int sig);
  * "killed by signal 9 (SIGKILL)", "exited with code 3", "killed for a forbidden system call".
  * Returns the raw wait status. Also releases the cgroup. */
 int spawn_reap(struct jailed *proc, char *cause, size_t len);
+
+/* The Landlock jail's scratch directory is not a size-capped tmpfs: the supervisor measures it
+ * (now and then, and after each cell). Over its limit, the jail is ended (its init kills every
+ * process) and spawn_reap says "scratch space limit of 512 MiB reached"; true then. False, and
+ * nothing done, for any other jail. */
+bool spawn_check_scratch(struct jailed *proc);
 
 /* SIGKILL the jail (everything in it dies) and reap it. Safe to call twice. */
 void spawn_kill(struct jailed *proc);

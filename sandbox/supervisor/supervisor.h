@@ -115,6 +115,7 @@ struct cell_run {
     int64_t grace_deadline; /* 0: no SIGINT sent yet */
     int64_t resend_at;      /* when the SIGINT is sent again, within the grace period */
     bool wall_fired;
+    int64_t scratch_check_at; /* the Landlock jail: when its scratch directory is measured next */
 };
 
 /* Output (supervisor_output.c). */
