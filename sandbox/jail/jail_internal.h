@@ -151,6 +151,10 @@ int jail_landlock_add_paths(int ruleset, uint64_t handled, const struct sandbox_
  * have when it is not a directory). 0 or -1 with errno. */
 int jail_landlock_add_rule(int ruleset, const char *path, uint64_t access, uint64_t handled,
                            bool is_dir);
+/* jail_workdir_check for the Landlock jail: with which uid, and which secrets its rules leave
+ * out. `dir` is resolved. */
+enum jail_workdir_how jail_landlock_workdir_check(const char *dir, bool writable, char *how,
+                                                  size_t len);
 /* Root with CAP_SETUID and CAP_SETGID: the jail gets ids of its own. */
 bool jail_landlock_own_ids(void);
 /* The ids of the Landlock jail: the kernel's own unless jail_landlock_own_ids; then

@@ -189,6 +189,36 @@ static int add_system(struct rules *r, const struct sandbox_config *cfg)
     return 0;
 }
 
+enum jail_workdir_how jail_landlock_workdir_check(const char *dir, bool writable, char *how,
+                                                  size_t len)
+{
+    uid_t uid;
+    gid_t gid;
+    bool own;
+    char err[768];
+    if (jail_landlock_choose_ids(dir, writable, &uid, &gid, &own, err, sizeof err) < 0) {
+        snprintf(how, len, "%s", err);
+        return JW_REFUSED;
+    }
+    struct rules r = {.fd = -1};
+    jail_find_secrets(dir, note_secret, &r);
+    char hidden[512] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < r.nsecrets && used < sizeof hidden; i++) {
+        if (r.secret[i])
+            used += (size_t)snprintf(hidden + used, sizeof hidden - used, "%s%s", used ? ", " : "",
+                                     r.secret[i] + strlen(dir) + 1);
+        free(r.secret[i]);
+    }
+    snprintf(how, len, "%s: %s through a Landlock rule, as uid %u%s%s", dir,
+             writable ? "read-write" : "read-only", (unsigned)uid,
+             r.nsecrets ? "; left out (their names can be listed, not their contents read; no new "
+                          "file beside them): "
+                        : "",
+             hidden);
+    return JW_PLAIN;
+}
+
 int jail_landlock_add_paths(int ruleset, uint64_t handled, const struct sandbox_config *cfg,
                             const char *workdir, const char *scratch, char *err, size_t errlen)
 {
