@@ -209,13 +209,14 @@ static void test_processes(void)
        "t('kill init', lambda: os.kill(1, 0))\n"
        "r = libc.ptrace(16, KPID, 0, 0)\nprint('ptrace', r, errno.errorcode[ctypes.get_errno()])\n"
        "r = libc.unshare(0x10000000)\nprint('unshare', r, errno.errorcode[ctypes.get_errno()])\n"
+       "r = libc.shmget(0, 4096, 0o1600)\nprint('shmget', r, errno.errorcode[ctypes.get_errno()])\n"
        "st = dict(l.split(':\\t', 1) for l in open('/proc/self/status') if ':\\t' in l)\n"
        "print('caps', st['CapEff'].strip(), st['CapBnd'].strip() if os.getuid() else '', "
        "'nnp', st['NoNewPrivs'].strip(), 'seccomp', st['Seccomp'].strip())\n",
        &r);
     CHECK(exited(&r, 0), "processes: %s %s [%s]", r.err, r.cause, r.out);
     CHECK(has_line(&r, "kill kernel EPERM") && has_line(&r, "ptrace -1 EPERM") &&
-              has_line(&r, "unshare -1 EPERM"),
+              has_line(&r, "unshare -1 EPERM") && has_line(&r, "shmget -1 EPERM"),
           "signals/ptrace/namespaces: [%s]", r.out);
     /* the host's init: refused by the uid of its own (root) or the signal scope (ABI 6) */
     if (geteuid() == 0 || abi >= 6)
@@ -303,6 +304,40 @@ static void test_scratch_limit(void)
     CHECK(strcmp(cause, "scratch space limit of 4 MiB reached") == 0, "cause: %s", cause);
 }
 
+/* As root, a notebook directory only root may enter: the jail keeps uid 0, with no capability in
+ * any set (ABI 6: its signals are scoped). */
+static void test_root_private_directory(void)
+{
+    if (geteuid() != 0 || abi < 6)
+        return;
+    char dir[PATH_MAX], file[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/private", root);
+    mkdir(dir, 0700);
+    snprintf(file, sizeof file, "%s/mine.txt", dir);
+    FILE *f = fopen(file, "w");
+    if (f) {
+        fputs("mine\n", f);
+        fclose(f);
+    }
+    chmod(file, 0600);
+    struct sandbox_config cfg = base_cfg;
+    snprintf(cfg.workdir, sizeof cfg.workdir, "%s", dir);
+    struct result r;
+    py_cfg(&cfg,
+           "st = dict(l.split(':\\t', 1) for l in open('/proc/self/status') if ':\\t' in l)\n"
+           "print(os.getuid(), open('mine.txt').read().strip(), st['CapEff'].strip(), "
+           "st['CapBnd'].strip(), st['CapPrm'].strip())\n"
+           "t('root home', lambda: os.listdir('/root'))\n"
+           "t('kill kernel', lambda: os.kill(KPID, 0))\n",
+           &r);
+    CHECK(exited(&r, 0) &&
+              has_line(&r, "0 mine 0000000000000000 0000000000000000 0000000000000000") &&
+              has_line(&r, "root home EACCES") && has_line(&r, "kill kernel EPERM"),
+          "root's private directory: %s %s [%s]", r.err, r.cause, r.out);
+    unlink(file);
+    rmdir(dir);
+}
+
 static void test_selection(void)
 {
     char why[2048];
@@ -367,6 +402,7 @@ int main(void)
     test_network();
     test_processes();
     test_leftovers_killed();
+    test_root_private_directory();
     test_limits();
     test_scratch_limit();
 
