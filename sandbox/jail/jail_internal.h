@@ -226,6 +226,10 @@ void jail_cgroup_remove(int version, const char *name);
 int jail_cgroup_probe(char *detail, size_t len);
 void jail_plan_rlimits(struct jail_plan *plan, const struct sandbox_limits *lim, bool have_cgroup,
                        bool jailed);
+/* Without a cgroup, where the jail's uid is not its own alone: RLIMIT_NPROC = the uid's tasks now
+ * plus lim->max_tasks. */
+void jail_plan_shared_uid_tasks(struct jail_plan *plan, const struct sandbox_limits *lim,
+                                uid_t uid);
 
 /* Where the child builds the root: the host's root moves under JAIL_OLDROOT, the jail's under
  * JAIL_NEWROOT (a plan's mount destinations start with it). */

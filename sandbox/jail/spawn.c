@@ -411,8 +411,10 @@ static int spawn_landlock(const struct spawn_request *req, struct jailed *out, b
     if (jail_seccomp_program(&plan.seccomp, true, err, errlen) < 0)
         goto out;
     jail_cgroup_create(&cfg->limits, &cg);
-    /* RLIMIT_NPROC counts per uid: it means something only with a uid of the jail's own */
-    jail_plan_rlimits(&plan, &cfg->limits, cg.version != 0, plan.switch_ids);
+    jail_plan_rlimits(&plan, &cfg->limits, cg.version != 0, false);
+    /* no user namespace, so RLIMIT_NPROC counts host-wide per uid: see jail_limits.c */
+    if (cg.version == 0)
+        jail_plan_shared_uid_tasks(&plan, &cfg->limits, plan.outside_uid);
     /* sync: init forks nothing until it is in its cgroup (a socket: telling a dead child is EPIPE)
      */
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0 ||
