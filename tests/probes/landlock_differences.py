@@ -28,7 +28,7 @@ DIFFERENCES = {
         "the worker has that user's uid, RLIMIT_NPROC would count all the user's processes, and "
         "the jail sets none: tasks are NOT limited but by the container's pids cgroup "
         "(docker run --pids-limit, Kubernetes podPidsLimit). The probe asserts RLIMIT_NPROC is "
-        "unlimited and starts no bomb: here, unbounded, one filled the host's 32768 pids.",
+        "the one the kernel was started with and starts no bomb: here, unbounded, one filled the host's 32768 pids.",
     "test_thread_exhaustion":
         "as root, the same; as an ordinary user, threads are tasks not limited either (see "
         "test_fork_loop_hits_task_limit).",
@@ -79,7 +79,9 @@ DIFFERENCES = {
     "test_no_capabilities_no_new_privs":
         "no user namespace: the worker runs as a host uid of its own when warden is root (with "
         "CAP_SETUID, as in a default container), else as the kernel's own uid, instead of uid "
-        "1000 mapped. No capability, no_new_privs and seccomp as in the namespace jail.",
+        "1000 mapped. No capability, no_new_privs and seccomp as in the namespace jail; started by "
+        "an ordinary user, the bounding set is the container's (dropping it needs CAP_SETPCAP), "
+        "harmless with nothing permitted and no_new_privs.",
     "test_pty_of_its_own_and_no_tiocsti":
         "no devpts of its own: /dev/ptmx is refused (it would open a terminal in the host's "
         "devpts), so os.openpty fails with EACCES. TIOCSTI stays refused by seccomp "
