@@ -49,6 +49,8 @@ void jc_run_command(const struct jail_plan *plan)
     jc_prepare_command_fds(plan->have_channel, plan->keep_stdio);
     jc_apply_rlimits(plan);
     jc_reset_signals(plan->ignore_sigint);
+    if (plan->landlock)
+        jc_landlock_enter_nested();
     /* seccomp last: nothing after it but execve */
     jc_install_seccomp(plan);
     if (plan->dry_run)
@@ -202,7 +204,7 @@ void jc_init_supervise(const struct jail_plan *plan, pid_t child)
         }
     }
     if (plan->landlock)
-        jc_landlock_kill_leftovers(child);
+        jc_landlock_kill_leftovers(plan, child);
     int32_t raw = status;
     jc_write_all(JC_FD_STATUS, &raw, sizeof raw);
     if (WIFEXITED(status))

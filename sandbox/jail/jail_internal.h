@@ -31,8 +31,8 @@
 #define JC_FD_WORKDIR                                                                              \
     7 /* the detached idmapped mount of the workdir (JM_WORKDIR_TREE), or closed */
 #define JC_FD_COUNT   8 /* fds >= this are closed */
-/* Landlock mode has no maps to wait for: the sync slot carries the ruleset instead. */
-#define JC_FD_RULESET JC_FD_SYNC
+/* Landlock mode has no idmapped workdir: that slot carries the ruleset instead. */
+#define JC_FD_RULESET JC_FD_WORKDIR
 
 enum jail_mount_kind {
     JM_BIND,    /* bind src -> dst (recursive), read-only unless rw */
@@ -226,6 +226,10 @@ void jail_cgroup_remove(int version, const char *name);
 int jail_cgroup_probe(char *detail, size_t len);
 void jail_plan_rlimits(struct jail_plan *plan, const struct sandbox_limits *lim, bool have_cgroup,
                        bool jailed);
+/* Without a cgroup, where the jail's uid is not its own alone: RLIMIT_NPROC = the uid's tasks now
+ * plus lim->max_tasks. */
+void jail_plan_shared_uid_tasks(struct jail_plan *plan, const struct sandbox_limits *lim,
+                                uid_t uid);
 
 /* Where the child builds the root: the host's root moves under JAIL_OLDROOT, the jail's under
  * JAIL_NEWROOT (a plan's mount destinations start with it). */
@@ -263,7 +267,9 @@ void jc_init_supervise(const struct jail_plan *plan, pid_t child) __attribute__(
 /* jail_landlock_init.c: the Landlock jail's init (never returns) and its last act, killing every
  * process the command left (init is their subreaper). */
 void jail_landlock_child_main(const struct jail_plan *plan) __attribute__((noreturn));
-void jc_landlock_kill_leftovers(pid_t child);
+void jc_landlock_kill_leftovers(const struct jail_plan *plan, pid_t child);
+/* jail_landlock_init.c: the command's own domain, nested in init's (called by jc_run_command). */
+void jc_landlock_enter_nested(void);
 /* jail_child.c: place src[3..7] at fds 3..7 (close-on-exec), close every other fd >= 3. */
 void jc_arrange_fds(const int src[JC_FD_COUNT]);
 /* jail_child.c: channel to fd 3 (inheritable), drop the control fds, stdio to /dev/null unless

@@ -101,11 +101,24 @@ int jail_landlock_choose_ids(const char *workdir, bool writable, uid_t *uid, gid
         *gid = st.st_gid;
         return 0;
     }
+    /* Root's own directory (a 0700 one under /root, mkdtemp's): the kernel's own uid, 0, as an
+     * unprivileged kernel's jail has the kernel's uid. It holds no capability (the child drops
+     * the bounding set and locks the securebits), Landlock bounds its files (/proc/sys and the
+     * rest of root's files are outside the rules or read-only), seccomp its system calls; what
+     * uid 0 alone would still reach is signals to root's processes, which only the scope of ABI
+     * 6 keeps inside: below it, refused. */
+    if (jail_landlock_abi() >= 6) {
+        *uid = 0;
+        *gid = 0;
+        *switch_ids = false;
+        return 0;
+    }
     snprintf(err, errlen,
              "the Landlock jail runs as uid %u, which may not %s the notebook directory %s, and "
-             "its owner is root: make it %s (chmod o+%s, and o+x on the directories above), or "
-             "give it to an ordinary user, or start warden as that user",
-             JAIL_ROOT_HOST_ID, writable ? "write" : "read", workdir,
+             "its owner is root (running the jail as uid 0 needs Landlock ABI 6, this kernel has "
+             "%d): make it %s (chmod o+%s, and o+x on the directories above), or give it to an "
+             "ordinary user, or start warden as that user",
+             JAIL_ROOT_HOST_ID, writable ? "write" : "read", workdir, jail_landlock_abi(),
              writable ? "writable for others" : "readable for others", writable ? "rwx" : "rx");
     return -1;
 }
@@ -194,8 +207,9 @@ void jail_landlock_describe(int abi, char *out, size_t len)
         "directory, a private scratch directory as HOME and TMPDIR, nothing else); seccomp (%s); "
         "no_new_privs; rlimits; %s",
         abi, jail_seccomp_summary(true),
-        jail_landlock_own_ids() ? "a uid of its own (2000000, or the notebook directory's owner "
-                                  "where only it may read it: the kernel runs as root)"
+        jail_landlock_own_ids() ? "a uid of its own (2000000; or the notebook directory's owner "
+                                  "where only it may read it; or uid 0 with no capability where "
+                                  "only root may: the kernel runs as root)"
                                 : "the kernel's own uid (the kernel is not root with CAP_SETUID)");
     const char *missing[] = {
         abi < 2 ? "files cannot be moved or linked between directories (ABI < 2)" : NULL,

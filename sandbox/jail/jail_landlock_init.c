@@ -67,13 +67,18 @@ static int kill_children(void)
     return found;
 }
 
-void jc_landlock_kill_leftovers(pid_t child)
+void jc_landlock_kill_leftovers(const struct jail_plan *plan, pid_t child)
 {
     kill(-child, SIGKILL); /* the command's process group */
     /* Kill the children, reap one (orphans of the dead become init's children: it is their
      * subreaper), again, until none is left. Each round removes a generation; RLIMIT_NPROC and
-     * the cgroup bound how many there can be. */
+     * the cgroup bound how many there can be. With the signal scope (ABI 6), kill(-1) reaches
+     * exactly the processes of the command's domain, nested in init's (and not init): all of
+     * them at once, under the kernel's task list lock, so a fork bomb cannot outrun it. Without
+     * the scope kill(-1) would reach every process of the uid: never then. */
     for (;;) {
+        if (plan->landlock_abi >= 6)
+            kill(-1, SIGKILL);
         kill_children();
         int st;
         pid_t w = waitpid(-1, &st, __WALL);
@@ -84,8 +89,27 @@ void jc_landlock_kill_leftovers(pid_t child)
     }
 }
 
+/* The command enters a Landlock domain of its own, nested in init's, with the same rules: the
+ * signal scope (ABI 6) then keeps it from signalling init (its parent's domain), so it cannot kill
+ * the one process that kills what it leaves; init may still signal it (a nested domain). */
+void jc_landlock_enter_nested(void)
+{
+    if (syscall(__NR_landlock_restrict_self, JC_FD_RULESET, 0) < 0)
+        jc_fail("landlock_restrict_self (the command)", errno);
+    close(JC_FD_RULESET);
+}
+
 void jail_landlock_child_main(const struct jail_plan *plan)
 {
+    /* wait until the parent has moved us into the cgroup: nothing may fork before (a fork bomb
+     * would start outside the task limit). EOF means it died. */
+    char go = 0;
+    ssize_t n;
+    do
+        n = read(JC_FD_SYNC, &go, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1 || go != 'g')
+        _exit(127);
     if (setsid() < 0)
         jc_fail("setsid", errno);
     /* Raw system calls, not glibc's wrappers, which would broadcast to threads this copy does not
@@ -99,7 +123,12 @@ void jail_landlock_child_main(const struct jail_plan *plan)
         if (syscall(SYS_setresuid, plan->outside_uid, plan->outside_uid, plan->outside_uid) < 0)
             jc_fail("setresuid", errno);
     }
-    jc_clear_caps();
+    /* uid 0 kept (root's own notebook directory, jail_landlock_choose_ids): no capability, in any
+     * set, ever again (securebits locked: execve as uid 0 grants none) */
+    if (syscall(SYS_geteuid) == 0)
+        jc_drop_caps();
+    else
+        jc_clear_caps();
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
         jc_fail("PR_SET_DUMPABLE", errno);
     /* a change of credentials clears the parent-death signal: set it now, then make sure the
@@ -112,7 +141,6 @@ void jail_landlock_child_main(const struct jail_plan *plan)
         jc_fail("PR_SET_NO_NEW_PRIVS", errno);
     if (syscall(__NR_landlock_restrict_self, JC_FD_RULESET, 0) < 0)
         jc_fail("landlock_restrict_self", errno);
-    close(JC_FD_RULESET);
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
         jc_fail("PR_SET_CHILD_SUBREAPER", errno);
     if (plan->workdir && chdir(plan->workdir) < 0)
@@ -125,6 +153,7 @@ void jail_landlock_child_main(const struct jail_plan *plan)
     if (child < 0)
         jc_fail("fork the command", errno);
     if (child == 0)
-        jc_run_command(plan);
+        jc_run_command(plan); /* enters its nested domain (jc_landlock_enter_nested) */
+    close(JC_FD_RULESET);
     jc_init_supervise(plan, child);
 }

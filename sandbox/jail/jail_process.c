@@ -21,7 +21,7 @@
 #include "jail_internal.h"
 
 /* how long the Landlock jail's init may take to kill what is left and exit */
-#define LANDLOCK_END_TIMEOUT_MS 5000
+#define LANDLOCK_END_TIMEOUT_MS 30000
 
 /* The jailed command's pid as the kernel sees it: the one child of the jail's init, from
  * /proc (CONFIG_PROC_CHILDREN); 0 if it cannot be read. */

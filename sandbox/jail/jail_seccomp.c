@@ -217,6 +217,15 @@ static int add_rules(scmp_filter_ctx ctx)
 static int add_landlock_socket_rules(scmp_filter_ctx ctx)
 {
     const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+    /* no ipc namespace either: System V IPC and POSIX message queues are the host's, keyed by
+     * numbers or names any process of the same uid can guess */
+    static const char *const host_ipc[] = {
+        "shmget",  "shmat",      "shmctl",       "shmdt",           "semget",    "semop",
+        "semctl",  "semtimedop", "msgget",       "msgsnd",          "msgrcv",    "msgctl",
+        "mq_open", "mq_unlink",  "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr"};
+    for (size_t i = 0; i < sizeof host_ipc / sizeof *host_ipc; i++)
+        if (rule(ctx, eperm, host_ipc[i], 0, NULL) < 0)
+            return -1;
     struct scmp_arg_cmp unix_family = SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, AF_UNIX);
     if (rule(ctx, eperm, "socket", 1, &unix_family) < 0)
         return -1;
@@ -322,8 +331,8 @@ const char *jail_seccomp_summary(bool landlock)
     if (landlock)
         return "deny list with EPERM, clone3 ENOSYS, namespace clone flags, TIOCSTI/TIOCLINUX, "
                "socket families other than unix/inet/inet6, socket(AF_UNIX) (socketpair allowed), "
-               "inet sockets other than TCP, set-id mode bits; other ABIs (ia32, x32) kill the "
-               "process";
+               "inet sockets other than TCP, System V IPC and POSIX message queues, set-id mode "
+               "bits; other ABIs (ia32, x32) kill the process";
     return "deny list with EPERM, clone3 ENOSYS, namespace clone flags, TIOCSTI/TIOCLINUX, socket "
            "families other than unix/inet/inet6, set-id mode bits; other ABIs (ia32, x32) kill the "
            "process";

@@ -157,8 +157,7 @@ int jail_check(const struct sandbox_config *cfg, char *why, size_t len)
     return 0;
 }
 
-static void describe_limits(const struct sandbox_config *cfg, bool tasks_by_rlimit, char *out,
-                            size_t len)
+static void describe_limits(const struct sandbox_config *cfg, bool landlock, char *out, size_t len)
 {
     char cg[256];
     int v = jail_cgroup_probe(cg, sizeof cg);
@@ -166,14 +165,15 @@ static void describe_limits(const struct sandbox_config *cfg, bool tasks_by_rlim
     format_size(cfg->limits.memory_bytes, mem, sizeof mem);
     if (v)
         snprintf(out, len, "memory %s and tasks %u via %s", mem, cfg->limits.max_tasks, cg);
-    else if (tasks_by_rlimit)
+    else if (!landlock)
         snprintf(out, len, "memory %s and tasks %u via rlimits (RLIMIT_AS, RLIMIT_NPROC)", mem,
                  cfg->limits.max_tasks);
     else
         snprintf(out, len,
-                 "memory %s via RLIMIT_AS; tasks NOT limited (RLIMIT_NPROC would count every "
-                 "process of the kernel's uid, and no cgroup is writable)",
-                 mem);
+                 "memory %s via RLIMIT_AS; tasks: %u more than the jail's uid runs when a worker "
+                 "starts (RLIMIT_NPROC counts every task of the uid, host-wide; no cgroup is "
+                 "writable)",
+                 mem, cfg->limits.max_tasks);
 }
 
 void spawn_describe_isolation(const struct sandbox_config *cfg, char *out, size_t len)
@@ -188,7 +188,7 @@ void spawn_describe_isolation(const struct sandbox_config *cfg, char *out, size_
     if (spawn_jail_kind(cfg) == SANDBOX_JAIL_LANDLOCK) {
         char what[2048];
         jail_landlock_describe(jail_landlock_abi(), what, sizeof what);
-        describe_limits(cfg, jail_landlock_own_ids(), limits, sizeof limits);
+        describe_limits(cfg, true, limits, sizeof limits);
         snprintf(out, len, "jailed (Landlock mode, no namespaces): %s; %s", what, limits);
         return;
     }
@@ -196,7 +196,7 @@ void spawn_describe_isolation(const struct sandbox_config *cfg, char *out, size_
     gid_t gid;
     bool deny;
     jail_choose_ids(&uid, &gid, &deny);
-    describe_limits(cfg, true, limits, sizeof limits);
+    describe_limits(cfg, false, limits, sizeof limits);
     snprintf(out, len,
              "jailed: user+pid+mount+net+ipc+uts+cgroup namespaces; pivot_root into read-only "
              "binds; loopback only; no capabilities, no_new_privs; seccomp (%s); %s mode, uid %d "

@@ -366,7 +366,7 @@ static int spawn_landlock(const struct spawn_request *req, struct jailed *out, b
     struct jail_cgroup cg;
     memset(&cg, 0, sizeof cg);
     char **env = NULL;
-    int errp[2] = {-1, -1}, status[2] = {-1, -1};
+    int errp[2] = {-1, -1}, status[2] = {-1, -1}, sync[2] = {-1, -1};
     int pidfd = -1;
     pid_t pid = -1;
     int rc = -1;
@@ -411,9 +411,14 @@ static int spawn_landlock(const struct spawn_request *req, struct jailed *out, b
     if (jail_seccomp_program(&plan.seccomp, true, err, errlen) < 0)
         goto out;
     jail_cgroup_create(&cfg->limits, &cg);
-    /* RLIMIT_NPROC counts per uid: it means something only with a uid of the jail's own */
-    jail_plan_rlimits(&plan, &cfg->limits, cg.version != 0, plan.switch_ids);
-    if (pipe2(errp, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) {
+    jail_plan_rlimits(&plan, &cfg->limits, cg.version != 0, false);
+    /* no user namespace, so RLIMIT_NPROC counts host-wide per uid: see jail_limits.c */
+    if (cg.version == 0)
+        jail_plan_shared_uid_tasks(&plan, &cfg->limits, plan.outside_uid);
+    /* sync: init forks nothing until it is in its cgroup (a socket: telling a dead child is EPIPE)
+     */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0 ||
+        pipe2(errp, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         goto out;
     }
@@ -426,15 +431,20 @@ static int spawn_landlock(const struct spawn_request *req, struct jailed *out, b
     if (pid == 0) {
         /* child: the jail's init. Nothing here may allocate (see jail_internal.h). */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int src[JC_FD_COUNT] = {-1,      -1,        -1, req->channel_fd, plan.ruleset_fd,
-                                errp[1], status[1], -1};
+        int src[JC_FD_COUNT] = {-1,      -1,      -1,        req->channel_fd,
+                                sync[0], errp[1], status[1], plan.ruleset_fd};
         jc_arrange_fds(src);
         jail_landlock_child_main(&plan);
     }
+    close_fd(&sync[0]);
     close_fd(&errp[1]);
     close_fd(&status[1]);
     if (cg.version != 0 && jail_cgroup_attach(&cg, pid, err, errlen) < 0)
         goto out;
+    if (send(sync[1], "g", 1, MSG_NOSIGNAL) != 1) {
+        snprintf(err, errlen, "the jail's init died before setup");
+        goto out;
+    }
     char msg[1024];
     enum setup_result setup = read_setup_errors(errp[0], msg, sizeof msg);
     if (setup != SETUP_DONE) {
@@ -467,6 +477,8 @@ out:
     if (rc != 0 && cg.version != 0)
         jail_cgroup_remove(cg.version, cg.name);
     close_fd(&pidfd);
+    close_fd(&sync[0]);
+    close_fd(&sync[1]);
     close_fd(&errp[0]);
     close_fd(&errp[1]);
     close_fd(&status[0]);
