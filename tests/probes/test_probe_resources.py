@@ -73,8 +73,9 @@ def _tasks_not_limited_for_a_user(kern):
 
 
 def _fork_bomb_and_kill_minus_one_without_pid_namespace(kern):
-    """Landlock mode: the jail's processes are those of the worker's uid and Landlock domain
-    (no pid namespace to count); kill(-1) ends the jail's init too, and with it the worker."""
+    """Landlock mode: the jail's processes are those of the worker's uid (no pid namespace to
+    count); kill(-1) clears them, the worker and its init (outside the worker's Landlock domain,
+    so out of its reach) go on, and nothing outside is touched."""
     r = run(kern, """
         import os, subprocess, time, signal
         p = subprocess.Popen(['/bin/sh', '-c', 'b() { b | b & }; b'], stdout=subprocess.DEVNULL,
@@ -92,11 +93,11 @@ def _fork_bomb_and_kill_minus_one_without_pid_namespace(kern):
             return n
         print("processes", max(mine() for i in range(3)), flush=True)
         os.kill(-1, signal.SIGKILL)
-        time.sleep(5)
-        print('SURVIVED')
+        print('bomb', p.wait())
     """, timeout=60)
-    assert r.status == "error" and "SIGKILL" in r.error_text, r.summary()
-    assert "SURVIVED" not in r.stdout, r.summary()
+    # the bomb is gone, the worker goes on (other jails of the uid, e.g. the warm standby, are
+    # other Landlock domains: out of reach, so not counted here)
+    assert r.status == "ok" and "bomb " in r.stdout, r.summary()  # the worker survived kill(-1)
     n = int(r.stdout.split("processes ")[1].split()[0])
     # as root the uid is the jail's own; as a user it is the kernel's, whose own processes
     # (pytest, the kernel, the warm standby) count too
