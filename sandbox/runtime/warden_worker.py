@@ -50,6 +50,26 @@ _DESCRIBE_BOUNDS = {"budget": (0, 200000, 20000), "sample_rows": (0, 20, 0),
                     "max_files": (0, 1000, 200)}
 
 
+
+def _preload_at_low_priority(failures):
+    """Import _PRELOAD and _WARM in the calling thread after making it nice 19 and SCHED_IDLE
+    (each best effort: a refusal only costs the user's cells some CPU)."""
+    import importlib
+    import threading
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except OSError:
+        pass
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # 0: this thread
+    except (OSError, AttributeError):
+        pass
+    for name in _PRELOAD + _WARM:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:
+            failures.append((name, exc))
+
 class Worker:
     def __init__(self, fd):
         self.log_fd = os.dup(2)  # the supervisor's stderr, for the runtime's own diagnostics
@@ -88,12 +108,19 @@ class Worker:
         self.outbox.send({"t": "ready", "python": sys.version.split()[0]})
 
     def _preload(self):
-        import importlib
-        for name in _PRELOAD + _WARM:
-            try:
-                importlib.import_module(name)
-            except Exception as exc:
-                self._log("warden: preload of %s failed: %r\n" % (name, exc))
+        """The heavy imports, in a thread at the lowest priority: the standby starts while the
+        user's first cells run and must not take the 2 CPUs from them. Nice and SCHED_IDLE are
+        per-thread on Linux and an unprivileged thread cannot undo them, so the main thread
+        (which runs the cells once promoted) never lowers itself; it waits here, before ready,
+        so no import lock is shared with a later cell."""
+        import threading
+        failures = []
+        worker = threading.Thread(target=_preload_at_low_priority, args=(failures,),
+                                  name="warden-preload", daemon=True)
+        worker.start()
+        worker.join()
+        for name, exc in failures:
+            self._log("warden: preload of %s failed: %r\n" % (name, exc))
 
     def _after_fork_in_child(self):
         # A forked child (multiprocessing, os.fork) shares the channel fd: it must never write

@@ -1,8 +1,10 @@
 """WARDEN_PRELOAD=1: the warm standby imports (and patches) the heavy libraries before ready."""
 
 import base64
+import subprocess
+import sys
 
-from wframes import RuntimeProc
+from wframes import WORKER, RuntimeProc
 
 
 def test_preload_imports_and_patches_before_ready(tmp_path):
@@ -20,3 +22,38 @@ def test_preload_imports_and_patches_before_ready(tmp_path):
         assert base64.b64decode(r.displays[0]["data"]["image/png"]).startswith(b"\x89PNG")
         assert r.displays[1]["data"]["text/html"] == "<p>x</p>"
         assert "warden:" not in w.logtext()  # no preload failure or internal error
+
+
+
+def test_preload_leaves_the_cell_thread_at_normal_priority(tmp_path):
+    # The imports ran in a thread of their own, joined before ready; the thread that runs the
+    # cells (the process's main thread, tid == pid) was never lowered.
+    with RuntimeProc(env={"WARDEN_PRELOAD": "1"}, cwd=tmp_path) as w:
+        r = w.execute("import os, sys, threading\n"
+                      "(os.getpriority(os.PRIO_PROCESS, 0), "
+                      "os.sched_getscheduler(0) == os.SCHED_OTHER, "
+                      "[t.name for t in threading.enumerate() if t.name == 'warden-preload'], "
+                      "'pandas' in sys.modules)")
+        assert r.result == {"text/plain": "(0, True, [], True)"}
+        assert "warden:" not in w.logtext()
+
+
+def test_preload_thread_runs_at_nice_19_and_sched_idle():
+    # The import thread reads its own priority from /proc once the imports are done.
+    probe = (
+        "import os, sys, threading\n"
+        "sys.path.insert(0, os.path.dirname(sys.argv[1]))\n"
+        "import warden_worker\n"
+        "seen = []\n"
+        "def run():\n"
+        "    warden_worker._preload_at_low_priority([])\n"
+        "    stat = open('/proc/thread-self/stat').read().rsplit(')', 1)[1].split()\n"
+        "    seen.append((stat[16], stat[38]))\n"
+        "t = threading.Thread(target=run); t.start(); t.join()\n"
+        "main = open('/proc/thread-self/stat').read().rsplit(')', 1)[1].split()\n"
+        "print(seen[0], (main[16], main[38]))\n")
+    out = subprocess.run([sys.executable, "-I", "-c", probe, WORKER], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    # (nice, policy): 19 and SCHED_IDLE (5) in the import thread; 0 and SCHED_OTHER in main
+    assert out.stdout.split("\n")[0] == "('19', '5') ('0', '0')"
