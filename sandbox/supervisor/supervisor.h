@@ -148,6 +148,8 @@ void sup_fail_cell(struct cell_run *r, enum cell_status status, const char *enam
 void sup_lose_worker(struct cell_run *r, const char *ename, const char *evalue, const char *why);
 /* A send to the worker failed (errno set by worker_send); `what` names what was sent. */
 void sup_send_failed(struct cell_run *r, const char *what);
+/* The cell went over the scratch space limit by its end: it fails and the worker is replaced. */
+void sup_end_over_scratch_limit(struct cell_run *r);
 /* The reader saw a protocol violation: the worker is stopped, the cell fails, the worker is
  * replaced after the loop. */
 void sup_protocol_violation(struct cell_run *r);

@@ -381,9 +381,8 @@ void sandbox_execute(struct sandbox *sb, const struct sandbox_cell *cell,
     r.wall_deadline = r.wall_ms ? frame_now_ms() + r.wall_ms : 0;
     r.scratch_check_at = r.w->proc.scratch ? frame_now_ms() + SCRATCH_CHECK_MS : 0;
     run_loop(&r);
-    /* a cell too short for the timer: over the limit, the worker ends now, and the next cell
-     * says why (the worker died since the previous cell) */
-    if (!r.ended && r.w->state != WORKER_DEAD)
-        spawn_check_scratch(&r.w->proc);
+    /* a cell too short for the timer: measured once more as it ends, so none escapes it */
+    if (!r.ended && r.w->state != WORKER_DEAD && spawn_check_scratch(&r.w->proc))
+        sup_end_over_scratch_limit(&r);
     finish(&r);
 }

@@ -48,6 +48,15 @@ static void worker_died(struct cell_run *r)
     sup_lose_worker(r, "WorkerDied", evalue, "died");
 }
 
+void sup_end_over_scratch_limit(struct cell_run *r)
+{
+    /* the cell's reply came, but the cell went over a limit the supervisor measures (the
+     * Landlock jail's scratch space): the cell fails with the limit's words, as if the worker
+     * had died during it, rather than leaving the next cell to tell */
+    worker_reap(r->w, SUP_EXIT_WAIT_MS, "over its scratch space limit");
+    worker_died(r);
+}
+
 void sup_protocol_violation(struct cell_run *r)
 {
     char detail[sizeof r->w->reader.detail];
