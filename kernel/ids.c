@@ -1,16 +1,16 @@
 #include "ids.h"
 
-#include <openssl/rand.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/time.h>
 #include <time.h>
 
 void ids_new_uuid(char out[UUID_STR_LEN])
 {
     unsigned char bytes[16];
-    if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    if (getrandom(bytes, sizeof bytes, GRND_NONBLOCK) != (ssize_t)sizeof bytes) {
         /* Only uniqueness matters for msg ids; fall back to time + counter. */
         static unsigned long counter;
         struct timespec now;

@@ -1,29 +1,40 @@
+/* HMAC-SHA256 comes from libsodium, which libzmq loads anyway (CurveZMQ): a few pages of code
+ * touched per message. OpenSSL's EVP_MAC fetched its provider machinery at start-up and left
+ * 3.4 MiB of libcrypto resident in a kernel that is otherwise about 9 MiB; its per-message
+ * context duplication also allocated. libsodium's state is plain memory, copied per message. */
 #include "sign.h"
 
-#include <openssl/core_names.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#define DIGEST_LEN 32
+#define DIGEST_LEN crypto_auth_hmacsha256_BYTES
 
 /* Replay defence: the digests of the messages verified lately, in two generations of hash sets
  * (open addressing, at most half full, so a probe always ends at an empty slot). When the current
- * generation is full the older one is emptied and becomes the current: every digest of the last
- * REPLAY_HISTORY_MIN messages, and up to twice as many, is remembered. A set keeps 64 bits of each
- * HMAC (already uniform: its first bits are the slot): a fresh message mistaken for a replay has a
- * chance of 2^-49 among 2^15 digests, and no one can aim at one without the key. */
-#define REPLAY_SLOTS (2 * REPLAY_HISTORY_MIN)
+ * generation has REPLAY_HISTORY_MIN digests the older one is emptied and becomes the current:
+ * every digest of the last REPLAY_HISTORY_MIN messages, and up to twice as many, is remembered.
+ * A set keeps 64 bits of each HMAC (already uniform: its first bits are the slot): a fresh
+ * message mistaken for a replay has a chance of 2^-49 among 2^15 digests, and no one can aim at
+ * one without the key. A set starts small and doubles as it fills: a kernel that has verified a
+ * few hundred messages holds a few KiB of them, not the 512 KiB of two full sets (a hash spreads
+ * its writes over every page of a set allocated whole, so all of them became resident). */
+#define REPLAY_SLOTS_MAX     (2 * REPLAY_HISTORY_MIN)
+#define REPLAY_SLOTS_INITIAL 256
+
+struct digest_set {
+    uint64_t *slots; /* 0 is an empty slot; NULL until the first digest */
+    size_t capacity; /* a power of two, or 0 */
+    size_t count;
+};
 
 struct signer {
-    EVP_MAC_CTX *keyed; /* initialised with the key once; duplicated per message */
+    crypto_auth_hmacsha256_state keyed; /* initialised with the key once; copied per message */
     bool enabled;
-    uint64_t seen[2][REPLAY_SLOTS]; /* 0 is an empty slot */
-    int current;                    /* the generation digests are added to */
-    size_t current_count;
+    struct digest_set seen[2];
+    int current; /* the generation digests are added to */
 };
 
 struct signer *signer_new(const char *scheme, const void *key, size_t key_len)
@@ -35,13 +46,7 @@ struct signer *signer_new(const char *scheme, const void *key, size_t key_len)
         return NULL;
     if (key_len == 0)
         return signer; /* signing disabled by an empty key, as the spec allows */
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    signer->keyed = mac ? EVP_MAC_CTX_new(mac) : NULL;
-    EVP_MAC_free(mac);
-    char digest_name[] = "SHA256";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-                           OSSL_PARAM_construct_end()};
-    if (!signer->keyed || !EVP_MAC_init(signer->keyed, key, key_len, params)) {
+    if (sodium_init() < 0 || crypto_auth_hmacsha256_init(&signer->keyed, key, key_len) != 0) {
         signer_free(signer);
         return NULL;
     }
@@ -49,31 +54,32 @@ struct signer *signer_new(const char *scheme, const void *key, size_t key_len)
     return signer;
 }
 
+static void set_clear(struct digest_set *set)
+{
+    free(set->slots);
+    *set = (struct digest_set){0};
+}
+
 void signer_free(struct signer *signer)
 {
     if (!signer)
         return;
-    EVP_MAC_CTX_free(signer->keyed);
-    OPENSSL_cleanse(signer, sizeof *signer);
+    set_clear(&signer->seen[0]);
+    set_clear(&signer->seen[1]);
+    sodium_memzero(signer, sizeof *signer);
     free(signer);
 }
 
 bool signer_enabled(const struct signer *signer) { return signer && signer->enabled; }
 
-static int compute_digest(struct signer *signer, const struct signed_part parts[4],
-                          unsigned char digest[DIGEST_LEN])
+static void compute_digest(const struct signer *signer, const struct signed_part parts[4],
+                           unsigned char digest[DIGEST_LEN])
 {
-    EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(signer->keyed);
-    if (!ctx)
-        return -1;
-    int ok = 1;
-    for (int i = 0; i < 4 && ok; i++)
-        ok = EVP_MAC_update(ctx, parts[i].data, parts[i].len);
-    size_t out_len = 0;
-    if (ok)
-        ok = EVP_MAC_final(ctx, digest, &out_len, DIGEST_LEN);
-    EVP_MAC_CTX_free(ctx);
-    return ok && out_len == DIGEST_LEN ? 0 : -1;
+    crypto_auth_hmacsha256_state state = signer->keyed;
+    for (int i = 0; i < 4; i++)
+        crypto_auth_hmacsha256_update(&state, parts[i].data, parts[i].len);
+    crypto_auth_hmacsha256_final(&state, digest);
+    sodium_memzero(&state, sizeof state);
 }
 
 static void to_hex(const unsigned char *bytes, size_t len, char *out)
@@ -93,10 +99,17 @@ int signer_sign(struct signer *signer, const struct signed_part parts[4],
     if (!signer_enabled(signer))
         return 0;
     unsigned char digest[DIGEST_LEN];
-    if (compute_digest(signer, parts, digest) != 0)
-        return -1;
+    compute_digest(signer, parts, digest);
     to_hex(digest, DIGEST_LEN, out);
     return 0;
+}
+
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20; /* either case, as jupyter_client's hexdigest comparison does not care */
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 static bool parse_hex(const unsigned char *text, size_t len, unsigned char out[DIGEST_LEN])
@@ -104,7 +117,7 @@ static bool parse_hex(const unsigned char *text, size_t len, unsigned char out[D
     if (len != SIGNATURE_HEX_LEN)
         return false;
     for (size_t i = 0; i < DIGEST_LEN; i++) {
-        int hi = OPENSSL_hexchar2int(text[2 * i]), lo = OPENSSL_hexchar2int(text[2 * i + 1]);
+        int hi = hex_value(text[2 * i]), lo = hex_value(text[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         out[i] = (unsigned char)(hi << 4 | lo);
@@ -112,38 +125,69 @@ static bool parse_hex(const unsigned char *text, size_t len, unsigned char out[D
     return true;
 }
 
-static bool set_has(const uint64_t *set, uint64_t key)
+static bool set_has(const struct digest_set *set, uint64_t key)
 {
-    for (size_t i = key & (REPLAY_SLOTS - 1); set[i] != 0; i = (i + 1) & (REPLAY_SLOTS - 1))
-        if (set[i] == key)
+    size_t mask = set->capacity - 1;
+    for (size_t i = key & mask; set->capacity && set->slots[i] != 0; i = (i + 1) & mask)
+        if (set->slots[i] == key)
             return true;
     return false;
 }
 
-static void set_add(uint64_t *set, uint64_t key)
+static void set_insert(uint64_t *slots, size_t capacity, uint64_t key)
 {
-    size_t i = key & (REPLAY_SLOTS - 1);
-    while (set[i] != 0)
-        i = (i + 1) & (REPLAY_SLOTS - 1);
-    set[i] = key;
+    size_t i = key & (capacity - 1);
+    while (slots[i] != 0)
+        i = (i + 1) & (capacity - 1);
+    slots[i] = key;
 }
 
-/* True when the digest was seen lately; else it is remembered. */
+/* Doubles the set (rehashing its digests) so that it stays at most half full. */
+static int set_grow(struct digest_set *set)
+{
+    size_t capacity = set->capacity ? 2 * set->capacity : REPLAY_SLOTS_INITIAL;
+    if (capacity > REPLAY_SLOTS_MAX)
+        return -1; /* cannot happen: a generation is rotated at REPLAY_HISTORY_MIN digests */
+    uint64_t *slots = calloc(capacity, sizeof *slots);
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < set->capacity; i++)
+        if (set->slots[i] != 0)
+            set_insert(slots, capacity, set->slots[i]);
+    free(set->slots);
+    set->slots = slots;
+    set->capacity = capacity;
+    return 0;
+}
+
+static int set_add(struct digest_set *set, uint64_t key)
+{
+    if (2 * (set->count + 1) > set->capacity && set_grow(set) != 0)
+        return -1;
+    set_insert(set->slots, set->capacity, key);
+    set->count++;
+    return 0;
+}
+
+/* True when the digest was seen lately (or cannot be remembered: out of memory, the message is
+ * refused rather than let through unchecked); else it is remembered. */
 static bool seen_before(struct signer *signer, const unsigned char digest[DIGEST_LEN])
 {
     uint64_t key;
     memcpy(&key, digest, sizeof key);
     key = key ? key : 1; /* 0 marks an empty slot */
-    if (set_has(signer->seen[0], key) || set_has(signer->seen[1], key))
+    if (set_has(&signer->seen[0], key) || set_has(&signer->seen[1], key))
         return true;
-    if (signer->current_count == REPLAY_HISTORY_MIN) {
+    if (signer->seen[signer->current].count == REPLAY_HISTORY_MIN) {
         signer->current ^= 1;
-        memset(signer->seen[signer->current], 0, sizeof signer->seen[0]);
-        signer->current_count = 0;
+        set_clear(&signer->seen[signer->current]);
     }
-    set_add(signer->seen[signer->current], key);
-    signer->current_count++;
-    return false;
+    return set_add(&signer->seen[signer->current], key) != 0;
+}
+
+size_t signer_replay_slots(const struct signer *signer)
+{
+    return signer->seen[0].capacity + signer->seen[1].capacity;
 }
 
 bool signer_verify(struct signer *signer, const struct signed_part parts[4], const void *signature,
@@ -154,9 +198,8 @@ bool signer_verify(struct signer *signer, const struct signed_part parts[4], con
     unsigned char given[DIGEST_LEN], expected[DIGEST_LEN];
     if (!parse_hex(signature, signature_len, given))
         return false;
-    if (compute_digest(signer, parts, expected) != 0)
-        return false;
-    if (CRYPTO_memcmp(given, expected, DIGEST_LEN) != 0)
+    compute_digest(signer, parts, expected);
+    if (sodium_memcmp(given, expected, DIGEST_LEN) != 0)
         return false;
     return !seen_before(signer, expected);
 }

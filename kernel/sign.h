@@ -1,4 +1,4 @@
-/* The one place that signs and verifies Jupyter messages: HMAC-SHA256 (OpenSSL) over the four
+/* The one place that signs and verifies Jupyter messages: HMAC-SHA256 (libsodium) over the four
  * JSON frames, hex-encoded; constant-time comparison; recently seen signatures are rejected
  * (replay), as jupyter_client does. An empty key means no signing (empty signature). */
 #ifndef WARDEN_SIGN_H
@@ -31,5 +31,8 @@ int signer_sign(struct signer *signer, const struct signed_part parts[4],
 /* True when `signature` is valid for parts and has not been seen before. */
 bool signer_verify(struct signer *signer, const struct signed_part parts[4], const void *signature,
                    size_t signature_len);
+
+/* Slots the replay sets hold now (both generations): they grow with the messages verified. */
+size_t signer_replay_slots(const struct signer *signer);
 
 #endif

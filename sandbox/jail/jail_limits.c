@@ -471,6 +471,40 @@ void jail_plan_rlimits(struct jail_plan *plan, const struct sandbox_limits *lim,
     }
 }
 
+/* Tasks (threads included: RLIMIT_NPROC counts tasks) whose real uid is `uid`, from /proc. */
+static unsigned long tasks_of_uid(uid_t uid)
+{
+    unsigned long n = 0;
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    struct dirent *e;
+    char path[288], buf[2048];
+    while ((e = readdir(d))) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
+        if (read_small_file(path, buf, sizeof buf) <= 0)
+            continue;
+        const char *u = strstr(buf, "\nUid:");
+        const char *t = strstr(buf, "\nThreads:");
+        if (u && t && strtoul(u + 5, NULL, 10) == uid)
+            n += strtoul(t + 9, NULL, 10);
+    }
+    closedir(d);
+    return n;
+}
+
+void jail_plan_shared_uid_tasks(struct jail_plan *plan, const struct sandbox_limits *lim, uid_t uid)
+{
+    /* RLIMIT_NPROC is checked against every task of the real uid, host-wide: a jail that shares
+     * its uid (the kernel's own, or the one every root-run jail maps to) gets a limit of what the
+     * uid runs now plus its own budget. Without it a fork bomb takes every pid of the machine.
+     * Others of the uid that start later eat into the budget; the budget never grows. */
+    unsigned long base = tasks_of_uid(uid);
+    add_rlimit(plan, RLIMIT_NPROC, base + lim->max_tasks);
+}
+
 void jc_apply_rlimits(const struct jail_plan *plan)
 {
     for (size_t i = 0; i < plan->nrlimits; i++) {

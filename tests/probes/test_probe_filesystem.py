@@ -4,10 +4,11 @@ See probe_helpers.py; each probe asserts containment from the cell's own output,
 kernel still runs the next cell. Run as root and as an unprivileged user."""
 
 import os
+import re
 
 import pytest
 
-from probe_helpers import ok, still_serves
+from probe_helpers import differs, ok, still_serves
 
 pytestmark = pytest.mark.warden_only
 
@@ -27,11 +28,18 @@ def test_writes_outside_allowed_dirs(k):
             except OSError as e:
                 res[p] = errno.errorcode.get(e.errno, str(e.errno))
         print(res)
-        for p in ('/tmp/ok', '/home/warden/ok'):
-            open(p, 'w').write('fine'); print(p, open(p).read())
+        for p in ('/tmp/ok', '/home/warden/ok', os.environ['HOME'] + '/ok'):
+            try:
+                open(p, 'w').write('fine'); print(p, open(p).read())
+            except OSError as e:
+                print(p, 'refused', errno.errorcode.get(e.errno))
     """)
     assert "WROTE" not in out, out
-    assert "/tmp/ok fine" in out and "/home/warden/ok fine" in out
+    if differs("test_writes_outside_allowed_dirs"):  # the scratch directory is HOME = TMPDIR
+        assert "/tmp/ok refused" in out and "/home/warden/ok refused" in out, out
+        assert re.search(r"^/\S*warden-jail\S*/w\d+-\w+/ok fine$", out, re.M), out
+    else:
+        assert "/tmp/ok fine" in out and "/home/warden/ok fine" in out
     still_serves(k)
 
 
@@ -77,11 +85,11 @@ def test_proc_sys_writes(k):
 
 def test_symlinks_to_host_paths(k):
     out = ok(k, """
-        import os
+        import os, tempfile
         res = []
         for target in ('/etc/shadow', '/root/.bashrc', '/proc/1/root/etc/shadow', '/home',
                        '/proc/1/cwd', '../../../../../../etc/shadow'):
-            link = '/tmp/l%d' % len(res)
+            link = os.path.join(tempfile.gettempdir(), 'l%d' % len(res))
             os.symlink(target, link)
             try:
                 data = open(link, 'rb').read(32) if not os.path.isdir(link) else os.listdir(link)
@@ -89,15 +97,37 @@ def test_symlinks_to_host_paths(k):
             except OSError as e:
                 res.append('%s blocked %s' % (target, type(e).__name__))
         print('\\n'.join(res))
-        print(os.readlink('/proc/self/root'), os.listdir('/proc/self/root/home'))
+        try:
+            print(os.readlink('/proc/self/root'), os.listdir('/proc/self/root/home'))
+        except OSError as e:
+            print('/proc/self/root/home blocked', type(e).__name__)
     """)
     assert "root:" not in out and "$6$" not in out, out
-    assert "/home -> ['warden']" in out, out
+    if differs("test_symlinks_to_host_paths"):  # the host's files, refused
+        assert "/home blocked PermissionError" in out, out
+        assert "/proc/self/root/home blocked PermissionError" in out, out
+    else:
+        assert "/home -> ['warden']" in out, out
     assert "/proc/1/root/etc/shadow blocked" in out and "/etc/shadow blocked" in out, out
     still_serves(k)
 
 
 def test_tmp_is_size_capped(k):
+    if differs("test_tmp_is_size_capped"):  # no tmpfs: the supervisor measures the scratch
+        out = ok(k, """
+            import os, shutil
+            home = os.environ['HOME']
+            print(os.statvfs(home).f_blocks == os.statvfs('/usr').f_blocks or 'other fs',
+                  home == os.environ['TMPDIR'])
+            try:
+                os.statvfs('/dev/shm'); open('/dev/shm/x', 'w'); print('/dev/shm WRITABLE')
+            except OSError as e:
+                print('/dev/shm refused', type(e).__name__)
+        """)
+        assert "True True" in out or "other fs True" in out, out
+        assert "/dev/shm refused PermissionError" in out, out
+        still_serves(k)
+        return
     out = ok(k, """
         import os
         for p in ('/tmp', '/home/warden', '/dev/shm'):

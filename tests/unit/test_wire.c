@@ -65,6 +65,40 @@ static void test_replay_after_a_flood(void)
     signer_free(signer);
 }
 
+/* The replay sets start small and grow with the messages verified (a kernel that has seen a
+ * few hundred messages holds a few KiB of digests, not two full sets); a digest remembered
+ * before a set grew is still found after, and the sets never pass their bound. */
+static void test_replay_sets_grow_when_needed(void)
+{
+    struct signer *signer = signer_new("hmac-sha256", "secret-key", 10);
+    CHECK(signer_replay_slots(signer) == 0);
+    struct signed_part parts[4] = {part("{\"msg_id\":\"early\"}"), part("{}"), part("{}"),
+                                   part("{}")};
+    char early[SIGNATURE_HEX_LEN + 1], hex[SIGNATURE_HEX_LEN + 1], id[64];
+    CHECK(signer_sign(signer, parts, early) == 0 && signer_verify(signer, parts, early, 64));
+    size_t first_size = signer_replay_slots(signer);
+    CHECK(first_size > 0 && first_size <= 1024);
+    bool all_fresh = true;
+    size_t largest = 0;
+    for (int i = 0; i < 3 * REPLAY_HISTORY_MIN; i++) {
+        if (i == 2000) {
+            CHECK(signer_replay_slots(signer) > first_size); /* grew */
+            CHECK(signer_replay_slots(signer) <= 8 * 2000);  /* with what it holds */
+            parts[0] = part("{\"msg_id\":\"early\"}");
+            CHECK(!signer_verify(signer, parts, early, 64)); /* found after rehashing */
+        }
+        snprintf(id, sizeof id, "{\"msg_id\":\"m%d\"}", i);
+        parts[0] = part(id);
+        all_fresh = all_fresh && signer_sign(signer, parts, hex) == 0 &&
+                    signer_verify(signer, parts, hex, 64);
+        size_t slots = signer_replay_slots(signer);
+        largest = slots > largest ? slots : largest;
+    }
+    CHECK(all_fresh);
+    CHECK(largest <= 4 * (size_t)REPLAY_HISTORY_MIN); /* two generations, at most half full */
+    signer_free(signer);
+}
+
 static void test_schemes(void)
 {
     CHECK(signer_new("hmac-md5", "k", 1) == NULL);
@@ -202,6 +236,7 @@ int main(void)
     test_rfc4231_vector();
     test_jupyter_vector();
     test_replay_after_a_flood();
+    test_replay_sets_grow_when_needed();
     test_schemes();
     test_round_trip();
     test_malformed();
