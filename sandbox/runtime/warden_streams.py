@@ -44,6 +44,7 @@ class Outbox:
         self.budget = None            # stream characters the kernel will show for it (None: all)
         self.sent = 0                 # stream characters sent for it
         self.captures = ()            # FdCaptures, drained before every flush
+        self._watch = None            # (poll, captures, {fd: capture}) for drain()
         self.forked = False           # True in a forked child: write straight to fds 1/2
 
     def start(self):
@@ -77,20 +78,35 @@ class Outbox:
                 self.cond.notify()
 
     def drain(self):
-        """Move what the fd pipes hold now into the buffer (one select() when they are empty)."""
-        caps = [c for c in self.captures if c.rfd is not None]
+        """Move what the fd pipes hold now into the buffer (one poll() when they are empty).
+        Runs before every Python-level write, so it is kept lean: a poll object built once per
+        set of pipes instead of select() on fresh lists (4.5 -> ~2 us a write in the jail)."""
+        watch = self._watch or self._build_watch()
+        poller, caps, by_fd = watch
         try:
-            ready = select.select([c.rfd for c in caps], [], [], 0)[0] if caps else ()
+            ready = poller.poll(0)
         except (OSError, ValueError):
-            ready = [c.rfd for c in caps]  # a pipe went away meanwhile: let drain() sort it out
+            ready = [(fd, 0) for fd in by_fd]  # a pipe went away meanwhile: drain() sorts it out
+        for fd, _ in ready:
+            by_fd[fd].drain()
         for cap in caps:
-            if cap.rfd in ready:
-                cap.drain()
-            else:
-                # An empty pipe may mean the reader thread took the bytes and has not put them in
-                # the buffer yet: wait for that read to finish, or later text overtakes them.
+            # An empty pipe may mean the reader thread took the bytes and has not put them in
+            # the buffer yet: it holds its lock from read to buffer, so wait for it.
+            if cap.lock.locked():
                 with cap.lock:
                     pass
+
+    def _build_watch(self):
+        caps = [c for c in self.captures if c.rfd is not None]
+        poller = select.poll()
+        for cap in caps:
+            poller.register(cap.rfd, select.POLLIN)
+        self._watch = (poller, caps, {c.rfd: c for c in caps})
+        return self._watch
+
+    def pipes_changed(self):
+        """A capture pipe was made or went away: drain() rebuilds its poll object."""
+        self._watch = None
 
     def flush(self):
         """Send everything written so far (fd-level output included)."""
@@ -322,6 +338,7 @@ class FdCapture:
         os.dup2(wfd, self.fd)        # inheritable: subprocesses write into the pipe
         os.close(wfd)
         self.rfd = rfd
+        self.outbox.pipes_changed()
         start_thread(self._reader, rfd)
 
     def ensure(self):
@@ -345,6 +362,7 @@ class FdCapture:
         with self.lock:
             if self.rfd == rfd:
                 self.rfd = None
+                self.outbox.pipes_changed()
             os.close(rfd)
 
     def drain(self):

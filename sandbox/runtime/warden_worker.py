@@ -86,6 +86,7 @@ class Worker:
         for cap in self.captures:
             cap.start()
         self.outbox.captures = self.captures
+        self.outbox.pipes_changed()
         sys.stdout, sys.stderr = self.stdout, self.stderr
         self.outbox.start()
         self.channel.watch_hangup()

@@ -95,6 +95,15 @@ def test_closed_fd1_is_restored_next_cell(fresh):
     assert r.stdout == "back\n"
 
 
+
+def test_restored_fd1_keeps_fd_and_python_output_in_order(fresh):
+    # drain() polls a cached set of pipes: the pipe made after a close must be in it, or fd-level
+    # bytes written before a print would arrive after it.
+    assert fresh.execute("import os\nos.close(1)\n'closed'").status == "ok"
+    r = fresh.execute("os.system('echo back')\nfor i in range(3):\n"
+                      "    os.write(1, b'fd%d ' % i)\n    print('py%d' % i)\n")
+    assert r.stdout == "back\nfd0 py0\nfd1 py1\nfd2 py2\n"
+
 def test_forked_child_output_reaches_parent(fresh):
     r = fresh.execute("import os\npid = os.fork()\nif pid == 0:\n    print('child says hi')\n"
                       "    display('child display is dropped')\n    os._exit(0)\n"
