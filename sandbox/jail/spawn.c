@@ -229,6 +229,64 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
+/* Both jails, after the clone: the cgroup takes init before it runs anything (init waits for
+ * 'g' on its sync socket), then init's setup result decides. 0: the command is running. */
+static int release_init(pid_t pid, const struct jail_cgroup *cg, int sync_fd, int err_fd,
+                        const char *which, char *err, size_t errlen)
+{
+    if (cg->version != 0 && jail_cgroup_attach(cg, pid, err, errlen) < 0)
+        return -1;
+    if (send(sync_fd, "g", 1, MSG_NOSIGNAL) != 1) {
+        snprintf(err, errlen, "the jail's init died before setup");
+        return -1;
+    }
+    char msg[1024];
+    enum setup_result setup = read_setup_errors(err_fd, msg, sizeof msg);
+    if (setup != SETUP_DONE) {
+        snprintf(err, errlen, "cannot build %s: %s", which,
+                 setup == SETUP_TIMED_OUT ? "setup timed out" : msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* The started jail becomes the caller's: its pid, pidfd and status fd move into `out`. */
+static void hand_over(struct jailed *out, const struct sandbox_config *cfg,
+                      const struct jail_cgroup *cg, pid_t *pid, int *pidfd, int *status_fd)
+{
+    out->pid = *pid;
+    out->pidfd = *pidfd;
+    out->jailed = true;
+    out->status_fd = *status_fd;
+    out->cgroup_version = cg->version;
+    out->cpu_limited = cg->cpu_dir[0] != '\0';
+    snprintf(out->cgroup, sizeof out->cgroup, "%s", cg->version ? cg->name : "");
+    out->memory_limit = cfg->limits.memory_bytes;
+    *pid = -1;
+    *pidfd = -1;
+    *status_fd = -1;
+}
+
+/* Whatever a start left behind: an init not handed over is killed and reaped, a failed start's
+ * cgroup removed, and every pipe end closed. */
+static void undo_start(pid_t pid, int rc, const struct jail_cgroup *cg, int *pidfd, int sync[2],
+                       int errp[2], int status[2])
+{
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+    }
+    if (rc != 0 && cg->version != 0)
+        jail_cgroup_remove(cg->version, cg->name);
+    close_fd(pidfd);
+    for (int i = 0; i < 2; i++) {
+        close_fd(&sync[i]);
+        close_fd(&errp[i]);
+        close_fd(&status[i]);
+    }
+}
+
 static int spawn_namespaces(const struct spawn_request *req, struct jailed *out, bool dry_run,
                             char *err, size_t errlen)
 {
@@ -295,46 +353,12 @@ static int spawn_namespaces(const struct spawn_request *req, struct jailed *out,
 
     if (jail_write_id_maps(pid, &plan, err, errlen) < 0)
         goto out;
-    if (cg.version != 0 && jail_cgroup_attach(&cg, pid, err, errlen) < 0)
+    if (release_init(pid, &cg, sync[1], errp[0], "the jail", err, errlen) < 0)
         goto out;
-    if (send(sync[1], "g", 1, MSG_NOSIGNAL) != 1) {
-        snprintf(err, errlen, "the jail's init died before setup");
-        goto out;
-    }
-    char msg[1024];
-    enum setup_result setup = read_setup_errors(errp[0], msg, sizeof msg);
-    if (setup != SETUP_DONE) {
-        snprintf(err, errlen, "cannot build the jail: %s",
-                 setup == SETUP_TIMED_OUT ? "setup timed out" : msg);
-        goto out;
-    }
-    out->pid = pid;
-    out->pidfd = pidfd;
-    out->jailed = true;
-    out->status_fd = status[0];
-    status[0] = -1;
-    out->cgroup_version = cg.version;
-    out->cpu_limited = cg.cpu_dir[0] != '\0';
-    snprintf(out->cgroup, sizeof out->cgroup, "%s", cg.version ? cg.name : "");
-    out->memory_limit = cfg->limits.memory_bytes;
-    pidfd = -1;
-    pid = -1;
+    hand_over(out, cfg, &cg, &pid, &pidfd, &status[0]);
     rc = 0;
 out:
-    if (pid > 0) {
-        kill(pid, SIGKILL);
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
-        }
-    }
-    if (rc != 0 && cg.version != 0)
-        jail_cgroup_remove(cg.version, cg.name);
-    close_fd(&pidfd);
-    close_fd(&sync[0]);
-    close_fd(&sync[1]);
-    close_fd(&errp[0]);
-    close_fd(&errp[1]);
-    close_fd(&status[0]);
-    close_fd(&status[1]);
+    undo_start(pid, rc, &cg, &pidfd, sync, errp, status);
     jail_free_strv(env);
     jail_plan_free(&plan);
     return rc;
@@ -439,50 +463,16 @@ static int spawn_landlock(const struct spawn_request *req, struct jailed *out, b
     close_fd(&sync[0]);
     close_fd(&errp[1]);
     close_fd(&status[1]);
-    if (cg.version != 0 && jail_cgroup_attach(&cg, pid, err, errlen) < 0)
+    if (release_init(pid, &cg, sync[1], errp[0], "the Landlock jail", err, errlen) < 0)
         goto out;
-    if (send(sync[1], "g", 1, MSG_NOSIGNAL) != 1) {
-        snprintf(err, errlen, "the jail's init died before setup");
-        goto out;
-    }
-    char msg[1024];
-    enum setup_result setup = read_setup_errors(errp[0], msg, sizeof msg);
-    if (setup != SETUP_DONE) {
-        snprintf(err, errlen, "cannot build the Landlock jail: %s",
-                 setup == SETUP_TIMED_OUT ? "setup timed out" : msg);
-        goto out;
-    }
-    out->pid = pid;
-    out->pidfd = pidfd;
-    out->jailed = true;
+    hand_over(out, cfg, &cg, &pid, &pidfd, &status[0]);
     out->landlock = true;
-    out->status_fd = status[0];
-    status[0] = -1;
-    out->cgroup_version = cg.version;
-    out->cpu_limited = cg.cpu_dir[0] != '\0';
-    snprintf(out->cgroup, sizeof out->cgroup, "%s", cg.version ? cg.name : "");
-    out->memory_limit = cfg->limits.memory_bytes;
     out->scratch = plan.scratch_dir;
     out->scratch_limit = cfg->limits.tmpfs_bytes ? cfg->limits.tmpfs_bytes : 512u << 20;
     plan.scratch_dir = NULL;
-    pidfd = -1;
-    pid = -1;
     rc = 0;
 out:
-    if (pid > 0) {
-        kill(pid, SIGKILL);
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
-        }
-    }
-    if (rc != 0 && cg.version != 0)
-        jail_cgroup_remove(cg.version, cg.name);
-    close_fd(&pidfd);
-    close_fd(&sync[0]);
-    close_fd(&sync[1]);
-    close_fd(&errp[0]);
-    close_fd(&errp[1]);
-    close_fd(&status[0]);
-    close_fd(&status[1]);
+    undo_start(pid, rc, &cg, &pidfd, sync, errp, status);
     close_fd(&plan.ruleset_fd);
     jail_scratch_remove(plan.scratch_dir); /* only when it was not handed over */
     free(plan.scratch_dir);
