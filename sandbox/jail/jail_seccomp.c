@@ -239,7 +239,7 @@ static int add_landlock_socket_rules(scmp_filter_ctx ctx)
             if (rule(ctx, eperm, "socket", 2, c) < 0)
                 return -1;
         }
-        c[1] = SCMP_A2(SCMP_CMP_GE, IPPROTO_TCP + 1);
+        c[1] = SCMP_A2(SCMP_CMP_GE, IPPROTO_TCP + 1, 0);
         if (rule(ctx, eperm, "socket", 2, c) < 0)
             return -1;
         for (unsigned proto = 1; proto < IPPROTO_TCP; proto++) {
