@@ -10,10 +10,12 @@ the displays of the code.
 """
 
 import http.client
+import json
 import statistics
 import time
 from urllib.parse import urlparse
 
+from bench_kernel import BenchError, Session
 from harness.model_server import ModelServer
 
 REPLY = "```python\nx = 1\n```"
@@ -38,14 +40,15 @@ def _replay(srv, body, n):
     return times
 
 
-def measure(session_class, label, env, cwd, opts, log, stderr, res):
+def measure(label, env, cwd, opts, log, stderr):
+    """The figures of one warden kernel pointed at an instant scripted model, as a dict."""
     n = max(5, opts.round_trips // 10)
     with ModelServer(default_reply={"text": REPLY}) as srv:
         e = dict(env, OPENAI_BASE_URL=srv.openai_base, WARDEN_MODEL="scripted-model",
                  WARDEN_AUDIT="off")
         for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"):
             e.pop(name, None)
-        s = session_class("warden", e, cwd, True, stderr)
+        s = Session(label, "warden", e, cwd, True, stderr)
         s.launch()
         try:
             s.wait_ready()
@@ -54,14 +57,17 @@ def measure(session_class, label, env, cwd, opts, log, stderr, res):
                 s.execute("%%python\nx = 1")
             req, py = [], []
             for _ in range(n):
-                dt, reply, _ = s.execute("set x to one")
+                dt, reply, iopub = s.execute("set x to one")
                 if reply.get("status") != "ok":
-                    raise RuntimeError(f"{label}: request cell failed: {reply}")
+                    raise BenchError(f"{label}: request cell failed: {reply}")
+                if "x = 1" not in json.dumps([m["content"] for m in iopub]):
+                    raise BenchError(f"{label}: the model's code was not shown")
                 req.append(dt)
                 py.append(s.execute("%%python\nx = 1")[0])
             model = _replay(srv, srv.completions()[-1].body, n)
         finally:
             s.close()
+    res = {}
     res["agent_request_ms"] = _median_ms(req)
     res["agent_python_ms"] = _median_ms(py)
     res["agent_model_ms"] = _median_ms(model)
@@ -70,3 +76,4 @@ def measure(session_class, label, env, cwd, opts, log, stderr, res):
     log(f"  {label}: request cell {res['agent_request_ms']} ms = %%python cell "
         f"{res['agent_python_ms']} + model {res['agent_model_ms']} + warden "
         f"{res['agent_overhead_ms']}")
+    return res

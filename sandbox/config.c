@@ -65,6 +65,7 @@ void sandbox_config_defaults(struct sandbox_config *cfg)
         snprintf(cfg->workdir, sizeof cfg->workdir, "/");
     cfg->workdir_writable = false;
     cfg->unjailed = false;
+    snprintf(cfg->jail, sizeof cfg->jail, "auto");
     cfg->standby = true;
     snprintf(cfg->python, sizeof cfg->python, "/usr/bin/python3");
     find_runtime_dir(cfg->runtime_dir, sizeof cfg->runtime_dir);
@@ -92,6 +93,8 @@ static const struct config_field sandbox_fields[] = {
     FIELD("workdir", CONFIG_DIR, workdir, .capacity = PATH_MAX),
     FIELD("workdir_writable", CONFIG_BOOL, workdir_writable),
     FIELD("unjailed", CONFIG_BOOL, unjailed),
+    FIELD("jail", CONFIG_STRING, jail, .capacity = sizeof(((struct sandbox_config *)0)->jail),
+          .word = "auto|namespaces|landlock"),
     FIELD("standby", CONFIG_BOOL, standby),
     FIELD("python", CONFIG_PATH, python, .capacity = PATH_MAX),
 };

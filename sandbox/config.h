@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct sandbox_limits {
     uint64_t memory_bytes;       /* address space / cgroup memory, default 2 GiB */
@@ -24,15 +25,31 @@ struct sandbox_limits {
     uint32_t interrupt_grace_ms; /* SIGINT, then kill after this long, default 2000 */
 };
 
+/* Which jail: "auto" (the namespace jail where the machine allows it, else the Landlock jail),
+ * "namespaces" (refuse rather than degrade), "landlock" (forced: tests, or by choice). */
+enum sandbox_jail { SANDBOX_JAIL_AUTO, SANDBOX_JAIL_NAMESPACES, SANDBOX_JAIL_LANDLOCK };
+
 struct sandbox_config {
     struct sandbox_limits limits;
     char workdir[PATH_MAX];     /* notebook directory, bound at its own path; default cwd */
     bool workdir_writable;      /* default false: bound read-only */
     bool unjailed;              /* explicit, loudly warned opt-in: run the worker without a jail */
+    char jail[16];              /* "auto" (default), "namespaces" or "landlock" */
     bool standby;               /* keep a warm standby worker, default true */
     char python[PATH_MAX];      /* default /usr/bin/python3 */
     char runtime_dir[PATH_MAX]; /* host directory holding warden_worker.py */
 };
+
+/* cfg->jail as an enum (an unknown word, which the config reader refuses, reads as auto). Inline:
+ * the jail, which reads it, does not link the config reader. */
+static inline enum sandbox_jail sandbox_jail_kind(const struct sandbox_config *cfg)
+{
+    if (strcmp(cfg->jail, "namespaces") == 0)
+        return SANDBOX_JAIL_NAMESPACES;
+    if (strcmp(cfg->jail, "landlock") == 0)
+        return SANDBOX_JAIL_LANDLOCK;
+    return SANDBOX_JAIL_AUTO;
+}
 
 /* Fill defaults (workdir = current directory, runtime_dir = found next to the binary). */
 void sandbox_config_defaults(struct sandbox_config *cfg);

@@ -34,7 +34,15 @@ static const char probe_code[] =
     "l)\n"
     "for k in ('CapInh','CapPrm','CapEff','CapBnd','CapAmb','NoNewPrivs','Seccomp'):\n"
     "    out[k] = st.get(k, '?').strip()\n"
-    "out['root'] = sorted(os.listdir('/'))\n"
+    "def err(f):\n"
+    "    try: f(); return 'allowed'\n"
+    "    except OSError as e: return errno.errorcode.get(e.errno, '?')\n"
+    "try: out['root'] = sorted(os.listdir('/'))\n"
+    "except OSError as e: out['root'] = ['(cannot be listed: %s)' % errno.errorcode.get(e.errno)]\n"
+    "out['tcp'] = err(lambda: socket.create_connection(('127.0.0.1', 9), timeout=5))\n"
+    "out['unix'] = err(lambda: socket.socket(socket.AF_UNIX))\n"
+    "out['tmp'] = err(lambda: os.listdir('/tmp'))\n"
+    "out['nprocs'] = len([p for p in os.listdir('/proc') if p.isdigit()])\n"
     "out['hostname'] = socket.gethostname()\n"
     "out['ifaces'] = [l.split(':')[0].strip() for l in open('/proc/net/dev').readlines()[2:]]\n"
     "libc = ctypes.CDLL(None, use_errno=True)\n"
@@ -219,16 +227,26 @@ static void report_namespaces(json_t *r)
     }
 }
 
-static void report_privileges(json_t *r)
+/* landlock: an unprivileged kernel cannot empty the bounding set (that needs CAP_SETPCAP); with
+ * no_new_privs nothing in it can be gained, so only the other sets must be empty. */
+static void report_privileges(json_t *r, bool landlock)
 {
-    bool nocaps = true;
-    static const char *const caps[] = {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"};
-    for (size_t i = 0; i < 5; i++)
-        if (strcmp(jstr(r, caps[i]), "0000000000000000") != 0)
+    bool nocaps = true, bounding = true;
+    static const char *const caps[] = {"CapInh", "CapPrm", "CapEff", "CapAmb", "CapBnd"};
+    for (size_t i = 0; i < 5; i++) {
+        bool zero = strcmp(jstr(r, caps[i]), "0000000000000000") == 0;
+        if (i == 4)
+            bounding = zero;
+        else if (!zero)
             nocaps = false;
+    }
+    if (!landlock)
+        nocaps = nocaps && bounding;
     line(nocaps ? "[ok]" : "[FAIL]", "capabilities", "%s",
-         nocaps ? "none in any set (bounding, permitted, effective, inheritable, ambient)"
-                : "some remain");
+         !nocaps    ? "some remain"
+         : bounding ? "none in any set (bounding, permitted, effective, inheritable, ambient)"
+                    : "none held (permitted, effective, inheritable, ambient); the bounding set "
+                      "is the host's, which no_new_privs makes unreachable");
     if (!nocaps)
         problem(true, "capabilities remain inside the jail");
     bool nnp = strcmp(jstr(r, "NoNewPrivs"), "1") == 0;
@@ -241,12 +259,64 @@ static void report_privileges(json_t *r)
         problem(true, "the seccomp filter is not in effect");
 }
 
+/* The Landlock jail, seen from inside: what holds, and what it cannot hold (no namespaces). */
+static void report_landlock(json_t *r)
+{
+    bool fs = strcmp(jstr(r, "tmp"), "EACCES") == 0;
+    line(fs ? "[ok]" : "[FAIL]", "filesystem",
+         "Landlock allow-list; listing /tmp -> %s; / holds "
+         "the host's own tree (no pivot_root)",
+         jstr(r, "tmp"));
+    if (!fs)
+        problem(true, "the Landlock rules are not in effect (/tmp can be listed)");
+    bool tcp = strcmp(jstr(r, "tcp"), "EACCES") == 0;
+    line(tcp ? "[ok]" : "[WARN]", "network",
+         "TCP connect -> %s, socket(AF_UNIX) -> %s, netlink "
+         "-> %s",
+         jstr(r, "tcp"), jstr(r, "unix"), jstr(r, "netlink"));
+    if (!tcp)
+        problem(false, "TCP is not restricted in the Landlock jail (Landlock ABI < 4, Linux < "
+                       "6.7): cells can reach the network");
+    line("[info]", "uid", "%" JSON_INTEGER_FORMAT " on the host (no user namespace)",
+         json_integer_value(json_object_get(r, "uid")));
+    char ifaces[256];
+    list_strings(ifaces, sizeof ifaces, "interfaces:", json_object_get(r, "ifaces"));
+    line("[WARN]", "cannot hold",
+         "other processes are visible in /proc (%" JSON_INTEGER_FORMAT
+         " seen: their command lines, not their memory or environment); the host's network "
+         "interfaces are listed (%s); no pty, no /dev/shm",
+         json_integer_value(json_object_get(r, "nprocs")), ifaces);
+}
+
+/* The Landlock jail shares the kernel's uid unless the kernel is root: RLIMIT_NPROC would count
+ * all of that uid's processes, so it is set only with a uid of the jail's own (the probe says). */
+static bool report_landlock_tasks(const struct sandbox_config *cfg, json_t *r)
+{
+    json_t *nproc =
+        json_array_get(json_object_get(json_object_get(r, "rlimits"), "RLIMIT_NPROC"), 0);
+    if (json_integer_value(nproc) == (json_int_t)cfg->limits.max_tasks) {
+        line("[ok]", "task limit", "%u processes+threads via RLIMIT_NPROC (a uid of its own)",
+             cfg->limits.max_tasks);
+        return true;
+    }
+    line("[WARN]", "task limit",
+         "none: no writable cgroup, and RLIMIT_NPROC would count every "
+         "process of the kernel's uid");
+    problem(false, "the Landlock jail has no task limit here: a fork bomb is stopped only by the "
+                   "host's limits. Give the kernel a writable cgroup (a delegated cgroup v2 "
+                   "subtree), or run it as root (a uid of the jail's own)");
+    return true;
+}
+
 static void report_limits(const struct sandbox_config *cfg, const struct jailed *info,
-                          const struct utsname *un)
+                          const struct utsname *un, json_t *r)
 {
     char mem[64];
     format_size(cfg->limits.memory_bytes, mem, sizeof mem);
-    if (info->cgroup_version) {
+    if (info->landlock && !info->cgroup_version) {
+        line("[ok]", "memory limit", "%s via RLIMIT_AS (no writable cgroup)", mem);
+        report_landlock_tasks(cfg, r);
+    } else if (info->cgroup_version) {
         line("[ok]", "memory limit", "%s via cgroup v%d", mem, info->cgroup_version);
         line("[ok]", "task limit", "%u processes+threads via cgroup v%d pids",
              cfg->limits.max_tasks, info->cgroup_version);
@@ -271,9 +341,15 @@ static void report_limits(const struct sandbox_config *cfg, const struct jailed 
     char fsz[64], tsz[64];
     format_size(cfg->limits.file_size_bytes, fsz, sizeof fsz);
     format_size(cfg->limits.tmpfs_bytes, tsz, sizeof tsz);
-    line("[ok]", "other limits",
-         "file size %s, %u open files, /tmp and home %s each, no core dumps", fsz,
-         cfg->limits.open_files, tsz);
+    if (info->landlock)
+        line("[ok]", "other limits",
+             "file size %s, %u open files, scratch directory %s (measured by the kernel), no "
+             "core dumps",
+             fsz, cfg->limits.open_files, tsz);
+    else
+        line("[ok]", "other limits",
+             "file size %s, %u open files, /tmp and home %s each, no core dumps", fsz,
+             cfg->limits.open_files, tsz);
 }
 
 static void report_python(const struct sandbox_config *cfg, json_t *r, double ms)
@@ -311,9 +387,13 @@ static void report_probe(const struct sandbox_config *cfg, const struct utsname 
         problem(true, "a jailed Python could not run: %s", err);
         return;
     }
-    report_namespaces(r);
-    report_privileges(r);
-    report_limits(cfg, &info, un);
+    bool landlock = spawn_jail_kind(cfg) == SANDBOX_JAIL_LANDLOCK;
+    if (landlock)
+        report_landlock(r);
+    else
+        report_namespaces(r);
+    report_privileges(r, landlock);
+    report_limits(cfg, &info, un, r);
     report_python(cfg, r, ms);
     json_decref(r);
 }
@@ -345,8 +425,8 @@ static bool report_interpreter(const struct sandbox_config *cfg)
         problem(true, "the worker runtime is missing: reinstall warden (cmake --install) so that "
                       "share/warden/runtime sits next to bin/warden");
     } else {
-        line("[ok]", "worker runtime", "%s (bound read-only at %s)", cfg->runtime_dir,
-             JAIL_RUNTIME_DIR);
+        line("[ok]", "worker runtime", "%s (read-only, %s %s)", cfg->runtime_dir,
+             cfg->unjailed ? "used in place:" : "seen in the jail at", spawn_runtime_dir(cfg));
     }
     return usable;
 }
@@ -366,6 +446,23 @@ static bool report_jail(const struct sandbox_config *cfg)
         return false;
     }
     line("[ok]", "jail", "test jail built and torn down in %.1f ms", ms);
+    if (cfg->unjailed)
+        return true;
+    char choice[4096];
+    spawn_jail_choice(cfg, choice, sizeof choice);
+    bool landlock = spawn_jail_kind(cfg) == SANDBOX_JAIL_LANDLOCK;
+    line(landlock ? "[WARN]" : "[ok]", "which jail", "%s", choice);
+    if (landlock) {
+        char what[4096];
+        spawn_describe_isolation(cfg, what, sizeof what);
+        printf("          %s\n", what);
+        if (sandbox_jail_kind(cfg) == SANDBOX_JAIL_AUTO)
+            problem(false,
+                    "%s: the namespace jail, which also hides other processes and the "
+                    "network, cannot be built here (see \"which jail\"); in a container, "
+                    "see the README (\"The Landlock jail\") for what allows it",
+                    spawn_jail_notice(cfg));
+    }
     return true;
 }
 

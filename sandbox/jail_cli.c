@@ -35,8 +35,10 @@ static void usage(FILE *out)
             "  --tasks N           processes + threads\n"
             "  --file-size SIZE    largest file the command may write\n"
             "  --open-files N      open file descriptors\n"
-            "  --tmpfs SIZE        size of /tmp and of /home/warden, each\n"
+            "  --tmpfs SIZE        size of /tmp and of /home/warden, each (Landlock: of the "
+            "scratch directory)\n"
             "  --env K=V           add a variable to the (allowlisted) environment; repeatable\n"
+            "  --jail KIND         auto, namespaces or landlock (see warden doctor)\n"
             "  --unjailed          run WITHOUT the jail (no isolation at all)\n"
             "  -h, --help          this text\n");
 }
@@ -124,6 +126,8 @@ static int parse_option(struct jail_options *o, int argc, char **argv, int *i)
         fprintf(stderr, "warden jail: %s needs an integer\n", a);
         return -1;
     }
+    if (strcmp(a, "--jail") == 0)
+        return apply_option(cfg, "jail", json_string(v));
     if (strcmp(a, "--env") == 0) {
         if (strchr(v, '=') && v[0] != '=') {
             o->extra_env[o->nextra++] = (char *)v;

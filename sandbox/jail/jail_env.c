@@ -63,14 +63,17 @@ static bool sane_value(const char *v)
     return true;
 }
 
-char **jail_build_env(const struct spawn_request *req, bool jailed)
+char **jail_build_env(const struct spawn_request *req, bool jailed, const char *scratch)
 {
     char **v = NULL;
     size_t n = 0, cap = 0;
     int rc = 0;
     rc |= push(&v, &n, &cap, "PATH", "/usr/local/bin:/usr/bin:/bin");
     if (jailed) {
-        rc |= push(&v, &n, &cap, "HOME", JAIL_HOME);
+        rc |= push(&v, &n, &cap, "HOME", scratch ? scratch : JAIL_HOME);
+        /* the Landlock jail shares the host's /tmp, which it may not touch: its own scratch */
+        if (scratch)
+            rc |= push(&v, &n, &cap, "TMPDIR", scratch);
         rc |= push(&v, &n, &cap, "USER", JAIL_USER);
         rc |= push(&v, &n, &cap, "LOGNAME", JAIL_USER);
     } else {

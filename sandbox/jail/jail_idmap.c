@@ -232,6 +232,8 @@ enum jail_workdir_how jail_workdir_check(const struct sandbox_config *cfg, char 
     char real[PATH_MAX];
     if (jail_resolve_workdir(cfg->workdir, real, how, len) < 0)
         return JW_REFUSED;
+    if (spawn_jail_kind(cfg) == SANDBOX_JAIL_LANDLOCK)
+        return jail_landlock_workdir_check(real, cfg->workdir_writable, how, len);
     uid_t uid;
     gid_t gid;
     bool deny_setgroups;

@@ -8,6 +8,9 @@
  * wait status to the parent and exits with its code (or 128 + signal) — which tears the pid
  * namespace, and everything the command left behind, down.
  *
+ * The Landlock jail's init (jail_landlock_init.c) shares the command and the supervising loop; as
+ * it has no pid namespace to tear down, it kills what the command left behind itself.
+ *
  * Runs after a raw clone3() of a multi-threaded process: system calls only (see jail_internal.h).
  */
 #include <errno.h>
@@ -38,7 +41,7 @@ static void jc_stdio_to_null(void)
         close(fd);
 }
 
-static void __attribute__((noreturn)) command(const struct jail_plan *plan)
+void jc_run_command(const struct jail_plan *plan)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* cleared by fork */
     if (setsid() < 0)
@@ -107,7 +110,24 @@ void jail_child_main(const struct jail_plan *plan)
     if (child < 0)
         jc_fail("fork the command", errno);
     if (child == 0)
-        command(plan);
+        jc_run_command(plan);
+    jc_init_supervise(plan, child);
+}
+
+/* Signals from outside the jail that init passes to the command. In the namespace jail the
+ * kernel's pid is not visible, so si_pid is 0; in the Landlock jail it is the kernel's. Signals
+ * from inside are dropped: the jail must not be able to bounce signals off its init. */
+static bool from_outside(const struct jail_plan *plan, const siginfo_t *si)
+{
+    if (plan->landlock)
+        return si->si_pid == plan->kernel_pid;
+    return si->si_pid == 0;
+}
+
+void jc_init_supervise(const struct jail_plan *plan, pid_t child)
+{
+    sigset_t all;
+    sigfillset(&all);
 
     /* init is a copy of the kernel that never execs: scrub what of it /proc/1 would show (after
      * the fork: the command's argv may live in that area) */
@@ -149,6 +169,12 @@ void jail_child_main(const struct jail_plan *plan)
                 break;
             continue;
         }
+        if (plan->landlock && sig == SIGTERM) {
+            /* the kernel ends this jail (spawn_kill), or died (the parent-death signal): no pid
+             * namespace tears the rest down, so init does */
+            status = (int)SIGKILL; /* a raw status: killed by SIGKILL */
+            break;
+        }
         switch (sig) {
         case SIGINT:
             /* The kernel sends interrupts straight to the command (spawn_signal); a plain
@@ -165,10 +191,8 @@ void jail_child_main(const struct jail_plan *plan)
         case SIGUSR2:
         case SIGWINCH:
         case SIGCONT:
-            /* Only signals from outside the jail (the kernel: its pid is not visible here, so
-             * si_pid is 0); the jail must not be able to bounce signals off its init. To the
-             * command's process group (it called setsid), like a terminal would. */
-            if (si.si_pid != 0)
+            /* To the command's process group (it called setsid), like a terminal would. */
+            if (!from_outside(plan, &si))
                 break;
             if (kill(-child, sig) < 0)
                 kill(child, sig);
@@ -177,6 +201,8 @@ void jail_child_main(const struct jail_plan *plan)
             break;
         }
     }
+    if (plan->landlock)
+        jc_landlock_kill_leftovers(child);
     int32_t raw = status;
     jc_write_all(JC_FD_STATUS, &raw, sizeof raw);
     if (WIFEXITED(status))

@@ -29,8 +29,10 @@
 #define JC_FD_ERR     5 /* write end, O_CLOEXEC: setup errors; EOF at the command's execve */
 #define JC_FD_STATUS  6 /* write end: init writes the command's raw wait status (4 bytes) */
 #define JC_FD_WORKDIR                                                                              \
-    7                 /* the detached idmapped mount of the workdir (JM_WORKDIR_TREE), or closed */
-#define JC_FD_COUNT 8 /* fds >= this are closed */
+    7 /* the detached idmapped mount of the workdir (JM_WORKDIR_TREE), or closed */
+#define JC_FD_COUNT   8 /* fds >= this are closed */
+/* Landlock mode has no maps to wait for: the sync slot carries the ruleset instead. */
+#define JC_FD_RULESET JC_FD_SYNC
 
 enum jail_mount_kind {
     JM_BIND,    /* bind src -> dst (recursive), read-only unless rw */
@@ -90,6 +92,14 @@ struct jail_plan {
 
     struct sock_fprog seccomp; /* exported by the parent (jail_seccomp.c) */
 
+    /* The Landlock jail (jail_landlock*.c): no namespaces, so none of the mounts above */
+    bool landlock;
+    int landlock_abi;  /* what the ruleset was built for (1..) */
+    bool switch_ids;   /* root with CAP_SETUID: become JAIL_ROOT_HOST_ID, no groups */
+    pid_t kernel_pid;  /* signals init passes on come from it */
+    int ruleset_fd;    /* the parent's copy (close-on-exec), -1 */
+    char *scratch_dir; /* the private HOME/TMPDIR (malloc'd), or NULL */
+
     /* The kernel's argv area, which init (a copy of the kernel that never execs) scrubs: its
      * /proc/1/cmdline would otherwise show the kernel's command line (connection file path). */
     uintptr_t arg_start, arg_end;
@@ -97,8 +107,9 @@ struct jail_plan {
 
 /* ---- parent side ---- */
 /* Environment for the command (allowlist + extra_env). malloc'd NULL-terminated array of
- * malloc'd strings; free with jail_free_strv. */
-char **jail_build_env(const struct spawn_request *req, bool jailed);
+ * malloc'd strings; free with jail_free_strv. `scratch` (Landlock jail): HOME and TMPDIR, else
+ * NULL (the namespace jail's home is JAIL_HOME). */
+char **jail_build_env(const struct spawn_request *req, bool jailed, const char *scratch);
 void jail_free_strv(char **v);
 
 /* Mount plan (jail_mount.c). Fills plan->mounts; the strings belong to `arena` (freed by
@@ -110,10 +121,59 @@ int jail_plan_mounts(struct jail_plan *plan, const struct sandbox_config *cfg, c
 int jail_resolve_workdir(const char *workdir, char real[PATH_MAX], char *err, size_t errlen);
 void jail_plan_free(struct jail_plan *plan);
 
-/* seccomp (jail_seccomp.c): the compiled filter, built once per process. 0 or -1 with err. */
-int jail_seccomp_program(struct sock_fprog *out, char *err, size_t errlen);
+/* seccomp (jail_seccomp.c): the compiled filter, built once per process and jail. The Landlock
+ * jail's also refuses socket(AF_UNIX) (socketpair stays) and, for inet sockets, anything but TCP:
+ * Landlock rules cover only TCP. 0 or -1 with err. */
+int jail_seccomp_program(struct sock_fprog *out, bool landlock, char *err, size_t errlen);
 /* Human-readable summary of the filter. */
-const char *jail_seccomp_summary(void);
+const char *jail_seccomp_summary(bool landlock);
+
+/* The host /etc files the jails show (jail_mount.c). */
+extern const char *const jail_etc_files[];
+extern const size_t jail_etc_nfiles;
+
+/* Secrets below a notebook directory (jail_secrets.c): fn(real path, is a directory, ctx) for
+ * each that exists, possibly more than once. `workdir` is absolute and resolved. */
+typedef void (*jail_secret_fn)(const char *real, bool is_dir, void *ctx);
+void jail_find_secrets(const char *workdir, jail_secret_fn fn, void *ctx);
+
+/* Landlock (jail_landlock.c). The ABI the kernel offers: 0 when it has none (or disabled). */
+int jail_landlock_abi(void);
+/* The ruleset for one worker: read-only system, runtime and (unless writable) workdir minus its
+ * secrets, read-write scratch, no TCP, scoped signals and abstract sockets (as far as `abi`
+ * allows). A close-on-exec fd, or -1 with err. */
+int jail_landlock_ruleset(const struct sandbox_config *cfg, const char *workdir,
+                          const char *scratch, int abi, char *err, size_t errlen);
+/* jail_landlock_fs.c: the path rules (see there). 0 or -1 with err. */
+int jail_landlock_add_paths(int ruleset, uint64_t handled, const struct sandbox_config *cfg,
+                            const char *workdir, const char *scratch, char *err, size_t errlen);
+/* A path-beneath rule for `path` with `access` (masked by `handled`, and by the rights a file may
+ * have when it is not a directory). 0 or -1 with errno. */
+int jail_landlock_add_rule(int ruleset, const char *path, uint64_t access, uint64_t handled,
+                           bool is_dir);
+/* jail_workdir_check for the Landlock jail: with which uid, and which secrets its rules leave
+ * out. `dir` is resolved. */
+enum jail_workdir_how jail_landlock_workdir_check(const char *dir, bool writable, char *how,
+                                                  size_t len);
+/* Root with CAP_SETUID and CAP_SETGID: the jail gets ids of its own. */
+bool jail_landlock_own_ids(void);
+/* The ids of the Landlock jail: the kernel's own unless jail_landlock_own_ids; then
+ * JAIL_ROOT_HOST_ID, or the notebook directory's owner (not root) when only it may read (or
+ * write) the directory; or -1 with err saying what to change. */
+int jail_landlock_choose_ids(const char *workdir, bool writable, uid_t *uid, gid_t *gid,
+                             bool *switch_ids, char *err, size_t errlen);
+/* What the Landlock jail holds on this ABI, and what it cannot, in words. */
+void jail_landlock_describe(int abi, char *out, size_t len);
+/* The lowest ABI "auto" accepts (below, the namespace jail's refusal stands). */
+#define JAIL_LANDLOCK_MIN_AUTO_ABI 4
+
+/* The private scratch directory of one Landlock worker (jail_scratch.c): created 0700 for the
+ * jail's ids under a directory of the kernel's own; removed (with everything in it) once the
+ * worker's processes are gone. */
+int jail_scratch_create(uid_t uid, gid_t gid, char **path, char *err, size_t errlen);
+void jail_scratch_remove(const char *path);
+/* Bytes the directory's tree holds (allocated blocks), counted until it passes `stop`. */
+uint64_t jail_scratch_usage(const char *path, uint64_t stop);
 
 /* The notebook directory (jail_idmap.c). As root the jail's user owns nothing on the host, so a
  * private directory (under /root, a mkdtemp folder) is shown through an idmapped bind mount that
@@ -127,6 +187,11 @@ struct jail_workdir {
 /* `dir` is absolute and resolved; jail_uid/gid are the host ids of the jail's user. */
 void jail_workdir_prepare(const char *dir, bool writable, uid_t jail_uid, gid_t jail_gid,
                           struct jail_workdir *out);
+
+/* spawn.c: spawn_process with the jail's kind given (jail_select.c decides it); dry_run builds the
+ * whole jail and exits 0 instead of the execve. */
+int spawn_jail(const struct spawn_request *req, struct jailed *out, enum sandbox_jail kind,
+               bool dry_run, char *err, size_t errlen);
 
 /* spawn.c: a child in a new user namespace that only waits for EOF on hold_fd (the read end of a
  * pipe whose write end the caller keeps), so that the caller can write its maps and open
@@ -184,7 +249,21 @@ void jc_build_root(const struct jail_plan *plan);
 void jc_setup_net_uts(void);
 /* Drop every capability: bounding, ambient, inheritable, permitted, effective. */
 void jc_drop_caps(void);
+/* The bounding set only (needs CAP_SETPCAP: before giving up root). */
+void jc_drop_bounding_set(void);
+/* The rest, with no privilege needed: ambient, inheritable, permitted, effective. */
+void jc_clear_caps(void);
 void jc_install_seccomp(const struct jail_plan *plan);
+/* jail_init.c: the command (pid 2 of the namespace jail; the init's child in the Landlock jail):
+ * setsid, fds, rlimits, signals, seccomp, execve. */
+void jc_run_command(const struct jail_plan *plan) __attribute__((noreturn));
+/* jail_init.c: init's life once the command runs: pass the kernel's signals on, reap, report the
+ * command's status on JC_FD_STATUS and exit with it. */
+void jc_init_supervise(const struct jail_plan *plan, pid_t child) __attribute__((noreturn));
+/* jail_landlock_init.c: the Landlock jail's init (never returns) and its last act, killing every
+ * process the command left (init is their subreaper). */
+void jail_landlock_child_main(const struct jail_plan *plan) __attribute__((noreturn));
+void jc_landlock_kill_leftovers(pid_t child);
 /* jail_child.c: place src[3..7] at fds 3..7 (close-on-exec), close every other fd >= 3. */
 void jc_arrange_fds(const int src[JC_FD_COUNT]);
 /* jail_child.c: channel to fd 3 (inheritable), drop the control fds, stdio to /dev/null unless

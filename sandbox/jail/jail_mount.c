@@ -148,7 +148,7 @@ static void symlink_(struct builder *b, const char *dst, const char *target)
     set_data(b, m, target);
 }
 
-static const char *const etc_files[] = {
+const char *const jail_etc_files[] = {
     "/etc/ld.so.cache", "/etc/ld.so.conf",     "/etc/ld.so.conf.d", "/etc/localtime",
     "/etc/timezone",    "/etc/matplotlibrc",   "/etc/fonts",        "/etc/mime.types",
     "/etc/ssl/certs",   "/etc/alternatives",   "/etc/protocols",    "/etc/services",
@@ -156,6 +156,7 @@ static const char *const etc_files[] = {
     "/etc/mailcap",     "/etc/python3",        "/etc/python3.9",    "/etc/python3.10",
     "/etc/python3.11",  "/etc/python3.12",     "/etc/python3.13",   "/etc/gai.conf",
 };
+const size_t jail_etc_nfiles = sizeof jail_etc_files / sizeof jail_etc_files[0];
 
 static const char passwd[] = "root:x:0:0:root:/root:/usr/sbin/nologin\n"
                              "warden:x:1000:1000:warden:/home/warden:/bin/sh\n"
@@ -172,55 +173,9 @@ static const char *const shared_dirs[] = {"/",        "/tmp",  "/var/tmp", "/dev
                                           "/dev/shm", "/run",  "/var/run", "/proc",
                                           "/sys",     "/home", "/var",     "/etc"};
 
-/* Secrets that live in a home directory. When the workdir is a home (people start Jupyter in
- * ~), or contains the home, they would be visible read-only to the jail: credentials, the warden
- * config (API keys), and the Jupyter runtime directory with the connection files (the key that
- * signs kernel messages). They are hidden. */
-static const char *const home_secrets[] = {
-    ".ssh",
-    ".gnupg",
-    ".aws",
-    ".azure",
-    ".kube",
-    ".docker",
-    ".netrc",
-    ".pgpass",
-    ".git-credentials",
-    ".password-store",
-    ".config/gcloud",
-    ".config/gh",
-    ".config/warden",
-    ".config/hub",
-    ".local/share/jupyter/runtime",
-    ".local/share/keyrings",
-    ".jupyter/runtime",
-    ".ipython/profile_default/security",
-    ".bash_history",
-    ".python_history",
-    ".zsh_history",
-    ".mozilla",
-    ".config/google-chrome",
-    ".config/chromium",
-    ".env",
-};
-
-static bool under(const char *path, const char *dir)
+static void add_mask(const char *real, bool is_dir, void *ctx)
 {
-    size_t n = strlen(dir);
-    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0') &&
-           !(n == 1 && dir[0] == '/');
-}
-
-static void mask(struct builder *b, const char *host_path, const char *workdir)
-{
-    struct stat st;
-    char real[PATH_MAX];
-    if (lstat(host_path, &st) < 0 || S_ISLNK(st.st_mode))
-        return;
-    if (!realpath(host_path, real) || !under(real, workdir))
-        return;
-    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
-        return;
+    struct builder *b = ctx;
     for (size_t i = 0; i < b->plan->nmounts; i++) /* once */
         if (b->plan->mounts[i].kind == JM_MASK &&
             strcmp(b->plan->mounts[i].dst + strlen(JAIL_NEWROOT), real) == 0)
@@ -228,60 +183,8 @@ static void mask(struct builder *b, const char *host_path, const char *workdir)
     struct jail_mount *m = add(b, JM_MASK, real);
     if (!m)
         return;
-    m->src_is_dir = S_ISDIR(st.st_mode);
+    m->src_is_dir = is_dir;
     set_src(b, m, "/dev/null");
-}
-
-static void mask_secrets(struct builder *b, const char *workdir)
-{
-    char path[PATH_MAX], home[PATH_MAX];
-    const char *bases[2] = {workdir, NULL};
-    const char *h = getenv("HOME");
-    if (h && h[0] == '/' && realpath(h, home) && under(home, workdir) && strcmp(home, workdir) != 0)
-        bases[1] = home;
-    for (size_t k = 0; k < 2 && bases[k]; k++) {
-        for (size_t i = 0; i < sizeof home_secrets / sizeof home_secrets[0]; i++) {
-            snprintf(path, sizeof path, "%s/%s", bases[k], home_secrets[i]);
-            mask(b, path, workdir);
-        }
-    }
-    /* wherever they are configured to be */
-    static const char *const dir_vars[] = {"JUPYTER_RUNTIME_DIR", "IPYTHONDIR"};
-    for (size_t i = 0; i < 2; i++) {
-        const char *v = getenv(dir_vars[i]);
-        if (v && v[0] == '/')
-            mask(b, v, workdir);
-    }
-    const char *cfg = getenv("WARDEN_CONFIG");
-    if (cfg && cfg[0] == '/')
-        mask(b, cfg, workdir);
-    /* the connection file this kernel was started with (-f FILE), and its directory */
-    FILE *f = fopen("/proc/self/cmdline", "re");
-    if (f) {
-        char args[8192];
-        size_t n = fread(args, 1, sizeof args - 1, f);
-        fclose(f);
-        args[n] = '\0';
-        for (size_t off = 0; off < n;) {
-            const char *a = args + off;
-            size_t len = strlen(a);
-            if ((strcmp(a, "-f") == 0 || strcmp(a, "--connection-file") == 0) &&
-                off + len + 1 < n) {
-                const char *file = a + len + 1;
-                char dir[PATH_MAX];
-                if (realpath(file, dir)) {
-                    mask(b, dir, workdir);
-                    char *slash = strrchr(dir, '/');
-                    if (slash && slash != dir) {
-                        *slash = '\0';
-                        if (strcmp(dir, workdir) != 0)
-                            mask(b, dir, workdir);
-                    }
-                }
-            }
-            off += len + 1;
-        }
-    }
 }
 
 int jail_resolve_workdir(const char *workdir, char real[PATH_MAX], char *err, size_t errlen)
@@ -321,8 +224,8 @@ int jail_plan_mounts(struct jail_plan *plan, const struct sandbox_config *cfg, c
         mirror(&b, top[i]);
 
     /* /etc: a few host files, and generated ones */
-    for (size_t i = 0; i < sizeof etc_files / sizeof etc_files[0]; i++)
-        mirror(&b, etc_files[i]);
+    for (size_t i = 0; i < jail_etc_nfiles; i++)
+        mirror(&b, jail_etc_files[i]);
     file(&b, "/etc/passwd", passwd);
     file(&b, "/etc/group", group);
     file(&b, "/etc/hosts", hosts);
@@ -406,7 +309,7 @@ int jail_plan_mounts(struct jail_plan *plan, const struct sandbox_config *cfg, c
         plan->workdir = strdup(real);
         if (!plan->workdir)
             b.oom = true;
-        mask_secrets(&b, real);
+        jail_find_secrets(real, add_mask, &b);
     }
     if (b.oom) {
         snprintf(err, errlen, "out of memory planning the jail's mounts");

@@ -176,9 +176,8 @@ void jc_setup_net_uts(void)
 #define SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED (1 << 7)
 #endif
 
-void jc_drop_caps(void)
+void jc_drop_bounding_set(void)
 {
-    /* bounding set first: dropping it needs CAP_SETPCAP, which goes with the rest below */
     for (int cap = 0; cap < 64; cap++) {
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
             if (errno == EINVAL)
@@ -186,13 +185,10 @@ void jc_drop_caps(void)
             jc_fail("PR_CAPBSET_DROP", errno);
         }
     }
-    /* uid 0 (not mapped anyway) gets no capabilities on execve, locked */
-    if (prctl(PR_SET_SECUREBITS,
-              SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-                  SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
-                  SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
-              0, 0, 0) < 0)
-        jc_fail("PR_SET_SECUREBITS", errno);
+}
+
+void jc_clear_caps(void)
+{
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
         jc_fail("PR_CAP_AMBIENT_CLEAR_ALL", errno);
     struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
@@ -200,4 +196,18 @@ void jc_drop_caps(void)
     memset(data, 0, sizeof data);
     if (syscall(SYS_capset, &hdr, data) < 0)
         jc_fail("capset", errno);
+}
+
+void jc_drop_caps(void)
+{
+    /* bounding set first: dropping it needs CAP_SETPCAP, which goes with the rest below */
+    jc_drop_bounding_set();
+    /* uid 0 (not mapped anyway) gets no capabilities on execve, locked */
+    if (prctl(PR_SET_SECUREBITS,
+              SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                  SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+                  SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED,
+              0, 0, 0) < 0)
+        jc_fail("PR_SET_SECUREBITS", errno);
+    jc_clear_caps();
 }

@@ -5,6 +5,7 @@
  * child only has to call seccomp(2) (no allocation after clone). */
 #include <errno.h>
 #include <linux/seccomp.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -102,9 +103,11 @@ static const char *const denied[] = {
     "set_mempolicy",
 };
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static struct sock_fprog program;
-static char build_error[256];
+/* one filter per jail, each built once: [0] the namespace jail's, [1] the Landlock jail's */
+static pthread_once_t once[2] = {PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT};
+static struct sock_fprog program[2];
+static char build_error[2][256];
+static _Thread_local int building; /* which of the two build() is making */
 
 static int rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned n,
                 const struct scmp_arg_cmp *cmp)
@@ -114,7 +117,8 @@ static int rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned
         return 0; /* not on this architecture */
     int rc = seccomp_rule_add_array(ctx, action, nr, n, cmp);
     if (rc < 0 && rc != -EEXIST) {
-        snprintf(build_error, sizeof build_error, "seccomp rule for %s: %s", name, strerror(-rc));
+        snprintf(build_error[building], sizeof build_error[0], "seccomp rule for %s: %s", name,
+                 strerror(-rc));
         return -1;
     }
     return 0;
@@ -202,68 +206,124 @@ static int add_rules(scmp_filter_ctx ctx)
     return 0;
 }
 
+/* The Landlock jail shares the host's network stack and filesystem, so sockets are narrowed
+ * further. socket(AF_UNIX): Landlock (up to ABI 7) does not restrict connect() to an existing
+ * pathname socket (/var/run/docker.sock, a session bus), and an abstract one needs the scope of
+ * ABI 6; socketpair, which reaches nothing outside, stays (Python uses it). Inet sockets: Landlock
+ * rules cover TCP only, so only SOCK_STREAM with protocol 0 or IPPROTO_TCP (6) may be created (no
+ * UDP, raw, SCTP or MPTCP). The kernel reads type and protocol as ints and the type's low four
+ * bits (SOCK_TYPE_MASK) as the type; the protocol test compares all 64 bits, so a value whose
+ * low half is 6 but whose high half is not zero is refused too (harmless: no caller does that). */
+static int add_landlock_socket_rules(scmp_filter_ctx ctx)
+{
+    const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+    struct scmp_arg_cmp unix_family = SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, AF_UNIX);
+    if (rule(ctx, eperm, "socket", 1, &unix_family) < 0)
+        return -1;
+    static const unsigned families[] = {AF_INET, AF_INET6};
+    for (size_t f = 0; f < 2; f++) {
+        struct scmp_arg_cmp c[2] = {SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, families[f])};
+        for (unsigned type = 0; type < 16; type++) {
+            if (type == SOCK_STREAM)
+                continue;
+            c[1] = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xfUL, type);
+            if (rule(ctx, eperm, "socket", 2, c) < 0)
+                return -1;
+        }
+        c[1] = SCMP_A2(SCMP_CMP_GE, IPPROTO_TCP + 1);
+        if (rule(ctx, eperm, "socket", 2, c) < 0)
+            return -1;
+        for (unsigned proto = 1; proto < IPPROTO_TCP; proto++) {
+            c[1] = SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffUL, proto);
+            if (rule(ctx, eperm, "socket", 2, c) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
 static void build(void)
 {
+    int which = building;
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
     if (!ctx) {
-        snprintf(build_error, sizeof build_error, "seccomp_init failed");
+        snprintf(build_error[which], sizeof build_error[0], "seccomp_init failed");
         return;
     }
     int fd = -1;
     /* only the native ABI is in the filter: i386 (int 0x80) and x32 syscalls are "bad arch" */
     if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) < 0 ||
         seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0) {
-        snprintf(build_error, sizeof build_error, "seccomp_attr_set failed");
+        snprintf(build_error[which], sizeof build_error[0], "seccomp_attr_set failed");
         goto out;
     }
     /* a binary tree of syscall numbers rather than a chain (older libseccomp: ignored) */
     (void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
-    if (add_rules(ctx) < 0)
+    if (add_rules(ctx) < 0 || (which == 1 && add_landlock_socket_rules(ctx) < 0))
         goto out;
     fd = memfd_create("warden-seccomp", MFD_CLOEXEC);
     if (fd < 0) {
-        snprintf(build_error, sizeof build_error, "memfd_create: %s", strerror(errno));
+        snprintf(build_error[which], sizeof build_error[0], "memfd_create: %s", strerror(errno));
         goto out;
     }
     int rc = seccomp_export_bpf(ctx, fd);
     if (rc < 0) {
-        snprintf(build_error, sizeof build_error, "seccomp_export_bpf: %s", strerror(-rc));
+        snprintf(build_error[which], sizeof build_error[0], "seccomp_export_bpf: %s",
+                 strerror(-rc));
         goto out;
     }
     off_t size = lseek(fd, 0, SEEK_END);
     if (size <= 0 || size % sizeof(struct sock_filter) != 0 ||
         size / sizeof(struct sock_filter) > BPF_MAXINSNS) {
-        snprintf(build_error, sizeof build_error, "seccomp program has a bad size (%ld)",
+        snprintf(build_error[which], sizeof build_error[0], "seccomp program has a bad size (%ld)",
                  (long)size);
         goto out;
     }
     struct sock_filter *f = malloc((size_t)size);
     if (!f || pread(fd, f, (size_t)size, 0) != size) {
         free(f);
-        snprintf(build_error, sizeof build_error, "reading the seccomp program failed");
+        snprintf(build_error[which], sizeof build_error[0], "reading the seccomp program failed");
         goto out;
     }
-    program.filter = f;
-    program.len = (unsigned short)(size / sizeof(struct sock_filter));
+    program[which].filter = f;
+    program[which].len = (unsigned short)(size / sizeof(struct sock_filter));
 out:
     if (fd >= 0)
         close(fd);
     seccomp_release(ctx);
 }
 
-int jail_seccomp_program(struct sock_fprog *out, char *err, size_t errlen)
+static void build_namespaces(void)
 {
-    pthread_once(&once, build);
-    if (!program.filter) {
-        snprintf(err, errlen, "cannot build the seccomp filter: %s", build_error);
+    building = 0;
+    build();
+}
+
+static void build_landlock(void)
+{
+    building = 1;
+    build();
+}
+
+int jail_seccomp_program(struct sock_fprog *out, bool landlock, char *err, size_t errlen)
+{
+    int which = landlock ? 1 : 0;
+    pthread_once(&once[which], landlock ? build_landlock : build_namespaces);
+    if (!program[which].filter) {
+        snprintf(err, errlen, "cannot build the seccomp filter: %s", build_error[which]);
         return -1;
     }
-    *out = program;
+    *out = program[which];
     return 0;
 }
 
-const char *jail_seccomp_summary(void)
+const char *jail_seccomp_summary(bool landlock)
 {
+    if (landlock)
+        return "deny list with EPERM, clone3 ENOSYS, namespace clone flags, TIOCSTI/TIOCLINUX, "
+               "socket families other than unix/inet/inet6, socket(AF_UNIX) (socketpair allowed), "
+               "inet sockets other than TCP, set-id mode bits; other ABIs (ia32, x32) kill the "
+               "process";
     return "deny list with EPERM, clone3 ENOSYS, namespace clone flags, TIOCSTI/TIOCLINUX, socket "
            "families other than unix/inet/inet6, set-id mode bits; other ABIs (ia32, x32) kill the "
            "process";

@@ -37,11 +37,6 @@
 
 #define SETUP_TIMEOUT_MS 20000
 
-const char *spawn_runtime_dir(const struct sandbox_config *cfg)
-{
-    return cfg->unjailed ? cfg->runtime_dir : JAIL_RUNTIME_DIR;
-}
-
 enum setup_result {
     SETUP_DONE,      /* the command exec'd: the error pipe closed with nothing on it */
     SETUP_FAILED,    /* a step failed: msg says which and why */
@@ -92,7 +87,7 @@ static int spawn_unjailed(const struct spawn_request *req, struct jailed *out, c
     const struct sandbox_config *cfg = req->cfg;
     struct jail_plan plan;
     memset(&plan, 0, sizeof plan);
-    char **env = jail_build_env(req, false);
+    char **env = jail_build_env(req, false, NULL);
     if (!env) {
         snprintf(err, errlen, "out of memory building the environment");
         return -1;
@@ -234,8 +229,8 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-static int spawn_jailed(const struct spawn_request *req, struct jailed *out, bool dry_run,
-                        char *err, size_t errlen)
+static int spawn_namespaces(const struct spawn_request *req, struct jailed *out, bool dry_run,
+                            char *err, size_t errlen)
 {
     const struct sandbox_config *cfg = req->cfg;
     struct jail_plan plan;
@@ -252,7 +247,7 @@ static int spawn_jailed(const struct spawn_request *req, struct jailed *out, boo
     jail_choose_ids(&plan.outside_uid, &plan.outside_gid, &plan.deny_setgroups);
     if (jail_plan_mounts(&plan, cfg, err, errlen) < 0)
         goto out;
-    env = jail_build_env(req, true);
+    env = jail_build_env(req, true, NULL);
     if (!env) {
         snprintf(err, errlen, "out of memory building the environment");
         goto out;
@@ -264,7 +259,7 @@ static int spawn_jailed(const struct spawn_request *req, struct jailed *out, boo
     plan.ignore_sigint = req->ignore_sigint;
     plan.dry_run = dry_run;
     own_args_area(&plan.arg_start, &plan.arg_end);
-    if (jail_seccomp_program(&plan.seccomp, err, errlen) < 0)
+    if (jail_seccomp_program(&plan.seccomp, false, err, errlen) < 0)
         goto out;
     jail_cgroup_create(&cfg->limits, &cg);
     jail_plan_rlimits(&plan, &cfg->limits, cg.version != 0, true);
@@ -345,7 +340,147 @@ out:
     return rc;
 }
 
-int spawn_process(const struct spawn_request *req, struct jailed *out, char *err, size_t errlen)
+static pid_t clone_landlock_init(int *pidfd)
+{
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = CLONE_PIDFD;
+    args.pidfd = (uint64_t)(uintptr_t)pidfd;
+    args.exit_signal = SIGCHLD;
+    long r = syscall(SYS_clone3, &args, sizeof args);
+    if (r < 0 && errno == ENOSYS) {
+        *pidfd = -1;
+        r = syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, NULL);
+    }
+    return (pid_t)r;
+}
+
+/* The Landlock jail (jail_landlock*.c): the same plan, with a ruleset and a scratch directory
+ * instead of namespaces and mounts. Paths are the host's own. */
+static int spawn_landlock(const struct spawn_request *req, struct jailed *out, bool dry_run,
+                          char *err, size_t errlen)
+{
+    const struct sandbox_config *cfg = req->cfg;
+    struct jail_plan plan;
+    memset(&plan, 0, sizeof plan);
+    struct jail_cgroup cg;
+    memset(&cg, 0, sizeof cg);
+    char **env = NULL;
+    int errp[2] = {-1, -1}, status[2] = {-1, -1};
+    int pidfd = -1;
+    pid_t pid = -1;
+    int rc = -1;
+
+    plan.landlock = true;
+    plan.workdir_tree_fd = -1;
+    plan.ruleset_fd = -1;
+    plan.kernel_pid = getpid();
+    plan.landlock_abi = jail_landlock_abi();
+    if (cfg->workdir[0]) {
+        char real[PATH_MAX];
+        if (jail_resolve_workdir(cfg->workdir, real, err, errlen) < 0)
+            goto out;
+        plan.workdir = strdup(real);
+        if (!plan.workdir) {
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
+    }
+    if (jail_landlock_choose_ids(plan.workdir, cfg->workdir_writable, &plan.outside_uid,
+                                 &plan.outside_gid, &plan.switch_ids, err, errlen) < 0)
+        goto out;
+    if (!dry_run &&
+        jail_scratch_create(plan.outside_uid, plan.outside_gid, &plan.scratch_dir, err, errlen) < 0)
+        goto out;
+    plan.ruleset_fd =
+        jail_landlock_ruleset(cfg, plan.workdir, plan.scratch_dir, plan.landlock_abi, err, errlen);
+    if (plan.ruleset_fd < 0)
+        goto out;
+    env = jail_build_env(req, true, plan.scratch_dir ? plan.scratch_dir : "/nonexistent");
+    if (!env) {
+        snprintf(err, errlen, "out of memory building the environment");
+        goto out;
+    }
+    plan.envp = env;
+    plan.argv = req->argv;
+    plan.keep_stdio = req->keep_stdio;
+    plan.have_channel = req->channel_fd >= 0;
+    plan.ignore_sigint = req->ignore_sigint;
+    plan.dry_run = dry_run;
+    own_args_area(&plan.arg_start, &plan.arg_end);
+    if (jail_seccomp_program(&plan.seccomp, true, err, errlen) < 0)
+        goto out;
+    jail_cgroup_create(&cfg->limits, &cg);
+    /* RLIMIT_NPROC counts per uid: it means something only with a uid of the jail's own */
+    jail_plan_rlimits(&plan, &cfg->limits, cg.version != 0, plan.switch_ids);
+    if (pipe2(errp, O_CLOEXEC) < 0 || pipe2(status, O_CLOEXEC) < 0) {
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        goto out;
+    }
+    pid = clone_landlock_init(&pidfd);
+    if (pid < 0) {
+        snprintf(err, errlen, "cannot start the jail: clone: %s", strerror(errno));
+        pid = -1;
+        goto out;
+    }
+    if (pid == 0) {
+        /* child: the jail's init. Nothing here may allocate (see jail_internal.h). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int src[JC_FD_COUNT] = {-1,      -1,        -1, req->channel_fd, plan.ruleset_fd,
+                                errp[1], status[1], -1};
+        jc_arrange_fds(src);
+        jail_landlock_child_main(&plan);
+    }
+    close_fd(&errp[1]);
+    close_fd(&status[1]);
+    if (cg.version != 0 && jail_cgroup_attach(&cg, pid, err, errlen) < 0)
+        goto out;
+    char msg[1024];
+    enum setup_result setup = read_setup_errors(errp[0], msg, sizeof msg);
+    if (setup != SETUP_DONE) {
+        snprintf(err, errlen, "cannot build the Landlock jail: %s",
+                 setup == SETUP_TIMED_OUT ? "setup timed out" : msg);
+        goto out;
+    }
+    out->pid = pid;
+    out->pidfd = pidfd;
+    out->jailed = true;
+    out->landlock = true;
+    out->status_fd = status[0];
+    status[0] = -1;
+    out->cgroup_version = cg.version;
+    out->cpu_limited = cg.cpu_dir[0] != '\0';
+    snprintf(out->cgroup, sizeof out->cgroup, "%s", cg.version ? cg.name : "");
+    out->memory_limit = cfg->limits.memory_bytes;
+    out->scratch = plan.scratch_dir;
+    out->scratch_limit = cfg->limits.tmpfs_bytes ? cfg->limits.tmpfs_bytes : 512u << 20;
+    plan.scratch_dir = NULL;
+    pidfd = -1;
+    pid = -1;
+    rc = 0;
+out:
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+    }
+    if (rc != 0 && cg.version != 0)
+        jail_cgroup_remove(cg.version, cg.name);
+    close_fd(&pidfd);
+    close_fd(&errp[0]);
+    close_fd(&errp[1]);
+    close_fd(&status[0]);
+    close_fd(&status[1]);
+    close_fd(&plan.ruleset_fd);
+    jail_scratch_remove(plan.scratch_dir); /* only when it was not handed over */
+    free(plan.scratch_dir);
+    jail_free_strv(env);
+    jail_plan_free(&plan);
+    return rc;
+}
+
+int spawn_jail(const struct spawn_request *req, struct jailed *out, enum sandbox_jail kind,
+               bool dry_run, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     out->pid = -1;
@@ -359,195 +494,13 @@ int spawn_process(const struct spawn_request *req, struct jailed *out, char *err
     }
     if (req->cfg->unjailed)
         return spawn_unjailed(req, out, err, errlen);
-    return spawn_jailed(req, out, false, err, errlen);
+    if (kind == SANDBOX_JAIL_LANDLOCK)
+        return spawn_landlock(req, out, dry_run, err, errlen);
+    return spawn_namespaces(req, out, dry_run, err, errlen);
 }
 
-/* Build a complete jail (mounts, ids, seccomp) and exit: the truest answer to "can we jail". */
-int jail_check(const struct sandbox_config *config, char *why, size_t len)
+int spawn_process(const struct spawn_request *req, struct jailed *out, char *err, size_t errlen)
 {
-    struct sandbox_config cfg = *config;
-    cfg.unjailed = false;
-    cfg.workdir_writable = false;
-    /* about the machine, not about a directory: no workdir, no runtime */
-    cfg.workdir[0] = '\0';
-    cfg.runtime_dir[0] = '\0';
-    char *argv[] = {"/bin/true", NULL};
-    struct spawn_request req = {.cfg = &cfg, .argv = argv, .channel_fd = -1};
-    struct jailed j;
-    memset(&j, 0, sizeof j);
-    j.pid = -1;
-    j.pidfd = -1;
-    j.status_fd = -1;
-    char err[1536];
-    if (spawn_jailed(&req, &j, true, err, sizeof err) < 0) {
-        snprintf(why, len, "%s", err);
-        size_t used = strlen(why);
-        if (used < len)
-            snprintf(why + used, len - used,
-                     ". To run cells without any isolation instead (NOT recommended: the code can "
-                     "read your files and API keys), set \"sandbox\": {\"unjailed\": true} in the "
-                     "config or pass --unjailed.");
-        return -1;
-    }
-    char cause[256];
-    int st = spawn_reap(&j, cause, sizeof cause);
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        snprintf(why, len, "a test jail was built but its process failed: %s", cause);
-        return -1;
-    }
-    if (len)
-        why[0] = '\0';
-    return 0;
-}
-
-/* The jailed command's pid as the kernel sees it: the one child of the jail's init, from
- * /proc (CONFIG_PROC_CHILDREN); 0 if it cannot be read. */
-static pid_t command_pid(const struct jailed *proc)
-{
-    char path[64], text[64];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)proc->pid, (int)proc->pid);
-    if (read_small_file(path, text, sizeof text) <= 0)
-        return 0;
-    long pid = strtol(text, NULL, 10);
-    return pid > 1 && pid <= INT32_MAX ? (pid_t)pid : 0;
-}
-
-/* A SIGINT (an interrupt) goes straight to the jailed command's process group (it called
- * setsid: its pgid is its pid), not through the jail's init: kill() makes it pending there
- * before it returns, while the cell it is for still runs, so the worker takes it before it can
- * read its next request. Through init it could be forwarded late, into the next cell. Init
- * drops a plain SIGINT from outside (VS Code sends one to every process of the kernel's tree),
- * and forwards only the marked one (SI_QUEUE) sent here when /proc cannot name the command. */
-static void interrupt_jailed(const struct jailed *proc)
-{
-    pid_t command = command_pid(proc);
-    if (command > 0 && kill(-command, SIGINT) == 0)
-        return;
-    static atomic_flag said = ATOMIC_FLAG_INIT;
-    if (!atomic_flag_test_and_set(&said))
-        log_info("interrupts go through the jail's init: /proc/%d/task/%d/children cannot be "
-                 "read (CONFIG_PROC_CHILDREN?)",
-                 (int)proc->pid, (int)proc->pid);
-    siginfo_t info;
-    memset(&info, 0, sizeof info);
-    info.si_signo = SIGINT;
-    info.si_code = SI_QUEUE;
-    info.si_pid = getpid();
-    info.si_uid = getuid();
-    if (proc->pidfd >= 0 && pidfd_send_signal(proc->pidfd, SIGINT, &info, 0) == 0)
-        return;
-    syscall(SYS_rt_sigqueueinfo, proc->pid, SIGINT, &info);
-}
-
-void spawn_signal(const struct jailed *proc, int sig)
-{
-    if (!proc || proc->pid <= 0 || proc->reaped)
-        return;
-    if (proc->jailed && sig == SIGINT) {
-        interrupt_jailed(proc);
-        return;
-    }
-    /* jailed: init forwards it to the command's process group */
-    if (proc->pidfd >= 0 && pidfd_send_signal(proc->pidfd, sig, NULL, 0) == 0)
-        return;
-    kill(proc->pid, sig);
-}
-
-static void describe_status(const struct jailed *proc, int st, bool oom, char *cause, size_t len)
-{
-    if (oom) {
-        char size[64];
-        format_size(proc->memory_limit, size, sizeof size);
-        snprintf(cause, len, "memory limit of %s reached", size);
-    } else if (WIFSIGNALED(st)) {
-        int sig = WTERMSIG(st);
-        if (sig == SIGSYS) {
-            snprintf(cause, len, "killed for a forbidden system call (seccomp)");
-        } else {
-            const char *name = sigabbrev_np(sig);
-            snprintf(cause, len, "killed by signal %d (SIG%s)", sig, name ? name : "?");
-        }
-    } else if (WIFEXITED(st)) {
-        snprintf(cause, len, "exited with code %d", WEXITSTATUS(st));
-    } else {
-        snprintf(cause, len, "ended with wait status 0x%x", (unsigned)st);
-    }
-}
-
-int spawn_reap(struct jailed *proc, char *cause, size_t len)
-{
-    if (len)
-        cause[0] = '\0';
-    if (!proc || proc->pid <= 0 || proc->reaped) {
-        snprintf(cause, len, "already reaped");
-        return 0;
-    }
-    int st = 0;
-    while (waitpid(proc->pid, &st, __WALL) < 0) {
-        if (errno == EINTR)
-            continue;
-        st = 0;
-        break;
-    }
-    int cmd = st;
-    if (proc->status_fd >= 0) {
-        /* init wrote the command's own status just before exiting, unless it was killed */
-        int flags = fcntl(proc->status_fd, F_GETFL);
-        if (flags >= 0)
-            fcntl(proc->status_fd, F_SETFL, flags | O_NONBLOCK);
-        int32_t v;
-        if (read(proc->status_fd, &v, sizeof v) == (ssize_t)sizeof v)
-            cmd = v;
-        close(proc->status_fd);
-        proc->status_fd = -1;
-    }
-    bool oom = false;
-    if (proc->cgroup_version != 0 && proc->cgroup[0]) {
-        oom = jail_cgroup_oom(proc->cgroup_version, proc->cgroup);
-        jail_cgroup_remove(proc->cgroup_version, proc->cgroup);
-        proc->cgroup[0] = '\0';
-    }
-    describe_status(proc, cmd, oom, cause, len);
-    if (proc->pidfd >= 0)
-        close(proc->pidfd);
-    proc->pidfd = -1;
-    proc->reaped = true;
-    return cmd;
-}
-
-void spawn_kill(struct jailed *proc)
-{
-    if (!proc || proc->pid <= 0 || proc->reaped)
-        return;
-    if (!proc->jailed)
-        kill(-proc->pid, SIGKILL); /* its session/process group */
-    if (proc->pidfd < 0 || pidfd_send_signal(proc->pidfd, SIGKILL, NULL, 0) < 0)
-        kill(proc->pid, SIGKILL);
-    char cause[256];
-    spawn_reap(proc, cause, sizeof cause);
-}
-
-void spawn_describe_isolation(const struct sandbox_config *cfg, char *out, size_t len)
-{
-    if (cfg->unjailed) {
-        snprintf(out, len,
-                 "UNJAILED (sandbox.unjailed): no namespaces, no seccomp, full access to this "
-                 "user's files, network and environment; rlimits only");
-        return;
-    }
-    char cg[256];
-    int v = jail_cgroup_probe(cg, sizeof cg);
-    uid_t uid;
-    gid_t gid;
-    bool deny;
-    jail_choose_ids(&uid, &gid, &deny);
-    char mem[64];
-    format_size(cfg->limits.memory_bytes, mem, sizeof mem);
-    snprintf(out, len,
-             "jailed: user+pid+mount+net+ipc+uts+cgroup namespaces; pivot_root into read-only "
-             "binds; loopback only; no capabilities, no_new_privs; seccomp (%s); %s mode, uid %d "
-             "inside = host uid %u; memory %s and tasks %u via %s",
-             jail_seccomp_summary(), geteuid() == 0 ? "root" : "unprivileged", JAIL_UID,
-             (unsigned)uid, mem, cfg->limits.max_tasks,
-             v ? cg : "rlimits (RLIMIT_AS, RLIMIT_NPROC)");
+    enum sandbox_jail kind = req && req->cfg ? spawn_jail_kind(req->cfg) : SANDBOX_JAIL_AUTO;
+    return spawn_jail(req, out, kind, false, err, errlen);
 }

@@ -38,19 +38,32 @@ struct jailed {
     bool jailed;
     char cgroup[256]; /* "" when rlimits are used instead of cgroups */
     uint64_t memory_limit;
-    int status_fd;      /* jailed: init reports the command's raw wait status here; else -1 */
-    int cgroup_version; /* 0: rlimits, 1: cgroup v1 (memory+pids), 2: cgroup v2 */
-    bool cpu_limited;   /* a CPU quota (sandbox.cpus) holds the jail */
-    bool reaped;        /* spawn_reap/spawn_kill done */
+    int status_fd;          /* jailed: init reports the command's raw wait status here; else -1 */
+    int cgroup_version;     /* 0: rlimits, 1: cgroup v1 (memory+pids), 2: cgroup v2 */
+    bool cpu_limited;       /* a CPU quota (sandbox.cpus) holds the jail */
+    bool reaped;            /* spawn_reap/spawn_kill done */
+    bool landlock;          /* the Landlock jail: `pid` is its init, with no pid namespace */
+    char *scratch;          /* Landlock: the worker's scratch directory, removed by spawn_reap */
+    uint64_t scratch_limit; /* Landlock: sandbox.tmpfs, what the scratch directory may hold */
+    bool scratch_over;      /* spawn_check_scratch found it over and ended the jail */
 };
 
-/* The directory holding warden_worker.py as the command sees it: JAIL_RUNTIME_DIR when jailed,
- * cfg->runtime_dir when unjailed. Use it to build argv. */
+/* The directory holding warden_worker.py as the command sees it: JAIL_RUNTIME_DIR in the namespace
+ * jail, cfg->runtime_dir unjailed or in the Landlock jail (the host's paths). Use it to build
+ * argv. */
 const char *spawn_runtime_dir(const struct sandbox_config *cfg);
 
-/* Can this machine jail, with these limits? Builds a whole jail (no workdir, no runtime) and runs
- * a no-op in it. 0 = yes; otherwise -1 and `why` says exactly why and how to fix it. */
+/* Can this machine build the jail cfg->jail asks for (auto: either), with these limits? Builds a
+ * whole jail (no workdir, no runtime) and runs a no-op in it. 0 = yes; otherwise -1 and `why` says
+ * exactly why and how to fix it. */
 int jail_check(const struct sandbox_config *cfg, char *why, size_t len);
+
+/* The jail workers get: cfg->jail, with "auto" decided (once per process, see jail_select.c). */
+enum sandbox_jail spawn_jail_kind(const struct sandbox_config *cfg);
+/* The sentence the first cell shows when the jail is the Landlock one, else NULL. */
+const char *spawn_jail_notice(const struct sandbox_config *cfg);
+/* Which jail and why, in words (warden doctor). */
+void spawn_jail_choice(const struct sandbox_config *cfg, char *out, size_t len);
 
 /* How the notebook directory is shown to the jail (see jail_idmap.c). */
 enum jail_workdir_how {
@@ -73,6 +86,12 @@ void spawn_signal(const struct jailed *proc, int sig);
  * "killed by signal 9 (SIGKILL)", "exited with code 3", "killed for a forbidden system call".
  * Returns the raw wait status. Also releases the cgroup. */
 int spawn_reap(struct jailed *proc, char *cause, size_t len);
+
+/* The Landlock jail's scratch directory is not a size-capped tmpfs: the supervisor measures it
+ * (now and then, and after each cell). Over its limit, the jail is ended (its init kills every
+ * process) and spawn_reap says "scratch space limit of 512 MiB reached"; true then. False, and
+ * nothing done, for any other jail. */
+bool spawn_check_scratch(struct jailed *proc);
 
 /* SIGKILL the jail (everything in it dies) and reap it. Safe to call twice. */
 void spawn_kill(struct jailed *proc);

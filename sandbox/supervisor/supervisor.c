@@ -92,6 +92,7 @@ struct sandbox *sandbox_start(const struct sandbox_config *cfg, char *err, size_
             log_error("cannot jail Python cells, so they will be refused: %s", sb->refuse_why);
             return sb;
         }
+        sb->jail_notice = spawn_jail_notice(cfg);
     }
     char spawn_err[512];
     sb->active = worker_spawn(&sb->cfg, false, spawn_err, sizeof spawn_err);

@@ -36,6 +36,8 @@ struct sandbox {
      * completion request): told to the user at the start of the next cell. */
     char notice[512];
     bool notice_state_lost;
+    const char
+        *jail_notice; /* said once, in the first cell's output (spawn_jail_notice), or NULL */
     /* The worker's Python version (sandbox_python_version may be called from any thread). */
     pthread_mutex_t version_lock;
     char python_version[TR_MAX_PYTHON_VERSION + 1];
@@ -113,6 +115,7 @@ struct cell_run {
     int64_t grace_deadline; /* 0: no SIGINT sent yet */
     int64_t resend_at;      /* when the SIGINT is sent again, within the grace period */
     bool wall_fired;
+    int64_t scratch_check_at; /* the Landlock jail: when its scratch directory is measured next */
 };
 
 /* Output (supervisor_output.c). */

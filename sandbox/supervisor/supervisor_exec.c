@@ -22,6 +22,8 @@
  */
 
 #define INTERRUPT_RESEND_MS 250
+/* how often a running cell's scratch directory is measured (the Landlock jail) */
+#define SCRATCH_CHECK_MS    1000
 
 /* The worker ignores a SIGINT that comes before its cell's code runs (it may still be reading
  * the execute frame) and raises only the first one of a request: so the SIGINT is sent again
@@ -120,6 +122,11 @@ static bool run_timers(struct cell_run *r, int64_t now)
         spawn_signal(&r->w->proc, SIGINT);
         r->resend_at = now + INTERRUPT_RESEND_MS;
     }
+    /* over its limit, the jail ends: its pidfd wakes the loop, the error says which limit */
+    if (r->scratch_check_at && now >= r->scratch_check_at) {
+        r->scratch_check_at = now + SCRATCH_CHECK_MS;
+        spawn_check_scratch(&r->w->proc);
+    }
     return true;
 }
 
@@ -130,6 +137,7 @@ static int poll_timeout(const struct cell_run *r, int64_t now)
     if (r->wall_deadline && !r->wall_fired)
         next = min_deadline(next, r->wall_deadline);
     next = min_deadline(next, r->grace_deadline);
+    next = min_deadline(next, r->scratch_check_at);
     if (r->grace_deadline)
         next = min_deadline(next, r->resend_at);
     int timeout = -1;
@@ -298,6 +306,10 @@ static bool prepare_worker(struct cell_run *r)
         sup_fail_cell(r, CELL_ERROR, "WorkerStartFailed", evalue);
         return false;
     }
+    if (sb->jail_notice) {
+        emit_notice(r, sb->jail_notice);
+        sb->jail_notice = NULL;
+    }
     if (sb->notice[0]) {
         emit_notice(r, sb->notice);
         r->out->state_lost = sb->notice_state_lost;
@@ -367,6 +379,11 @@ void sandbox_execute(struct sandbox *sb, const struct sandbox_cell *cell,
     r.w->state = WORKER_BUSY;
     sup_maybe_spawn_standby(sb); /* overlaps with the cell; the first time, after ready */
     r.wall_deadline = r.wall_ms ? frame_now_ms() + r.wall_ms : 0;
+    r.scratch_check_at = r.w->proc.scratch ? frame_now_ms() + SCRATCH_CHECK_MS : 0;
     run_loop(&r);
+    /* a cell too short for the timer: over the limit, the worker ends now, and the next cell
+     * says why (the worker died since the previous cell) */
+    if (!r.ended && r.w->state != WORKER_DEAD)
+        spawn_check_scratch(&r.w->proc);
     finish(&r);
 }

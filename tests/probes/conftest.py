@@ -2,30 +2,30 @@
 destructive probes. Overrides tests/conftest.py's workdir: probes share a module-scoped one."""
 
 import os
+from pathlib import Path
 
 import pytest
 
-from harness import Kernel
-from probe_helpers import SECRET_ENV
+from harness import make_workdir
+from probe_helpers import probe_kernel
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    d = tmp_path_factory.mktemp("probe-work")
+def workdir():
+    d = Path(make_workdir("probe-work-"))
     (d / "data.csv").write_text("a,b\n1,2\n3,4\n")
-    # as root the jail's user is a host uid of its own: the notebook directory must be readable
-    os.chmod(d, 0o755)
+    # as root the jail's user is a host uid of its own: the notebook's files must be readable
+    os.chmod(d / "data.csv", 0o644)
     return d
 
 
 @pytest.fixture(scope="module")
 def k(workdir):
-    with Kernel(env=SECRET_ENV, cwd=str(workdir)) as kern:
+    with probe_kernel(workdir) as kern:
         yield kern
 
 
 @pytest.fixture
-def fresh(tmp_path):
-    os.chmod(tmp_path, 0o755)
-    with Kernel(env=SECRET_ENV, cwd=str(tmp_path)) as kern:
+def fresh():
+    with probe_kernel() as kern:
         yield kern

@@ -1,5 +1,12 @@
 """Shared by the jail probes: the secrets put in the kernel's environment, cell helpers and the
-kernels of `fresh_with` (the fixtures are in conftest.py).
+kernels (probe_kernel, fresh_with; the fixtures are in conftest.py).
+
+WARDEN_EXPECT_JAIL says which jail the probes face: "namespaces" (default) or "landlock" (the
+stage of tests/run under tests/container's as-container, where namespaces are refused). Every
+kernel a probe starts must show it: its first cell is checked for the Landlock notice (present
+in Landlock mode, absent otherwise), so a silent fall-back from one jail to the other cannot
+pass. What the Landlock jail cannot hold is listed in landlock_differences.py; the probes that
+meet it assert the different outcome there, by `differs(probe)`.
 
 WARDEN_PROBE_VIA says how a probe's Python reaches the jail: "python" (default) as a %%python
 cell; "bash" as a %%bash cell that runs it as a child of the shell; "bang" as a `!` shell escape
@@ -9,13 +16,14 @@ tests/run runs them all three ways. Through a shell, a probe must also print a m
 a probe that broke half-way would otherwise pass by printing nothing."""
 
 import base64
+import contextlib
 import os
 import re
 import secrets
 import textwrap
 
-
-from harness import Kernel, python
+from harness import Kernel, make_workdir, python
+from landlock_differences import DIFFERENCES
 
 SECRET = "probe-secret-" + secrets.token_hex(8)
 API_KEY = "sk-probe-" + secrets.token_hex(12)
@@ -28,6 +36,32 @@ SECRET_ENV = {
 
 
 VIA = os.environ.get("WARDEN_PROBE_VIA", "python")
+JAIL = os.environ.get("WARDEN_EXPECT_JAIL", "namespaces")
+if JAIL not in ("namespaces", "landlock"):
+    raise ValueError("WARDEN_EXPECT_JAIL must be namespaces or landlock, not %r" % JAIL)
+LANDLOCK_NOTICE = "jail: Landlock mode \u2014 no pid/mount/network namespaces; see warden doctor"
+
+
+def differs(probe):
+    """True when this probe meets a listed limit of the jail under test (landlock_differences.py),
+    and must then assert the different outcome written there. A probe not listed is a KeyError in
+    Landlock mode: every difference is written down before it is accepted."""
+    if JAIL != "landlock":
+        return False
+    if probe not in DIFFERENCES:
+        raise KeyError("%s is not in landlock_differences.DIFFERENCES" % probe)
+    return True
+
+
+def check_jail(k):
+    """The kernel's own word on its jail, from its first cell: the Landlock notice is there
+    exactly when WARDEN_EXPECT_JAIL says landlock."""
+    r = k.run(python("print('which jail')"), timeout=60)
+    assert r.status == "ok" and r.stdout == "which jail\n", "first cell: " + r.summary()
+    if JAIL == "landlock":
+        assert LANDLOCK_NOTICE in r.stderr, "expected the Landlock jail, got: " + r.summary()
+    else:
+        assert LANDLOCK_NOTICE not in r.stderr, "expected the namespace jail: " + r.summary()
 DONE = "warden-probe-ran-to-its-end"
 
 
@@ -70,6 +104,16 @@ def still_serves(k, timeout=60):
     assert r.status == "ok" and r.stdout.strip() == "42", "kernel no longer serves: " + r.summary()
 
 
-def fresh_with(tmp_path, sandbox):
-    os.chmod(tmp_path, 0o755)
-    return Kernel(env=SECRET_ENV, cwd=str(tmp_path), config={"sandbox": sandbox})
+@contextlib.contextmanager
+def probe_kernel(cwd=None, sandbox=None):
+    """A kernel with the probes' secrets in its environment, its jail checked (check_jail). The
+    notebook directory is a world-readable one (harness.make_workdir): pytest's tmp_path lies
+    under a 0700 directory that a worker of another uid cannot enter without an idmapped mount."""
+    config = {"sandbox": sandbox} if sandbox else None
+    with Kernel(env=SECRET_ENV, cwd=str(cwd or make_workdir("probe-")), config=config) as kern:
+        check_jail(kern)
+        yield kern
+
+
+def fresh_with(sandbox):
+    return probe_kernel(sandbox=sandbox)

@@ -72,8 +72,8 @@ def test_fork_loop_hits_task_limit(k):
     still_serves(k)
 
 
-def test_memory_bomb(tmp_path):
-    with fresh_with(tmp_path, {"memory": "256M"}) as kern:
+def test_memory_bomb():
+    with fresh_with({"memory": "256M"}) as kern:
         ok(kern, "keep = 'state before the bomb'")
         r = run(kern, """
             chunks = []
@@ -92,13 +92,13 @@ V1_CPU = "/sys/fs/cgroup/cpu"
 
 @pytest.mark.skipif(not (os.geteuid() == 0 and os.access(V1_CPU, os.W_OK)),
                     reason="a CPU quota needs a cpu cgroup of our own (here: root, cgroup v1)")
-def test_cpu_quota_throttles_busy_processes(tmp_path):
+def test_cpu_quota_throttles_busy_processes():
     """Four busy processes in a jail allowed half a CPU: the cgroup quota throttles them, so they
     cannot take the CPUs the kernel needs, and the kernel serves the next cell. Each spins until
     it has used 0.3 s of CPU (not of wall time: on a loaded machine four processes may get less
     than half a CPU and never meet the quota), so the four need 1.2 s of CPU, which half a CPU
     spreads over 2.4 s or more."""
-    with fresh_with(tmp_path, {"cpus": 0.5}) as kern:
+    with fresh_with({"cpus": 0.5}) as kern:
         out = ok(kern, """
             import os, time
             start = time.monotonic()
@@ -134,8 +134,8 @@ def test_cpu_quota_throttles_busy_processes(tmp_path):
         still_serves(kern)
 
 
-def test_disk_fill_tmp(tmp_path):
-    with fresh_with(tmp_path, {"tmpfs": "32M", "file_size": "1G"}) as kern:
+def test_disk_fill_tmp():
+    with fresh_with({"tmpfs": "32M", "file_size": "1G"}) as kern:
         out = ok(kern, """
             import os, errno
             res = []
@@ -158,8 +158,8 @@ def test_disk_fill_tmp(tmp_path):
         still_serves(kern)
 
 
-def test_file_size_limit(tmp_path):
-    with fresh_with(tmp_path, {"file_size": "4M"}) as kern:
+def test_file_size_limit():
+    with fresh_with({"file_size": "4M"}) as kern:
         out = ok(kern, """
             import errno
             try:
@@ -207,8 +207,8 @@ def test_thread_exhaustion(k):
     still_serves(k)
 
 
-def test_output_flood(tmp_path):
-    with fresh_with(tmp_path, {"output": "1M"}) as kern:
+def test_output_flood():
+    with fresh_with({"output": "1M"}) as kern:
         r = run(kern, """
             import sys, os
             for i in range(64):
@@ -234,8 +234,8 @@ def test_infinite_loop_interrupt_keeps_state(k):
     still_serves(k)
 
 
-def test_sigint_ignored_escalates(tmp_path):
-    with fresh_with(tmp_path, {"interrupt_grace": 1.0}) as kern:
+def test_sigint_ignored_escalates():
+    with fresh_with({"interrupt_grace": 1.0}) as kern:
         ok(kern, "kept = 1")
         ex = kern.execute(python(
             "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
