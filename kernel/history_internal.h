@@ -41,6 +41,9 @@ struct history {
     char notice[2 * (PATH_MAX + 400)]; /* one or two failures said, waiting for a cell */
     bool notice_pending;
     struct history_import *import; /* NULL, or the old file being imported (history_import.c) */
+    /* The writes every cell makes, prepared at their first use and kept: preparing parses and
+     * compiles the SQL, several times the cost of the write itself. */
+    sqlite3_stmt *add_cell, *set_output, *prune;
 };
 
 /* Opens the store at the first use (history_store.c). false when another kernel holds the file

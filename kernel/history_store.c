@@ -166,17 +166,46 @@ static int start_session(struct history *history)
     return SQLITE_OK;
 }
 
+/* The statement *slot, prepared the first time (NULL if it cannot be: the caller's step says
+ * why), reset and its bindings cleared after each use by finish(). */
+static sqlite3_stmt *statement(struct history *history, sqlite3_stmt **slot, const char *sql)
+{
+    if (!*slot && sqlite3_prepare_v2(history->db, sql, -1, slot, NULL) != SQLITE_OK) {
+        sqlite3_finalize(*slot);
+        *slot = NULL;
+    }
+    return *slot;
+}
+
+/* Steps a kept statement once, then readies it for the next use (the text bound to it is freed
+ * now, not at the next cell). */
+static int step_once(sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return rc;
+}
+
+static void finalize_statements(struct history *history)
+{
+    sqlite3_stmt **kept[] = {&history->add_cell, &history->set_output, &history->prune};
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+        sqlite3_finalize(*kept[i]);
+        *kept[i] = NULL;
+    }
+}
+
 /* Keeps the newest `limit` cells; ids grow with every cell stored, so this is a range delete. */
 static void prune(struct history *history)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(history->db,
-                           "DELETE FROM history WHERE id <= (SELECT max(id) FROM history) - ?1", -1,
-                           &stmt, NULL) == SQLITE_OK) {
+    sqlite3_stmt *stmt =
+        statement(history, &history->prune,
+                  "DELETE FROM history WHERE id <= (SELECT max(id) FROM history) - ?1");
+    if (stmt) {
         sqlite3_bind_int64(stmt, 1, history->limit);
-        sqlite3_step(stmt);
+        step_once(stmt);
     }
-    sqlite3_finalize(stmt);
 }
 
 static void import_old_file(struct history *history, const char *jsonl)
@@ -217,6 +246,7 @@ static int open_database(struct history *history, const char *path, const char *
     if (rc != SQLITE_OK) {
         snprintf(why, why_len, "%s",
                  history->db ? sqlite3_errmsg(history->db) : sqlite3_errstr(rc));
+        finalize_statements(history);
         sqlite3_close_v2(history->db);
         history->db = NULL;
     }
@@ -324,16 +354,16 @@ void history_close(struct history *history)
             sqlite3_step(stmt);
         }
         sqlite3_finalize(stmt);
+        finalize_statements(history);
         sqlite3_close_v2(history->db);
     }
     free(history);
 }
 
-/* One write statement: true when it was done; a failure is said (once per kind). */
+/* One write through a kept statement: true when it was done; a failure is said (once per kind). */
 static bool write_one(struct history *history, sqlite3_stmt *stmt, const char *what)
 {
-    int rc = stmt ? sqlite3_step(stmt) : sqlite3_errcode(history->db);
-    sqlite3_finalize(stmt);
+    int rc = stmt ? step_once(stmt) : sqlite3_errcode(history->db);
     if (rc == SQLITE_DONE)
         return true;
     history_fail(history, rc, what);
@@ -352,15 +382,18 @@ void history_add(struct history *history, int line, const char *input)
     char *source = history_capped(input, strlen(input), HISTORY_MAX_INPUT, &len);
     if (!source)
         return;
-    sqlite3_stmt *stmt = NULL;
-    sqlite3_prepare_v2(history->db,
-                       "INSERT INTO history (session, line, source) VALUES (?1, ?2, ?3) "
-                       "ON CONFLICT (session, line) DO UPDATE SET source = excluded.source, "
-                       "output = NULL",
-                       -1, &stmt, NULL);
-    sqlite3_bind_int(stmt, 1, history->session);
-    sqlite3_bind_int(stmt, 2, line);
-    sqlite3_bind_text(stmt, 3, source, (int)len, free);
+    sqlite3_stmt *stmt =
+        statement(history, &history->add_cell,
+                  "INSERT INTO history (session, line, source) VALUES (?1, ?2, ?3) "
+                  "ON CONFLICT (session, line) DO UPDATE SET source = excluded.source, "
+                  "output = NULL");
+    if (!stmt)
+        free(source);
+    else {
+        sqlite3_bind_int(stmt, 1, history->session);
+        sqlite3_bind_int(stmt, 2, line);
+        sqlite3_bind_text(stmt, 3, source, (int)len, free);
+    }
     if (write_one(history, stmt, what))
         prune(history);
 }
@@ -375,12 +408,15 @@ void history_set_output(struct history *history, int line, const char *text_plai
     char *output = history_capped(text_plain, strlen(text_plain), HISTORY_MAX_OUTPUT, &len);
     if (!output)
         return;
-    sqlite3_stmt *stmt = NULL;
-    sqlite3_prepare_v2(history->db,
-                       "UPDATE history SET output = ?1 WHERE session = ?2 AND line = ?3", -1, &stmt,
-                       NULL);
-    sqlite3_bind_text(stmt, 1, output, (int)len, free);
-    sqlite3_bind_int(stmt, 2, history->session);
-    sqlite3_bind_int(stmt, 3, line);
+    sqlite3_stmt *stmt =
+        statement(history, &history->set_output,
+                  "UPDATE history SET output = ?1 WHERE session = ?2 AND line = ?3");
+    if (!stmt)
+        free(output);
+    else {
+        sqlite3_bind_text(stmt, 1, output, (int)len, free);
+        sqlite3_bind_int(stmt, 2, history->session);
+        sqlite3_bind_int(stmt, 3, line);
+    }
     write_one(history, stmt, what);
 }
