@@ -41,6 +41,30 @@ static void jc_stdio_to_null(void)
         close(fd);
 }
 
+void jc_wait_for_parent(void)
+{
+    char go = 0;
+    ssize_t n;
+    do
+        n = read(JC_FD_SYNC, &go, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1 || go != 'g')
+        _exit(127); /* EOF: the parent died */
+}
+
+void jc_set_ids(uid_t uid, gid_t gid, bool drop_groups)
+{
+    /* Raw system calls, not glibc's wrappers: in a multi-threaded program those broadcast the
+     * change to every thread glibc knows of (SIGSETXID, under a lock another thread of the kernel
+     * may have held at the clone), which in this single-threaded copy can deadlock. */
+    if (drop_groups && syscall(SYS_setgroups, 0, NULL) < 0)
+        jc_fail("setgroups", errno);
+    if (syscall(SYS_setresgid, gid, gid, gid) < 0)
+        jc_fail("setresgid", errno);
+    if (syscall(SYS_setresuid, uid, uid, uid) < 0)
+        jc_fail("setresuid", errno);
+}
+
 void jc_run_command(const struct jail_plan *plan)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL); /* cleared by fork */
@@ -61,14 +85,8 @@ void jc_run_command(const struct jail_plan *plan)
 
 void jail_child_main(const struct jail_plan *plan)
 {
-    /* wait for the parent: maps written, cgroup joined. EOF means it died. */
-    char go = 0;
-    ssize_t n;
-    do
-        n = read(JC_FD_SYNC, &go, 1);
-    while (n < 0 && errno == EINTR);
-    if (n != 1 || go != 'g')
-        _exit(127);
+    /* wait for the parent: maps written, cgroup joined */
+    jc_wait_for_parent();
 
     /* Open every bind source while we still hold the creator's host uid (see jail_mount.c). */
     jc_open_sources(plan);
@@ -77,16 +95,8 @@ void jail_child_main(const struct jail_plan *plan)
      * a mapped owner (as root our host uid 0 is not mapped at all). Unprivileged, setgroups is
      * denied and the user's own groups stay (they show as nogroup inside); as root they are
      * dropped. We keep the capabilities of the namespace's creator: the uid we leave is not the
-     * namespace's root, so the kernel does not clear them.
-     * Raw system calls, not glibc's wrappers: in a multi-threaded program those broadcast the
-     * change to every thread glibc knows of (SIGSETXID, under a lock another thread of the kernel
-     * may have held at the clone), which in this single-threaded copy can deadlock. */
-    if (!plan->deny_setgroups && syscall(SYS_setgroups, 0, NULL) < 0)
-        jc_fail("setgroups", errno);
-    if (syscall(SYS_setresgid, JAIL_GID, JAIL_GID, JAIL_GID) < 0)
-        jc_fail("setresgid", errno);
-    if (syscall(SYS_setresuid, JAIL_UID, JAIL_UID, JAIL_UID) < 0)
-        jc_fail("setresuid", errno);
+     * namespace's root, so the kernel does not clear them. */
+    jc_set_ids(JAIL_UID, JAIL_GID, !plan->deny_setgroups);
 
     if (unshare(CLONE_NEWCGROUP) < 0)
         jc_fail("unshare the cgroup namespace", errno);

@@ -261,6 +261,10 @@ void jc_install_seccomp(const struct jail_plan *plan);
 /* jail_init.c: the command (pid 2 of the namespace jail; the init's child in the Landlock jail):
  * setsid, fds, rlimits, signals, seccomp, execve. */
 void jc_run_command(const struct jail_plan *plan) __attribute__((noreturn));
+/* jail_init.c, both inits: block until the parent sends 'g' on JC_FD_SYNC; _exit(127) on EOF. */
+void jc_wait_for_parent(void);
+/* jail_init.c: setresgid/setresuid to gid/uid (raw system calls), setgroups(0) first if asked. */
+void jc_set_ids(uid_t uid, gid_t gid, bool drop_groups);
 /* jail_init.c: init's life once the command runs: pass the kernel's signals on, reap, report the
  * command's status on JC_FD_STATUS and exit with it. */
 void jc_init_supervise(const struct jail_plan *plan, pid_t child) __attribute__((noreturn));

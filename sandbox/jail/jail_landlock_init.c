@@ -102,26 +102,14 @@ void jc_landlock_enter_nested(void)
 void jail_landlock_child_main(const struct jail_plan *plan)
 {
     /* wait until the parent has moved us into the cgroup: nothing may fork before (a fork bomb
-     * would start outside the task limit). EOF means it died. */
-    char go = 0;
-    ssize_t n;
-    do
-        n = read(JC_FD_SYNC, &go, 1);
-    while (n < 0 && errno == EINTR);
-    if (n != 1 || go != 'g')
-        _exit(127);
+     * would start outside the task limit) */
+    jc_wait_for_parent();
     if (setsid() < 0)
         jc_fail("setsid", errno);
-    /* Raw system calls, not glibc's wrappers, which would broadcast to threads this copy does not
-     * have (see jail_init.c). Leaving uid 0 clears every capability (no SECBIT_NO_SETUID_FIXUP). */
+    /* leaving uid 0 clears every capability (no SECBIT_NO_SETUID_FIXUP) */
     if (plan->switch_ids) {
         jc_drop_bounding_set();
-        if (syscall(SYS_setgroups, 0, NULL) < 0)
-            jc_fail("setgroups", errno);
-        if (syscall(SYS_setresgid, plan->outside_gid, plan->outside_gid, plan->outside_gid) < 0)
-            jc_fail("setresgid", errno);
-        if (syscall(SYS_setresuid, plan->outside_uid, plan->outside_uid, plan->outside_uid) < 0)
-            jc_fail("setresuid", errno);
+        jc_set_ids(plan->outside_uid, plan->outside_gid, true);
     }
     /* uid 0 kept (root's own notebook directory, jail_landlock_choose_ids): no capability, in any
      * set, ever again (securebits locked: execve as uid 0 grants none) */

@@ -151,10 +151,12 @@ static int spawn_unjailed(const struct spawn_request *req, struct jailed *out, c
 /* ---------------------------------------------------------------------------------------------
  * Jailed
  * ------------------------------------------------------------------------------------------- */
-static pid_t clone_jail(int *pidfd)
+/* A jail's init, in the namespaces `ns_flags` names (none for the Landlock jail), with a pidfd.
+ * Where clone3 is missing or refused with ENOSYS (old kernels; Docker's seccomp profile), clone()
+ * with fork semantics and the same pidfd. */
+static pid_t clone_init(unsigned long long ns_flags, int *pidfd)
 {
-    unsigned long long flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET |
-                               CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
+    unsigned long long flags = ns_flags | CLONE_PIDFD;
     struct clone_args args;
     memset(&args, 0, sizeof args);
     args.flags = flags;
@@ -162,7 +164,7 @@ static pid_t clone_jail(int *pidfd)
     args.exit_signal = SIGCHLD;
     long r = syscall(SYS_clone3, &args, sizeof args);
     if (r < 0 && errno == ENOSYS) {
-        /* pre-5.3 kernel: clone() with fork semantics (x86_64 argument order) */
+        /* x86_64 argument order: the pidfd is written where parent_tid points */
         r = syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, pidfd, NULL, NULL);
     }
     return (pid_t)r;
@@ -329,7 +331,9 @@ static int spawn_namespaces(const struct spawn_request *req, struct jailed *out,
         goto out;
     }
 
-    pid = clone_jail(&pidfd);
+    pid = clone_init(CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC |
+                         CLONE_NEWUTS,
+                     &pidfd);
     if (pid < 0) {
         int e = errno;
         char why[768];
@@ -362,21 +366,6 @@ out:
     jail_free_strv(env);
     jail_plan_free(&plan);
     return rc;
-}
-
-static pid_t clone_landlock_init(int *pidfd)
-{
-    struct clone_args args;
-    memset(&args, 0, sizeof args);
-    args.flags = CLONE_PIDFD;
-    args.pidfd = (uint64_t)(uintptr_t)pidfd;
-    args.exit_signal = SIGCHLD;
-    long r = syscall(SYS_clone3, &args, sizeof args);
-    if (r < 0 && errno == ENOSYS) {
-        *pidfd = -1;
-        r = syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, NULL);
-    }
-    return (pid_t)r;
 }
 
 /* The Landlock jail (jail_landlock*.c): the same plan, with a ruleset and a scratch directory
@@ -446,7 +435,7 @@ static int spawn_landlock(const struct spawn_request *req, struct jailed *out, b
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         goto out;
     }
-    pid = clone_landlock_init(&pidfd);
+    pid = clone_init(0, &pidfd);
     if (pid < 0) {
         snprintf(err, errlen, "cannot start the jail: clone: %s", strerror(errno));
         pid = -1;
