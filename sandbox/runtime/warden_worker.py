@@ -50,7 +50,6 @@ _DESCRIBE_BOUNDS = {"budget": (0, 200000, 20000), "sample_rows": (0, 20, 0),
                     "max_files": (0, 1000, 200)}
 
 
-
 def _preload_at_low_priority(failures):
     """Import _PRELOAD and _WARM in the calling thread after making it nice 19 and SCHED_IDLE
     (each best effort: a refusal only costs the user's cells some CPU)."""
@@ -69,6 +68,7 @@ def _preload_at_low_priority(failures):
             importlib.import_module(name)
         except Exception as exc:
             failures.append((name, exc))
+
 
 class Worker:
     def __init__(self, fd):
