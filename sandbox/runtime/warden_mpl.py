@@ -22,6 +22,7 @@ import os
 import sys
 
 import warden_display
+import warden_render
 
 
 # figure format -> (mime, savefig format, how the bytes become the bundle's value)
@@ -57,13 +58,17 @@ def figure_bundle(fig):
         mime, fmt, kind = _FORMATS.get(name, _FORMATS["png"])
         if mime in data:
             continue
+        # IPython's print_figure: bbox_inches is "tight" unless print_figure_kwargs says otherwise
         options = dict(kwargs)
+        options.setdefault("bbox_inches", "tight")
         if name in ("retina", "png2x"):
             # twice the pixels, shown at the normal size (matplotlib-inline's retina figures)
             options["dpi"] = 2 * options.get("dpi", fig.dpi)
-        buf = io.BytesIO()
-        fig.savefig(buf, format=fmt, **options)
-        raw = buf.getvalue()
+        raw = _one_draw_png(fig, options) if fmt == "png" else None
+        if raw is None:
+            buf = io.BytesIO()
+            fig.savefig(buf, format=fmt, **options)
+            raw = buf.getvalue()
         data[mime] = raw.decode("utf-8") if kind == "text" else \
             binascii.b2a_base64(raw, newline=False).decode("ascii")
         if name in ("retina", "png2x"):
@@ -77,6 +82,15 @@ def figure_bundle(fig):
         except Exception:
             pass
     return data, md
+
+
+def _one_draw_png(fig, options):
+    """warden_render's PNG, or None for savefig's: also when it fails, so that savefig raises
+    the figure's own error (or renders what the one-draw path got wrong)."""
+    try:
+        return warden_render.tight_png(fig, options)
+    except Exception:
+        return None
 
 
 SHIPPED_CACHE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "matplotlib")
