@@ -33,9 +33,19 @@ _PRETTY_WIDTH = 79
 _type_formatters = {}
 
 
+# Exact-type text/plain formatters (pandas DataFrame -> its repr, computed once): func(obj) -> str,
+# or None for repr().
+_text_formatters = {}
+
+
 def register_type_formatter(cls, func):
     """func(obj) -> (data, metadata) or None; used for objects of exactly `cls` or subclasses."""
     _type_formatters[cls] = func
+
+
+def register_text_formatter(cls, func):
+    """func(obj) -> the text repr(obj) would give, or None; used for objects of exactly `cls`."""
+    _text_formatters[cls] = func
 
 
 _stderr = None  # the runtime's own stderr stream (user code may rebind sys.stderr)
@@ -92,7 +102,12 @@ def plain_text(obj):
         pretty = getattr(type(obj), "_repr_pretty_", None)
         if pretty is not None and "IPython.lib.pretty" in sys.modules:
             return sys.modules["IPython.lib.pretty"].pretty(obj)
-        text = repr(obj)
+        text = None
+        fast = _text_formatters.get(type(obj))
+        if fast is not None:
+            text = fast(obj)
+        if text is None:
+            text = repr(obj)
         if not isinstance(text, str):
             raise TypeError("__repr__ returned non-string (type %s)" % type(text).__name__)
     except Exception as exc:

@@ -14,6 +14,7 @@ import warden_exec
 import warden_input
 import warden_ipython
 import warden_mpl
+import warden_pandas
 
 _DISPLAY_NAMES = ("display", "update_display", "clear_output", "publish_display_data")
 
@@ -31,6 +32,7 @@ PATCHES = {
     "matplotlib": warden_mpl.seed_font_cache,
     "matplotlib.figure": warden_mpl.on_figure_module,
     "matplotlib.pyplot": warden_mpl.on_pyplot,
+    "pandas": warden_pandas.on_pandas,
     "getpass": warden_input.patch_getpass,
     "linecache": warden_exec.fill_linecache,
     "IPython": warden_ipython.on_ipython_imported,
