@@ -222,3 +222,17 @@ def test_png_encoder_round_trips():
     assert image.mode == "RGBA" and np.array_equal(np.asarray(image), pixels)
     assert image.info["Software"] == "Matplotlib version9.9, https://matplotlib.org/"
     assert [round(v) for v in image.info["dpi"]] == [150, 150]
+
+
+def test_the_figure_is_left_as_it_was():
+    fig = text()
+    try:
+        before = (fig.dpi, fig.get_facecolor(), fig.get_edgecolor(), fig.canvas._is_saving,
+                  [ax.patch.get_facecolor() for ax in fig.axes])
+        options = {"bbox_inches": "tight", "dpi": 200, "transparent": True, "edgecolor": "red"}
+        assert warden_render.tight_png(fig, options) is not None
+        after = (fig.dpi, fig.get_facecolor(), fig.get_edgecolor(), fig.canvas._is_saving,
+                 [ax.patch.get_facecolor() for ax in fig.axes])
+        assert after == before
+    finally:
+        plt.close(fig)
