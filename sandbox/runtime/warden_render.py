@@ -8,11 +8,11 @@ is cut to it before one PNG encode: one draw fewer (about 10 ms of a 50 ms line-
 
 The cut starts on a whole pixel, where savefig's second draw starts at the box's exact corner: the
 picture can sit up to half a pixel from where savefig puts it (antialiased edges differ a little;
-the size in pixels is savefig's). Whatever this does not handle goes back to savefig: a layout
-engine (tight/constrained layout, whose first draw is the layout itself), a box that leaves the
-canvas (artists outside the figure), a figure frame that savefig would draw around the box, a
-canvas that is not Agg, savefig arguments other than bbox_inches/dpi/pad_inches/facecolor/
-edgecolor/transparent.
+the size in pixels is savefig's). A layout engine (tight or constrained layout) runs at the start
+of the one draw, as it does in savefig's first. Whatever this does not handle goes back to
+savefig: a box that leaves the canvas (artists outside the figure), a figure frame that savefig
+would draw around the box, a canvas that is not Agg, savefig arguments other than bbox_inches/
+dpi/pad_inches/facecolor/edgecolor/transparent.
 """
 
 __builtins__ = dict(__import__("builtins").__dict__)  # private copy: user code may replace builtins
@@ -35,7 +35,7 @@ def tight_png(fig, options):
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     canvas = fig.canvas
-    if type(canvas) is not FigureCanvasAgg or fig.get_layout_engine() is not None:
+    if type(canvas) is not FigureCanvasAgg:
         return None
     rc = matplotlib.rcParams
     dpi = options.get("dpi")
