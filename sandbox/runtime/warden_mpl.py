@@ -17,7 +17,6 @@ it rebuild, a newer matplotlib ignores a list of another version.
 __builtins__ = dict(__import__("builtins").__dict__)  # private copy: user code may replace builtins
 
 import binascii
-import io
 import os
 import sys
 
@@ -66,9 +65,7 @@ def figure_bundle(fig):
             options["dpi"] = 2 * options.get("dpi", fig.dpi)
         raw = _one_draw_png(fig, options) if fmt == "png" else None
         if raw is None:
-            buf = io.BytesIO()
-            fig.savefig(buf, format=fmt, **options)
-            raw = buf.getvalue()
+            raw = warden_render.savefig(fig, fmt, options)
         data[mime] = raw.decode("utf-8") if kind == "text" else \
             binascii.b2a_base64(raw, newline=False).decode("ascii")
         if name in ("retina", "png2x"):

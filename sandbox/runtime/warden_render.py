@@ -17,6 +17,7 @@ dpi/pad_inches/facecolor/edgecolor/transparent.
 
 __builtins__ = dict(__import__("builtins").__dict__)  # private copy: user code may replace builtins
 
+import io
 import struct
 import zlib
 
@@ -69,6 +70,20 @@ def tight_png(fig, options):
         return encode_png(pixels, dpi, matplotlib.__version__)
 
 
+def savefig(fig, fmt, options):
+    """The bytes of fig.savefig(format=fmt, **options), with each axis laying its ticks out once
+    per position (_TickMemo: the same bytes, a quarter less time on a figure with a legend
+    outside its axes); savefig's own when that fails, so its error is the figure's."""
+    buf = io.BytesIO()
+    try:
+        with _TickMemo(fig):
+            fig.savefig(buf, format=fmt, **options)
+    except Exception:
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, **options)
+    return buf.getvalue()
+
+
 class _Saving:
     """What print_figure sets while it saves (dpi, colours, pixel ratio, `_is_saving`) and
     savefig's transparent patches, restored after."""
@@ -110,7 +125,7 @@ class _Saving:
 
 
 class _TickMemo:
-    """While one figure is drawn and its tight box found, each axis lays out its ticks once.
+    """While a figure is drawn and its tight box found, each axis lays its ticks out once.
 
     matplotlib lays out an axis's ticks (locator, formatter, the labels' boxes) twice as it draws
     it and twice more in get_tightbbox: the same figure, the same answer, 7 of get_tightbbox's
