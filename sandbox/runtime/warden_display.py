@@ -29,7 +29,8 @@ _REPR_METHODS = (
 _PRETTY_TYPES = (list, tuple, dict, set, frozenset)
 _PRETTY_WIDTH = 79
 
-# Exact-type formatters registered by integrations (matplotlib Figure -> png).
+# Type formatters registered by integrations (matplotlib Figure -> png, pandas DataFrame -> text
+# and HTML from one formatter).
 _type_formatters = {}
 
 
@@ -183,7 +184,8 @@ def format_object(obj, include=None, exclude=None):
     special = _from_type_formatter(obj)
     if special:
         for mime, v in special[0].items():
-            data.setdefault(mime, v)
+            if _wanted(mime, include, exclude):
+                data.setdefault(mime, v)
         meta.update(special[1] or {})
     for name, mime, kind in _REPR_METHODS:
         if mime in data or not _wanted(mime, include, exclude):

@@ -1,6 +1,7 @@
 """A DataFrame's text/plain and text/html, from the worker's formatter, are byte for byte what
 repr() and _repr_html_() give in the same worker (what the worker sent before warden_pandas),
-for frames narrower and wider than the terminal and under other display options."""
+for frames narrower and wider than the terminal and under other display options; display()'s
+include and exclude still hold."""
 
 import pytest
 
@@ -39,6 +40,8 @@ def check():
             bad.append(name)
         if warden_pandas.frame_text(df) is not None:
             fast.append(name)
+            assert warden_pandas.frame_bundle(df) is not None or \
+                not pd.get_option("display.notebook_repr_html"), name
     return bad, fast, natural
 """
 
@@ -50,6 +53,9 @@ OPTIONS = [
     "pd.set_option('display.max_rows', 0)",
     "pd.set_option('display.min_rows', 3)",
     "pd.set_option('display.show_dimensions', True)",
+    "pd.set_option('display.notebook_repr_html', False)",
+    "pd.set_option('display.max_colwidth', 5)",
+    "pd.set_option('display.precision', 2)",
 ]
 
 
@@ -68,3 +74,12 @@ def test_dataframe_text_is_reprs(fresh):
             assert "bench" in fast and "wide" not in fast, fast
             for name, width in natural.items():
                 assert (name in fast) == (width < 80), (name, width)
+
+
+def test_display_include_and_exclude_hold_for_dataframes(fresh):
+    r = fresh.execute("import pandas as pd\ndf = pd.DataFrame({'a': range(3)})\n"
+                      "display(df, include=['text/plain'])\ndisplay(df, exclude=['text/plain'])")
+    assert r.status == "ok", r.error
+    first, second = r.displays
+    assert list(first["data"]) == ["text/plain"]
+    assert "<table" in second["data"]["text/html"] and "text/plain" not in second["data"]
