@@ -1,18 +1,20 @@
-"""A figure's tight PNG from one draw (the inline figure's usual case), and the PNG encoder.
+"""A figure's tight PNG from one draw (the inline figure's usual case), savefig with less
+repeated work for the rest, and the PNG encoder.
 
 savefig(bbox_inches="tight"), what inline backends use, lays the figure out twice: a first draw
 with drawing disabled, only to find the tight box, then a real draw of the figure moved into a
 canvas of that box's size. Here the figure is drawn once on its full Agg canvas, the tight box is
 taken from that draw (same renderer, same layout, so the same box), and the rendered RGBA buffer
-is cut to it before one PNG encode: one draw fewer (about 10 ms of a 50 ms line-plot savefig).
+is cut to it before one PNG encode. While it draws and finds the box, each axis lays its ticks
+out once instead of four times (_TickMemo). A line plot: 56.6 -> 27.1 ms (thread time).
 
 The cut starts on a whole pixel, where savefig's second draw starts at the box's exact corner: the
 picture can sit up to half a pixel from where savefig puts it (antialiased edges differ a little;
 the size in pixels is savefig's). A layout engine (tight or constrained layout) runs at the start
-of the one draw, as it does in savefig's first. Whatever this does not handle goes back to
-savefig: a box that leaves the canvas (artists outside the figure), a figure frame that savefig
-would draw around the box, a canvas that is not Agg, savefig arguments other than bbox_inches/
-dpi/pad_inches/facecolor/edgecolor/transparent.
+of the one draw, as it does in savefig's first. Whatever this does not handle goes to savefig
+(with the tick memo): a box that leaves the canvas (artists outside the figure), a figure frame
+that savefig would draw around the box, a canvas that is not Agg, savefig arguments other than
+bbox_inches/dpi/pad_inches/facecolor/edgecolor/transparent, other formats.
 """
 
 __builtins__ = dict(__import__("builtins").__dict__)  # private copy: user code may replace builtins
@@ -38,7 +40,21 @@ def tight_png(fig, options):
     canvas = fig.canvas
     if type(canvas) is not FigureCanvasAgg:
         return None
-    rc = matplotlib.rcParams
+    dpi, pad, colors, transparent = _settings(fig, options, matplotlib.rcParams)
+    with _Saving(fig, canvas, dpi, colors, transparent), _TickMemo(fig):
+        if fig.patch.get_visible() and fig.patch.get_linewidth() > 0:
+            return None  # savefig draws this frame around the tight box, not around the canvas
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        pixels = _cut(renderer, fig.get_tightbbox(renderer), pad, dpi)
+        if pixels is None:
+            return None
+        return encode_png(pixels, dpi, matplotlib.__version__)
+
+
+def _settings(fig, options, rc):
+    """(dpi, pad_inches, {facecolor/edgecolor to set}, transparent) as Figure.savefig and
+    print_figure resolve them from the options and rcParams["savefig.*"]."""
     dpi = options.get("dpi")
     if dpi is None:
         dpi = rc["savefig.dpi"]
@@ -52,22 +68,13 @@ def tight_png(fig, options):
         transparent = rc["savefig.transparent"]
     colors = {}
     for prop in ("facecolor", "edgecolor"):
-        color = options.get(prop)
-        if color is None and transparent:
-            color = "none"
+        # Figure.savefig: transparent is a default for both colours; print_figure: None is rc's
+        color = options[prop] if prop in options else ("none" if transparent else None)
         if color is None:
             color = rc["savefig." + prop]
         if not (isinstance(color, str) and color == "auto"):
             colors[prop] = color
-    with _Saving(fig, canvas, dpi, colors, transparent), _TickMemo(fig):
-        if fig.patch.get_visible() and fig.patch.get_linewidth() > 0:
-            return None  # savefig draws this frame around the tight box, not around the canvas
-        canvas.draw()
-        renderer = canvas.get_renderer()
-        pixels = _cut(renderer, fig.get_tightbbox(renderer), pad, dpi)
-        if pixels is None:
-            return None
-        return encode_png(pixels, dpi, matplotlib.__version__)
+    return dpi, pad, colors, transparent
 
 
 def savefig(fig, fmt, options):

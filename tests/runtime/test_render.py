@@ -74,7 +74,8 @@ def tight_layout():
 
 # Each takes the one-draw path with every option set below.
 ONE_DRAW = [line, subplots, colorbar, text, constrained, tight_layout]
-OPTIONS = [{}, {"dpi": 200}, {"transparent": True}, {"facecolor": "yellow", "pad_inches": 0.3}]
+OPTIONS = [{}, {"dpi": 200}, {"transparent": True}, {"facecolor": "yellow", "pad_inches": 0.3},
+           {"transparent": True, "facecolor": "yellow"}]
 
 
 def savefig_png(fig, options):
