@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-os.environ.setdefault("MPLBACKEND", "Agg")
 np = pytest.importorskip("numpy")
+# Agg through matplotlib.use, not MPLBACKEND: kernels that later tests start inherit os.environ
+pytest.importorskip("matplotlib").use("Agg")
 plt = pytest.importorskip("matplotlib.pyplot")
 Image = pytest.importorskip("PIL.Image")
 
