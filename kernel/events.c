@@ -1,5 +1,6 @@
 /* Turning the executor's events into messages: busy, execute_input, outputs, input requests,
  * the reply, idle — in that order, each with the request as parent. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "content.h"
@@ -41,7 +42,10 @@ void publish_begin(struct kernel *k, const struct job *job)
     }
 }
 
-/* An output of the running cell (its content built by content.c on the executor thread). */
+/* An output of the running cell (its content built by content.c on the executor thread). An
+ * execute_result's text is kept for the history, written after the cell's idle: the result and
+ * the reply do not wait for a database transaction (a failure to write it is said with the next
+ * cell's input, as nothing of this cell may follow its idle). */
 static void output(struct kernel *k, struct job *job, const char *msg_type, json_t *content)
 {
     if (strcmp(msg_type, "execute_result") == 0) {
@@ -50,8 +54,8 @@ static void output(struct kernel *k, struct job *job, const char *msg_type, json
         const char *text =
             json_string_value(json_object_get(json_object_get(content, "data"), "text/plain"));
         if (job->store_history && text) {
-            history_set_output(k->history, job->execution_count, text);
-            say_history_trouble(k, job);
+            free(job->history_output);
+            job->history_output = strdup(text);
         }
     }
     kernel_publish(k, msg_type, job->request->header, json_incref(content));
@@ -83,6 +87,8 @@ static void done(struct kernel *k, struct job *job, json_t *reply, json_t *metad
     kernel_reply_with_metadata(k, k->shell, job->request, json_incref(reply),
                                metadata ? json_incref(metadata) : NULL);
     kernel_publish_status(k, job->request->header, "idle");
+    if (job->history_output)
+        history_set_output(k->history, job->execution_count, job->history_output);
     job_free(job);
 }
 
