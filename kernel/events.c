@@ -20,12 +20,12 @@ static void say_history_trouble(struct kernel *k, const struct job *job)
     const char *msg_type;
     json_t *content = content_stream(OUTPUT_STDERR, notice, strlen(notice), &msg_type);
     if (content)
-        kernel_publish(k, msg_type, job->request->header, content);
+        kernel_publish(k, msg_type, job->request, content);
 }
 
 void publish_begin(struct kernel *k, const struct job *job)
 {
-    json_t *parent = job->request->header;
+    const struct jmsg *parent = job->request;
     kernel_publish_status(k, parent, "busy");
     if (!is_execute(job))
         return;
@@ -58,13 +58,12 @@ static void output(struct kernel *k, struct job *job, const char *msg_type, json
             job->history_output = strdup(text);
         }
     }
-    kernel_publish(k, msg_type, job->request->header, json_incref(content));
+    kernel_publish(k, msg_type, job->request, json_incref(content));
 }
 
 static void request_input(struct kernel *k, struct job *job, json_t *content)
 {
-    struct jmsg *msg =
-        jmsg_build(k->session, "input_request", job->request->header, json_incref(content));
+    struct jmsg *msg = jmsg_build(k->session, "input_request", job->request, json_incref(content));
     if (!msg || jmsg_copy_ids(msg, job->request) != 0) {
         jmsg_free(msg);
         return;
@@ -76,7 +75,7 @@ static void request_input(struct kernel *k, struct job *job, json_t *content)
 
 static void send_aborted(struct kernel *k, struct job *job)
 {
-    json_t *parent = job->request->header;
+    const struct jmsg *parent = job->request;
     kernel_publish_status(k, parent, "busy");
     kernel_reply(k, k->shell, job->request, json_pack("{s:s}", "status", "aborted"));
     kernel_publish_status(k, parent, "idle");
@@ -86,7 +85,7 @@ static void done(struct kernel *k, struct job *job, json_t *reply, json_t *metad
 {
     kernel_reply_with_metadata(k, k->shell, job->request, json_incref(reply),
                                metadata ? json_incref(metadata) : NULL);
-    kernel_publish_status(k, job->request->header, "idle");
+    kernel_publish_status(k, job->request, "idle");
     if (job->history_output)
         history_set_output(k->history, job->execution_count, job->history_output);
     job_free(job);
