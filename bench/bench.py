@@ -20,7 +20,7 @@ import tempfile
 
 import bench_figures as figures
 import bench_table as table
-from bench_kernel import BenchError, Session, wait_quiet
+from bench_kernel import BenchError, Session, lean_launch, wait_quiet
 import agent_overhead
 import harness
 
@@ -100,13 +100,16 @@ class Bench:
         runs = {label: [] for label in self.labels}
         for i in range(self.opts.launches + 1):
             for label in list(self.labels):
+                name, _is_warden, env = self.configs[label]
                 try:
                     run = figures.launch_once(self.session(label))
+                    run["ready_lean"] = lean_launch(name, env, self.work, self.stderr[label])
                 except (BenchError, OSError, RuntimeError) as e:
                     self.fail(label, e)
                     continue
                 self.log(f"  {label} launch {i}{' (warm-up, discarded)' if i == 0 else ''}: "
-                         f"ready {run['ready'] * 1000:.1f} ms, first cell "
+                         f"ready {run['ready'] * 1000:.1f} ms (lean client "
+                         f"{run['ready_lean'] * 1000:.1f} ms), first cell "
                          f"{run['first_cell'] * 1000:.1f} ms, first plot "
                          f"{run['first_plot'] * 1000:.0f} ms")
                 if i:

@@ -74,7 +74,7 @@ def launch_once(s):
 
 def summarize_launches(runs):
     res = {}
-    for key in ("ready", "first_cell", "first_magic", "first_plot"):
+    for key in ("ready", "ready_lean", "first_cell", "first_magic", "first_plot"):
         values = [r[key] for r in runs]
         res[key + "_ms"] = median_ms(values)
         res[key + "_all_ms"] = [round(v * 1000, 2) for v in values]

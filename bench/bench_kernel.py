@@ -1,5 +1,6 @@
 """The bench's client: one kernel launched through jupyter_client, driven the same way whichever
-kernel it is (warden or ipykernel), and the process-tree readings the figures need.
+kernel it is (warden or ipykernel), and the process-tree readings the figures need; and a launch
+without jupyter_client (lean_launch: Popen and the lean client).
 
 Messages are received through synchronous shadows of jupyter_client's own sockets and decoded by
 its `Session`, so the client's cost (signing, JSON, dates) is the same for every kernel and is
@@ -7,8 +8,11 @@ included in every figure but the lean client's.
 """
 
 import os
+import signal
+import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -16,8 +20,11 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 import zmq  # noqa: E402
 from jupyter_client import KernelManager  # noqa: E402
+from jupyter_client.connect import write_connection_file  # noqa: E402
+from jupyter_client.kernelspec import KernelSpecManager  # noqa: E402
 
 import harness  # noqa: E402
+from lean_client import LeanClient  # noqa: E402
 
 
 class BenchError(RuntimeError):
@@ -225,6 +232,50 @@ class Session:
                 os.kill(pid, 9)
             except OSError:
                 pass
+
+
+def lean_launch(kernel_name, env, cwd, stderr=None, timeout=60):
+    """Seconds from Popen of the kernelspec's argv until a kernel_info_reply and an iopub message
+    have reached a lean client (lean_client.py) that reconnects every millisecond: the kernel's own
+    start-up, without jupyter_client's KernelManager (its start_kernel alone takes 13-15 ms here,
+    10 of them an asyncio.sleep). The connection file is written and the kernelspec read before the
+    clock starts; the request is re-sent like wait_ready does. The kernel is killed after."""
+    spec = KernelSpecManager().get_kernel_spec(kernel_name)
+    fname, info = write_connection_file(os.path.join(cwd, f"lean-{uuid.uuid4().hex}.json"),
+                                        key=uuid.uuid4().hex.encode())
+    argv = [a.replace("{connection_file}", fname) for a in spec.argv]
+    env = dict(env, JPY_PARENT_PID=str(os.getpid()))  # as jupyter_client's launcher sets it
+    t0 = now()
+    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr,
+                            start_new_session=True)
+    client = LeanClient(info, reconnect_ivl_ms=1)
+    try:
+        client.send("kernel_info_request", {})
+        sent, t_reply, t_iopub = now(), None, None
+        while t_reply is None or t_iopub is None:
+            if now() - t0 > timeout or proc.poll() is not None:
+                raise BenchError(f"{kernel_name}: not ready through the lean client")
+            for sock, _ in client.poller.poll(50):
+                frames = sock.recv_multipart()
+                if sock is client.iopub:
+                    t_iopub = t_iopub or now()
+                elif client._decode(frames) is not None:
+                    t_reply = t_reply or now()
+            waited = now() - (t_reply if t_reply is not None else sent)
+            if t_iopub is None and ((t_reply is not None and waited > 0.2) or waited > 1.0):
+                t_reply = None
+                client.send("kernel_info_request", {})
+                sent = now()
+        return max(t_reply, t_iopub) - t0
+    finally:
+        client.close()
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        os.unlink(fname)
 
 
 def wait_quiet(sessions, log, quiet_s=0.3, limit_s=20.0):

@@ -17,6 +17,7 @@ KERNELS = ("warden", "warden-unjailed", "ipykernel")
 # target: ("ratio", x): ratio >= x; ("max", x): warden's own figure <= x; None.
 ROWS = [
     ("launch -> kernel_info ready, median (ms)", "ready_ms", "ms", ("ratio", 30)),
+    ("  the same from Popen, lean client (ms)", "ready_lean_ms", "ms", None),
     ("launch -> first cell done, median (ms)", "first_cell_ms", "ms", ("max", 150)),
     ("  then first IPython-syntax cell (ms)", "first_magic_ms", "ms", None),
     ("  then first plot, fresh kernel (ms)", "first_plot_ms", "ms", None),

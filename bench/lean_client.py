@@ -19,11 +19,13 @@ DELIM = b"<IDS|MSG>"
 
 
 class LeanClient:
-    def __init__(self, connection_info):
+    def __init__(self, connection_info, reconnect_ivl_ms=None):
         key = connection_info["key"]
         self.key = key.encode() if isinstance(key, str) else key
         self.session = uuid.uuid4().hex
         self.context = zmq.Context()
+        if reconnect_ivl_ms is not None:
+            self.context.setsockopt(zmq.RECONNECT_IVL, reconnect_ivl_ms)
         url = f"{connection_info.get('transport', 'tcp')}://{connection_info['ip']}:"
         self.shell = self.context.socket(zmq.DEALER)
         self.shell.connect(url + str(connection_info["shell_port"]))

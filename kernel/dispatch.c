@@ -22,9 +22,9 @@ static bool bool_field(const json_t *content, const char *key, bool fallback)
 /* busy → reply → idle, for requests answered on the spot. */
 static void answer(struct kernel *k, void *socket, struct jmsg *request, json_t *content)
 {
-    kernel_publish_status(k, request->header, "busy");
+    kernel_publish_status(k, request, "busy");
     kernel_reply(k, socket, request, content);
-    kernel_publish_status(k, request->header, "idle");
+    kernel_publish_status(k, request, "idle");
 }
 
 /* What the engine says of its language, as the reply (the engine answers at once: this is the
@@ -40,11 +40,11 @@ static void shutdown_kernel(struct kernel *k, void *socket, struct jmsg *request
 {
     bool restart = bool_field(request->content, "restart", false);
     json_t *content = json_pack("{s:s, s:b}", "status", "ok", "restart", restart);
-    kernel_publish_status(k, request->header, "busy");
+    kernel_publish_status(k, request, "busy");
     kernel_reply(k, socket, request, json_incref(content));
     /* ipykernel also broadcasts the reply, so every client learns of the shutdown. */
-    kernel_publish(k, "shutdown_reply", request->header, content);
-    kernel_publish_status(k, request->header, "idle");
+    kernel_publish(k, "shutdown_reply", request, content);
+    kernel_publish_status(k, request, "idle");
     k->shutting_down = true;
 }
 

@@ -1,5 +1,6 @@
 /* Turning the executor's events into messages: busy, execute_input, outputs, input requests,
  * the reply, idle — in that order, each with the request as parent. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "content.h"
@@ -19,12 +20,12 @@ static void say_history_trouble(struct kernel *k, const struct job *job)
     const char *msg_type;
     json_t *content = content_stream(OUTPUT_STDERR, notice, strlen(notice), &msg_type);
     if (content)
-        kernel_publish(k, msg_type, job->request->header, content);
+        kernel_publish(k, msg_type, job->request, content);
 }
 
 void publish_begin(struct kernel *k, const struct job *job)
 {
-    json_t *parent = job->request->header;
+    const struct jmsg *parent = job->request;
     kernel_publish_status(k, parent, "busy");
     if (!is_execute(job))
         return;
@@ -41,7 +42,10 @@ void publish_begin(struct kernel *k, const struct job *job)
     }
 }
 
-/* An output of the running cell (its content built by content.c on the executor thread). */
+/* An output of the running cell (its content built by content.c on the executor thread). An
+ * execute_result's text is kept for the history, written after the cell's idle: the result and
+ * the reply do not wait for a database transaction (a failure to write it is said with the next
+ * cell's input, as nothing of this cell may follow its idle). */
 static void output(struct kernel *k, struct job *job, const char *msg_type, json_t *content)
 {
     if (strcmp(msg_type, "execute_result") == 0) {
@@ -50,17 +54,16 @@ static void output(struct kernel *k, struct job *job, const char *msg_type, json
         const char *text =
             json_string_value(json_object_get(json_object_get(content, "data"), "text/plain"));
         if (job->store_history && text) {
-            history_set_output(k->history, job->execution_count, text);
-            say_history_trouble(k, job);
+            free(job->history_output);
+            job->history_output = strdup(text);
         }
     }
-    kernel_publish(k, msg_type, job->request->header, json_incref(content));
+    kernel_publish(k, msg_type, job->request, json_incref(content));
 }
 
 static void request_input(struct kernel *k, struct job *job, json_t *content)
 {
-    struct jmsg *msg =
-        jmsg_build(k->session, "input_request", job->request->header, json_incref(content));
+    struct jmsg *msg = jmsg_build(k->session, "input_request", job->request, json_incref(content));
     if (!msg || jmsg_copy_ids(msg, job->request) != 0) {
         jmsg_free(msg);
         return;
@@ -72,7 +75,7 @@ static void request_input(struct kernel *k, struct job *job, json_t *content)
 
 static void send_aborted(struct kernel *k, struct job *job)
 {
-    json_t *parent = job->request->header;
+    const struct jmsg *parent = job->request;
     kernel_publish_status(k, parent, "busy");
     kernel_reply(k, k->shell, job->request, json_pack("{s:s}", "status", "aborted"));
     kernel_publish_status(k, parent, "idle");
@@ -82,7 +85,9 @@ static void done(struct kernel *k, struct job *job, json_t *reply, json_t *metad
 {
     kernel_reply_with_metadata(k, k->shell, job->request, json_incref(reply),
                                metadata ? json_incref(metadata) : NULL);
-    kernel_publish_status(k, job->request->header, "idle");
+    kernel_publish_status(k, job->request, "idle");
+    if (job->history_output)
+        history_set_output(k->history, job->execution_count, job->history_output);
     job_free(job);
 }
 

@@ -48,6 +48,7 @@ void job_free(struct job *job)
     if (!job)
         return;
     jmsg_free(job->request);
+    free(job->history_output);
     free(job);
 }
 

@@ -17,6 +17,8 @@ struct job {
     int execution_count;  /* set when an execute begins */
     bool silent, store_history, allow_stdin, stop_on_error;
     bool begun; /* the main thread published its begin (executor_submit said so) */
+    /* The execute_result's text/plain, for the history: written once idle is out (events.c) */
+    char *history_output;
     struct job *next;
 };
 

@@ -33,6 +33,7 @@ struct history {
     char where[PATH_MAX]; /* kernel_config's history setting */
     char path[PATH_MAX];  /* the database file; "" when in memory */
     unsigned limit;       /* cells kept */
+    unsigned unpruned;    /* cells stored since the last prune */
     bool opened;
     sqlite3 *db;
     int session;   /* this kernel's session number */

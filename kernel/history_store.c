@@ -199,6 +199,7 @@ static void finalize_statements(struct history *history)
 /* Keeps the newest `limit` cells; ids grow with every cell stored, so this is a range delete. */
 static void prune(struct history *history)
 {
+    history->unpruned = 0;
     sqlite3_stmt *stmt =
         statement(history, &history->prune,
                   "DELETE FROM history WHERE id <= (SELECT max(id) FROM history) - ?1");
@@ -394,7 +395,11 @@ void history_add(struct history *history, int line, const char *input)
         sqlite3_bind_int(stmt, 2, line);
         sqlite3_bind_text(stmt, 3, source, (int)len, free);
     }
-    if (write_one(history, stmt, what))
+    /* Pruned every hundredth of the limit (at most every 100 cells), not after every cell: a
+     * prune is a write transaction of its own, six lock calls per cell for a delete that finds
+     * nothing almost always. The file holds up to 1 % more cells than the limit meanwhile. */
+    unsigned every = history->limit / 100 > 100 ? 100 : history->limit / 100;
+    if (write_one(history, stmt, what) && ++history->unpruned >= (every ? every : 1))
         prune(history);
 }
 

@@ -27,9 +27,10 @@ static void send_with_topic(struct kernel *k, struct jmsg *msg, const char *topi
     msg->n_ids = 0;
 }
 
-void kernel_publish(struct kernel *k, const char *msg_type, json_t *parent_header, json_t *content)
+void kernel_publish(struct kernel *k, const char *msg_type, const struct jmsg *parent,
+                    json_t *content)
 {
-    struct jmsg *msg = jmsg_build(k->session, msg_type, parent_header, content);
+    struct jmsg *msg = jmsg_build(k->session, msg_type, parent, content);
     if (!msg)
         return;
     char topic[128];
@@ -38,9 +39,9 @@ void kernel_publish(struct kernel *k, const char *msg_type, json_t *parent_heade
     jmsg_free(msg);
 }
 
-void kernel_publish_status(struct kernel *k, json_t *parent_header, const char *state)
+void kernel_publish_status(struct kernel *k, const struct jmsg *parent, const char *state)
 {
-    kernel_publish(k, "status", parent_header, json_pack("{s:s}", "execution_state", state));
+    kernel_publish(k, "status", parent, json_pack("{s:s}", "execution_state", state));
 }
 
 void kernel_reply_with_metadata(struct kernel *k, void *socket, const struct jmsg *request,
@@ -53,7 +54,7 @@ void kernel_reply_with_metadata(struct kernel *k, void *socket, const struct jms
         snprintf(reply_type, sizeof reply_type, "%.*s_reply", (int)(len - 8), type);
     else
         snprintf(reply_type, sizeof reply_type, "%s_reply", type);
-    struct jmsg *reply = jmsg_build(k->session, reply_type, request->header, content);
+    struct jmsg *reply = jmsg_build(k->session, reply_type, request, content);
     if (!reply || jmsg_copy_ids(reply, request) != 0) {
         jmsg_free(reply);
         json_decref(metadata);

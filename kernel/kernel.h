@@ -40,8 +40,9 @@ int kernel_run(const char *connection_file, const struct kernel_config *cfg, str
 /* --- used by dispatch.c and the loop --- */
 
 /* Publish on iopub with the given parent header (NULL for none). Steals content. */
-void kernel_publish(struct kernel *k, const char *msg_type, json_t *parent_header, json_t *content);
-void kernel_publish_status(struct kernel *k, json_t *parent_header, const char *state);
+void kernel_publish(struct kernel *k, const char *msg_type, const struct jmsg *parent,
+                    json_t *content);
+void kernel_publish_status(struct kernel *k, const struct jmsg *parent, const char *state);
 /* Reply to `request` on `socket`: msg_type is the request's with _request → _reply. */
 void kernel_reply(struct kernel *k, void *socket, const struct jmsg *request, json_t *content);
 /* The same, with the reply's metadata (stolen; NULL: {}). */

@@ -32,6 +32,8 @@ void jmsg_free(struct jmsg *msg)
     if (!msg)
         return;
     wire_parts_free(msg->ids, msg->n_ids);
+    free(msg->header_text.data);
+    free(msg->parent_text.data);
     json_decref(msg->header);
     json_decref(msg->parent_header);
     json_decref(msg->metadata);
@@ -49,25 +51,6 @@ static json_t *build_header(const char *session, const char *msg_type)
                      PROTOCOL_VERSION);
 }
 
-struct jmsg *jmsg_build(const char *session, const char *msg_type, json_t *parent_header,
-                        json_t *content)
-{
-    struct jmsg *msg = calloc(1, sizeof *msg);
-    if (!msg) {
-        json_decref(content);
-        return NULL;
-    }
-    msg->header = build_header(session, msg_type);
-    msg->parent_header = parent_header ? json_incref(parent_header) : json_object();
-    msg->metadata = json_object();
-    msg->content = content ? content : json_object();
-    if (!msg->header || !msg->parent_header || !msg->metadata) {
-        jmsg_free(msg);
-        return NULL;
-    }
-    return msg;
-}
-
 static int copy_part(struct wire_part *to, const void *data, size_t len)
 {
     to->data = malloc(len ? len : 1);
@@ -76,6 +59,28 @@ static int copy_part(struct wire_part *to, const void *data, size_t len)
     memcpy(to->data, data, len);
     to->len = len;
     return 0;
+}
+
+struct jmsg *jmsg_build(const char *session, const char *msg_type, const struct jmsg *parent,
+                        json_t *content)
+{
+    struct jmsg *msg = calloc(1, sizeof *msg);
+    if (!msg) {
+        json_decref(content);
+        return NULL;
+    }
+    msg->header = build_header(session, msg_type);
+    msg->parent_header = parent ? json_incref(parent->header) : json_object();
+    msg->metadata = json_object();
+    msg->content = content ? content : json_object();
+    bool text_ok =
+        !parent || !parent->header_text.data ||
+        copy_part(&msg->parent_text, parent->header_text.data, parent->header_text.len) == 0;
+    if (!msg->header || !msg->parent_header || !msg->metadata || !text_ok) {
+        jmsg_free(msg);
+        return NULL;
+    }
+    return msg;
 }
 
 int jmsg_copy_ids(struct jmsg *to, const struct jmsg *from)
@@ -191,6 +196,11 @@ struct jmsg *wire_decode(const struct wire_part *parts, size_t count, struct sig
     struct jmsg *msg = decode_json_frames(json_parts, why, why_len);
     if (!msg)
         return NULL;
+    if (copy_part(&msg->header_text, json_parts[0].data, json_parts[0].len) != 0) {
+        jmsg_free(msg);
+        snprintf(why, why_len, "out of memory");
+        return NULL;
+    }
     if (delim > 0) {
         struct jmsg ids_only = {.ids = (struct wire_part *)parts, .n_ids = delim};
         if (jmsg_copy_ids(msg, &ids_only) != 0) {
@@ -228,7 +238,10 @@ int wire_encode(const struct jmsg *msg, struct signer *signer, struct wire_part 
     const json_t *objects[4] = {msg->header, msg->parent_header, msg->metadata, msg->content};
     struct signed_part signed_parts[4];
     for (int i = 0; i < 4 && rc == 0; i++, n++) {
-        rc = take_string(&parts[n], json_dumps(objects[i], JSON_COMPACT | JSON_ENSURE_ASCII));
+        if (i == 1 && msg->parent_text.data)
+            rc = copy_part(&parts[n], msg->parent_text.data, msg->parent_text.len);
+        else
+            rc = take_string(&parts[n], json_dumps(objects[i], JSON_COMPACT | JSON_ENSURE_ASCII));
         signed_parts[i] = (struct signed_part){parts[n].data, parts[n].len};
     }
     char signature[SIGNATURE_HEX_LEN + 1];

@@ -24,6 +24,11 @@ struct jmsg {
     struct wire_part *ids; /* routing identities (owned) */
     size_t n_ids;
     json_t *header, *parent_header, *metadata, *content;
+    /* Owned, may be empty. A decoded message: its header frame as it came. A message built in
+     * answer to one: that text, sent as its parent_header instead of dumping the parsed header
+     * again for each of the five or so messages of a request (the spec's parent_header is the
+     * request's header; these are its bytes, already verified). */
+    struct wire_part header_text, parent_text;
 };
 
 /* header.msg_type of a decoded or built message. */
@@ -31,9 +36,9 @@ const char *jmsg_type(const struct jmsg *msg);
 const char *jmsg_id(const struct jmsg *msg);
 void jmsg_free(struct jmsg *msg);
 
-/* The one builder. Copies nothing it does not need: parent_header is referenced (or {} when NULL),
- * content is stolen (NULL → {}). */
-struct jmsg *jmsg_build(const char *session, const char *msg_type, json_t *parent_header,
+/* The one builder. Copies nothing it does not need: the parent's header is referenced (or {} when
+ * parent is NULL) and its text copied, content is stolen (NULL → {}). */
+struct jmsg *jmsg_build(const char *session, const char *msg_type, const struct jmsg *parent,
                         json_t *content);
 /* Copy the routing identities of `from` onto `to` (replies go back to the requester). */
 int jmsg_copy_ids(struct jmsg *to, const struct jmsg *from);

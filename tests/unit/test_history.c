@@ -332,6 +332,20 @@ static void test_limit(void)
     CHECK(count_rows(in_dir("limit.sqlite"), "SELECT count(*) FROM history") == 5);
 }
 
+/* A large limit is kept by a prune every hundredth of it: never more than 1 % over. */
+static void test_limit_pruned_in_steps(void)
+{
+    const char *path = in_dir("steps.sqlite");
+    struct history *h = history_open(path, 1000);
+    for (int i = 1; i <= 1009; i++)
+        history_add(h, i, "x");
+    CHECK(count_rows(path, "SELECT count(*) FROM history") == 1009);
+    history_add(h, 1010, "x");
+    CHECK(count_rows(path, "SELECT count(*) FROM history") == 1000);
+    CHECK(count_rows(path, "SELECT min(line) FROM history") == 11);
+    history_close(h);
+}
+
 static void write_cells(const char *path, const char *prefix, int count)
 {
     struct history *h = history_open(path, 100000);
@@ -513,6 +527,7 @@ int main(void)
     test_import_resumed();
     test_import_beside_cells();
     test_limit();
+    test_limit_pruned_in_steps();
     test_two_writers();
     test_unusable_file();
     test_full_and_read_only();

@@ -128,7 +128,8 @@ static void test_round_trip(void)
     struct signer *a = signer_new("hmac-sha256", "k1", 2);
     struct signer *b = signer_new("hmac-sha256", "k1", 2);
     struct signer *other = signer_new("hmac-sha256", "k2", 2);
-    json_t *parent = json_pack("{s:s}", "msg_id", "p1");
+    struct jmsg *parent = jmsg_build("sess", "execute_request", NULL, NULL);
+    json_object_set_new(parent->header, "msg_id", json_string("p1"));
     struct jmsg *msg =
         jmsg_build("sess", "execute_reply", parent, json_pack("{s:s}", "status", "ok"));
     struct jmsg ids_holder = {.ids = (struct wire_part[]){{"id-1", 4}, {"id-2", 4}}, .n_ids = 2};
@@ -148,10 +149,52 @@ static void test_round_trip(void)
     CHECK(strstr(why, "signature") != NULL);
     jmsg_free(decoded);
     jmsg_free(msg);
-    json_decref(parent);
+    jmsg_free(parent);
     signer_free(a);
     signer_free(b);
     signer_free(other);
+}
+
+/* A message built in answer to a received one carries that one's header frame, byte for byte,
+ * as its parent_header (not a re-dump of the parsed header: key order and spacing kept). */
+static void test_parent_header_is_the_request_header_as_received(void)
+{
+    struct signer *client = signer_new("hmac-sha256", "k1", 2);
+    struct signer *kernel = signer_new("hmac-sha256", "k1", 2);
+    const char *header = "{\"msg_type\": \"execute_request\", \"msg_id\": \"m-1\", "
+                         "\"session\": \"s\", \"username\": \"\u00e9\", \"version\": \"5.3\"}";
+    struct signed_part signed_parts[4] = {
+        {header, strlen(header)}, {"{}", 2}, {"{}", 2}, {"{\"code\": \"1\"}", 13}};
+    char signature[SIGNATURE_HEX_LEN + 1];
+    CHECK(signer_sign(client, signed_parts, signature) == 0);
+    struct wire_part frames[6] = {{WIRE_DELIMITER, strlen(WIRE_DELIMITER)},
+                                  {signature, strlen(signature)},
+                                  {(void *)header, strlen(header)},
+                                  {"{}", 2},
+                                  {"{}", 2},
+                                  {"{\"code\": \"1\"}", 13}};
+    char why[160] = "";
+    struct jmsg *request = wire_decode(frames, 6, kernel, why, sizeof why);
+    CHECK(request != NULL);
+    if (!request)
+        goto out;
+    struct jmsg *reply = jmsg_build("k", "execute_reply", request, NULL);
+    struct wire_part *parts = NULL;
+    size_t count = 0;
+    CHECK(reply && wire_encode(reply, kernel, &parts, &count) == 0);
+    if (parts) {
+        CHECK(parts[3].len == strlen(header) && memcmp(parts[3].data, header, parts[3].len) == 0);
+        struct jmsg *seen = wire_decode(parts, count, client, why, sizeof why);
+        CHECK(seen && strcmp(json_string_value(json_object_get(seen->parent_header, "msg_id")),
+                             "m-1") == 0);
+        jmsg_free(seen);
+    }
+    wire_parts_free(parts, count);
+    jmsg_free(reply);
+    jmsg_free(request);
+out:
+    signer_free(client);
+    signer_free(kernel);
 }
 
 static struct jmsg *decode_texts(const char *const *texts, size_t count, char *why)
@@ -239,6 +282,7 @@ int main(void)
     test_replay_sets_grow_when_needed();
     test_schemes();
     test_round_trip();
+    test_parent_header_is_the_request_header_as_received();
     test_malformed();
     test_ids();
     test_same_ids();
