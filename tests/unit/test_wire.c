@@ -1,10 +1,12 @@
 /* Signing and the wire codec, with known vectors. */
 #include <regex.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "check.h"
 #include "kernel/ids.h"
+#include "kernel/sha256_ni.h"
 #include "kernel/sign.h"
 #include "kernel/wire.h"
 
@@ -23,6 +25,43 @@ static void test_rfc4231_vector(void)
     CHECK(signer_sign(signer, parts, hex) == 0);
     CHECK(strcmp(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843") == 0);
     signer_free(signer);
+}
+
+/* The SHA-extension HMAC (used by signer_* where the CPU has them) equals libsodium's for keys
+ * shorter than, as long as and longer than a block, and data of every length around the block
+ * and padding boundaries, fed in one piece or in uneven parts. */
+static void test_sha_extensions_match_libsodium(void)
+{
+    if (!sha256_ni_supported()) {
+        printf("  (no SHA extensions on this CPU: only the libsodium path is tested)\n");
+        return;
+    }
+    unsigned char key[200], data[1000];
+    for (size_t i = 0; i < sizeof key; i++)
+        key[i] = (unsigned char)(i * 7 + 3);
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (unsigned char)(i * 31 + 11);
+    static const size_t key_lens[] = {0, 4, 36, 63, 64, 65, 200};
+    bool all_equal = true;
+    for (size_t k = 0; k < sizeof key_lens / sizeof key_lens[0]; k++) {
+        struct hmac_sha256_ni keyed;
+        hmac_sha256_ni_init(&keyed, key, key_lens[k]);
+        for (size_t len = 0; len <= sizeof data; len += len < 200 ? 1 : 97) {
+            unsigned char want[32], got[32];
+            crypto_auth_hmacsha256_state st;
+            crypto_auth_hmacsha256_init(&st, key, key_lens[k]);
+            crypto_auth_hmacsha256_update(&st, data, len);
+            crypto_auth_hmacsha256_final(&st, want);
+            struct sha256_ni inner = keyed.inner;
+            size_t cut = len / 3; /* three parts: a short one, then two that cross blocks */
+            sha256_ni_update(&inner, data, cut);
+            sha256_ni_update(&inner, data + cut, len / 2 - cut);
+            sha256_ni_update(&inner, data + len / 2, len - len / 2);
+            hmac_sha256_ni_final(&keyed, &inner, got);
+            all_equal = all_equal && memcmp(want, got, sizeof want) == 0;
+        }
+    }
+    CHECK(all_equal);
 }
 
 /* Computed with Python's hmac over the four frames of a kernel_info_request. */
@@ -234,6 +273,7 @@ static void test_same_ids(void)
 int main(void)
 {
     test_rfc4231_vector();
+    test_sha_extensions_match_libsodium();
     test_jupyter_vector();
     test_replay_after_a_flood();
     test_replay_sets_grow_when_needed();
