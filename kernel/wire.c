@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "ids.h"
+#include "json_write.h"
 
 const char *jmsg_type(const struct jmsg *msg)
 {
@@ -202,13 +203,10 @@ struct jmsg *wire_decode(const struct wire_part *parts, size_t count, struct sig
     return msg;
 }
 
-static int take_string(struct wire_part *part, char *text)
+static int take_json(struct wire_part *part, const json_t *value)
 {
-    if (!text)
-        return -1;
-    part->data = text;
-    part->len = strlen(text);
-    return 0;
+    part->data = json_write_compact(value, &part->len);
+    return part->data ? 0 : -1;
 }
 
 int wire_encode(const struct jmsg *msg, struct signer *signer, struct wire_part **parts_out,
@@ -228,7 +226,7 @@ int wire_encode(const struct jmsg *msg, struct signer *signer, struct wire_part 
     const json_t *objects[4] = {msg->header, msg->parent_header, msg->metadata, msg->content};
     struct signed_part signed_parts[4];
     for (int i = 0; i < 4 && rc == 0; i++, n++) {
-        rc = take_string(&parts[n], json_dumps(objects[i], JSON_COMPACT | JSON_ENSURE_ASCII));
+        rc = take_json(&parts[n], objects[i]);
         signed_parts[i] = (struct signed_part){parts[n].data, parts[n].len};
     }
     char signature[SIGNATURE_HEX_LEN + 1];

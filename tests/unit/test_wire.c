@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "kernel/ids.h"
+#include "kernel/json_write.h"
 #include "kernel/sha256_ni.h"
 #include "kernel/sign.h"
 #include "kernel/wire.h"
@@ -62,6 +63,42 @@ static void test_sha_extensions_match_libsodium(void)
         }
     }
     CHECK(all_equal);
+}
+
+/* json_write_compact's text is ASCII, parses back to the same value, and is what json_dumps
+ * writes wherever the two agree on an escape's form (plain text, short escapes). */
+static void test_json_write(void)
+{
+    json_t *v =
+        json_pack("{s:s, s:[i, I, f, b, b, n], s:{s:s%}, s:s, s:{}, s:[]}", "plain", "hello world",
+                  "list", 1, (json_int_t)-1234567890123LL, 0.25, 1, 0, "nested", "text",
+                  "a\"b\\c/\n\r\t\b\f\x01\x1f\x7f\0end", (size_t)18, "unicode",
+                  "\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "empty_object", "empty_array");
+    size_t len = 0;
+    char *text = json_write_compact(v, &len);
+    CHECK(text != NULL && strlen(text) == len);
+    bool ascii = true;
+    for (size_t i = 0; text && i < len; i++)
+        ascii = ascii && (unsigned char)text[i] < 0x80;
+    CHECK(ascii);
+    json_t *back = text ? json_loadb(text, len, JSON_ALLOW_NUL, NULL) : NULL;
+    CHECK(back && json_equal(back, v));
+    CHECK(text && strstr(text, "\\ud83d\\ude00") != NULL); /* a pair for U+1F600 */
+    json_decref(back);
+    free(text);
+    json_decref(v);
+
+    json_t *plain = json_pack("{s:s, s:i}", "name", "stdout", "n", 3);
+    text = json_write_compact(plain, &len);
+    char *theirs = json_dumps(plain, JSON_COMPACT | JSON_ENSURE_ASCII);
+    CHECK(text && theirs && strcmp(text, theirs) == 0);
+    free(text);
+    free(theirs);
+    json_decref(plain);
+
+    json_t *bad = json_stringn_nocheck("\xff", 1); /* not UTF-8: refused, as by json_dumps */
+    CHECK(json_write_compact(bad, &len) == NULL);
+    json_decref(bad);
 }
 
 /* Computed with Python's hmac over the four frames of a kernel_info_request. */
@@ -274,6 +311,7 @@ int main(void)
 {
     test_rfc4231_vector();
     test_sha_extensions_match_libsodium();
+    test_json_write();
     test_jupyter_vector();
     test_replay_after_a_flood();
     test_replay_sets_grow_when_needed();
