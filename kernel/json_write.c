@@ -102,8 +102,7 @@ static void put_string(struct out *o, const char *text, size_t len)
     put(o, "\"", 1);
     while (s < end && !o->failed) {
         const unsigned char *run = s;
-        while (s < end && *s >= 0x20 && *s < 0x80 && *s != '"' && *s != '\\')
-            s++;
+        s += utf8_json_plain_run((const char *)s, (size_t)(end - s));
         put(o, (const char *)run, (size_t)(s - run));
         if (s < end) {
             size_t n = put_escaped(o, s, (size_t)(end - s));

@@ -99,8 +99,10 @@ static size_t decode_string(const unsigned char **pp, const unsigned char *end, 
     unsigned char *o = out;
     for (;;) {
         /* the common case first: printable ASCII that needs no escape */
-        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-            *o++ = *p++;
+        size_t run = utf8_json_plain_run((const char *)p, (size_t)(end - p));
+        memcpy(o, p, run);
+        o += run;
+        p += run;
         if (p == end)
             return (size_t)-1;
         if (*p == '"')
