@@ -10,6 +10,7 @@
 #include <string.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
 #include <immintrin.h>
 
 #define SHA_TARGET __attribute__((target("sha,sse4.1")))
@@ -27,8 +28,11 @@ static const uint32_t K[64] = {
 
 bool sha256_ni_supported(void)
 {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+    /* CPUID directly: clang's __builtin_cpu_supports has no "sha" */
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3) || !(c & bit_SSE4_1))
+        return false;
+    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
 }
 
 /* Compresses n 64-byte blocks into h. The SHA instructions keep the state as ABEF/CDGH. */
