@@ -68,6 +68,17 @@ def encode(frame):
     return len(data).to_bytes(4, "big") + data
 
 
+def encode_stream(exec_id, name, text):
+    """The frame bytes of {"t": "stream", "id": exec_id, "name": name, "text": text} as encode()
+    writes them (but DEL, escaped as \\u007f), twice as fast: nearly every byte a cell sends is
+    stream text, and the C escaper for ASCII text (an O(1) check) is twice as fast as the one
+    that keeps other characters raw; no dict is walked. exec_id an int, name stdout/stderr."""
+    escape = _json.encode_basestring_ascii if text.isascii() else _json.encode_basestring
+    body = ('{"t":"stream","id":%d,"name":"%s","text":%s}' % (exec_id, name, escape(text)))
+    data = body.encode("utf-8", "replace")
+    return len(data).to_bytes(4, "big") + data
+
+
 class Channel:
     def __init__(self, fd):
         self.fd = fd

@@ -18,7 +18,7 @@ import select
 import threading
 import time
 
-from warden_channel import FRAME_MAX, encode, start_thread
+from warden_channel import FRAME_MAX, encode, encode_stream, start_thread
 from warden_signals import INTERRUPTS
 
 FLUSH_INTERVAL = 0.05
@@ -183,7 +183,7 @@ class Outbox:
                     break  # past the kernel's limit: dropped here, not there
                 piece = text[i:i + FLUSH_BYTES]
                 self.sent += len(piece)
-                self._send({"t": "stream", "id": self.exec_id, "name": name, "text": piece})
+                self._send_stream(name, piece)
 
     def _flusher(self):
         with self.lock:
@@ -211,6 +211,12 @@ class Outbox:
         with INTERRUPTS, self.lock:
             self._flush_locked()
             self._send(frame)
+
+    def _send_stream(self, name, text):
+        if type(self.exec_id) is int:  # always, from the worker; else the general encoder says
+            self.channel.send_bytes(encode_stream(self.exec_id, name, text))
+        else:
+            self._send({"t": "stream", "id": self.exec_id, "name": name, "text": text})
 
     def _send(self, frame):
         data = encode(frame)
