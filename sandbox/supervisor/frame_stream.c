@@ -1,11 +1,18 @@
-/* The fast path of the worker channel's decoding (frame.h): a `stream` frame exactly as the
- * runtime writes it, {"t":"stream","id":N,"name":"stdout"|"stderr","text":"..."}, is decoded in
- * one pass over its text. Stream frames are nearly all the bytes a cell sends, and the general
- * path (UTF-8 repair scan, surrogate-escape scan, then jansson's parser) cost about 165
- * instructions a byte under callgrind; this costs a few. It accepts a subset of what the general
- * path does and gives the same frame for it: anything else (another shape, whitespace, invalid
- * UTF-8, a lone surrogate escape, an id jansson would refuse) is left to the general path, which
- * repairs or rejects it as before. tests/unit/test_frame.c compares the two. */
+/* The fast path of the worker channel's decoding (frame.h), for the frames that carry nearly all
+ * the bytes a cell sends:
+ * - `stream_raw`: {"t":"stream_raw","id":N,"name":"stdout"|"stderr"} and then the text itself,
+ *   raw UTF-8 to the end of the frame. The runtime sends stream text so: JSON-escaping it cost
+ *   the worker 31 instructions a byte (Python's C escaper) and this side as much to undo. Only
+ *   this file reads it, exactly in that shape (anything else is not JSON: a protocol violation);
+ *   bytes that are not UTF-8 become U+FFFD, as in any frame.
+ * - `stream` exactly as json.dumps writes it, {"t":"stream","id":N,"name":...,"text":"..."},
+ *   decoded in one pass over its text. The general path (UTF-8 repair scan, surrogate-escape
+ *   scan, then jansson's parser) cost about 165 instructions a byte under callgrind; this costs
+ *   a few. It takes a subset of what the general path does and gives the same frame for it:
+ *   anything else (another shape, whitespace, invalid UTF-8, a lone surrogate escape, an id
+ *   jansson would refuse) is left to the general path, which repairs or rejects it as before.
+ * Both become the same {"t":"stream",...,"text":...} frame. tests/unit/test_frame_stream.c
+ * compares the paths. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +20,7 @@
 #include "frame.h"
 
 #define PREFIX     "{\"t\":\"stream\",\"id\":"
-#define PREFIX_LEN (sizeof PREFIX - 1)
+#define RAW_PREFIX "{\"t\":\"stream_raw\",\"id\":"
 #define MAX_DIGITS 18 /* always within json_int_t; longer ids go the general way */
 
 static int hex4(const unsigned char *p)
@@ -153,15 +160,28 @@ static bool take_id(const unsigned char **pp, const unsigned char *end, json_int
     return true;
 }
 
+static json_t *stream_frame(json_int_t id, const char *name, json_t *text)
+{
+    return text ? json_pack("{s:s, s:I, s:s, s:o}", "t", "stream", "id", id, "name", name, "text",
+                            text)
+                : NULL;
+}
+
 json_t *frame_parse_stream(const char *payload, size_t len)
 {
     const unsigned char *p = (const unsigned char *)payload, *end = p + len;
     json_int_t id;
-    if (!take(&p, end, PREFIX) || !take_id(&p, end, &id) || !take(&p, end, ",\"name\":\""))
+    bool raw = take(&p, end, RAW_PREFIX);
+    if ((!raw && !take(&p, end, PREFIX)) || !take_id(&p, end, &id) ||
+        !take(&p, end, ",\"name\":\""))
         return NULL;
     const char *name = take(&p, end, "stdout\"")   ? "stdout"
                        : take(&p, end, "stderr\"") ? "stderr"
                                                    : NULL;
+    if (raw)
+        return name && take(&p, end, "}")
+                   ? stream_frame(id, name, utf8_json_string((const char *)p, (size_t)(end - p)))
+                   : NULL;
     if (!name || !take(&p, end, ",\"text\":\""))
         return NULL;
     unsigned char *text = malloc((size_t)(end - p) + 1); /* decoding never grows */
@@ -170,8 +190,7 @@ json_t *frame_parse_stream(const char *payload, size_t len)
     size_t text_len = decode_string(&p, end, text);
     json_t *frame = NULL;
     if (text_len != (size_t)-1 && end - p == 1 && *p == '}')
-        frame = json_pack("{s:s, s:I, s:s, s:o}", "t", "stream", "id", id, "name", name, "text",
-                          json_stringn_nocheck((const char *)text, text_len));
+        frame = stream_frame(id, name, json_stringn_nocheck((const char *)text, text_len));
     free(text);
     return frame;
 }

@@ -131,10 +131,56 @@ static void test_random_texts(void)
     CHECK(all);
 }
 
+/* stream_raw: the header, then the text to the end of the frame, repaired as the general path
+ * repairs a stream frame's JSON text; any other shape is for the general path, where it is not
+ * JSON (so a protocol violation). */
+static bool raw_gives(const char *text, size_t len, const char *json_text)
+{
+    char payload[256], as_json[256];
+    int head =
+        snprintf(payload, sizeof payload, "{\"t\":\"stream_raw\",\"id\":9,\"name\":\"stderr\"}");
+    memcpy(payload + head, text, len);
+    snprintf(as_json, sizeof as_json,
+             "{\"t\":\"stream\",\"id\":9,\"name\":\"stderr\",\"text\":\"%s\"}", json_text);
+    json_t *quick = frame_parse_stream(payload, (size_t)head + len);
+    json_t *slow = general(as_json, strlen(as_json));
+    bool same = quick && slow && json_equal(quick, slow);
+    json_decref(quick);
+    json_decref(slow);
+    return same;
+}
+
+static void test_raw_stream_frames(void)
+{
+    CHECK(raw_gives("hello\n", 6, "hello\\n"));
+    CHECK(raw_gives("", 0, ""));
+    CHECK(raw_gives("a\0b", 3, "a\\u0000b"));
+    CHECK(raw_gives("\"q\" \\ \x01 \xc3\xa9", 10, "\\\"q\\\" \\\\ \\u0001 \xc3\xa9"));
+    CHECK(raw_gives("bad \xff"
+                    " end",
+                    9,
+                    "bad \xff"
+                    " end")); /* U+FFFD on both paths */
+    static const char *const bad[] = {
+        "{\"t\":\"stream_raw\",\"id\":1,\"name\":\"stdin\"}x",
+        "{\"t\":\"stream_raw\",\"id\":01,\"name\":\"stdout\"}x",
+        "{\"t\":\"stream_raw\",\"id\":1,\"name\":\"stdout\"x",
+        "{\"t\":\"stream_raw\", \"id\":1,\"name\":\"stdout\"}x",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *quick = frame_parse_stream(bad[i], strlen(bad[i]));
+        json_t *slow = general(bad[i], strlen(bad[i]));
+        CHECK(!quick && !slow);
+        json_decref(quick);
+        json_decref(slow);
+    }
+}
+
 int main(void)
 {
     test_what_the_runtime_writes();
     test_left_to_the_general_path();
     test_random_texts();
+    test_raw_stream_frames();
     return check_summary("test_frame_stream");
 }
