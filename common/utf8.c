@@ -1,6 +1,7 @@
 #include "utf8.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,9 +102,52 @@ char *utf8_repair(const char *in, size_t len, size_t *outlen)
     return out;
 }
 
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Whether any byte of w is zero (exact as a yes/no; which byte is not told). */
+static inline uint64_t has_zero(uint64_t w) { return (w - ONES) & ~w & HIGHS; }
+
+static inline bool plain_byte(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+size_t utf8_json_plain_run(const char *s, size_t len)
+{
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        /* a byte < 0x20 (0x20 - it borrows), '"', '\\', or one with its high bit set */
+        uint64_t special = ((w - 0x20 * ONES) & ~w & HIGHS) | has_zero(w ^ ('"' * ONES)) |
+                           has_zero(w ^ ('\\' * ONES)) | (w & HIGHS);
+        if (special)
+            break;
+    }
+    while (i < len && plain_byte((unsigned char)s[i]))
+        i++;
+    return i;
+}
+
+static bool is_ascii(const char *s, size_t len)
+{
+    uint64_t any = 0;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        any |= w;
+    }
+    for (; i < len; i++)
+        any |= (unsigned char)s[i];
+    return (any & HIGHS) == 0;
+}
+
 json_t *utf8_json_string(const char *text, size_t len)
 {
-    json_t *value = json_stringn(text, len);
+    /* ASCII is valid UTF-8: jansson's own check (a tenth of a big output's cost) is skipped */
+    json_t *value = is_ascii(text, len) ? json_stringn_nocheck(text, len) : json_stringn(text, len);
     if (value)
         return value;
     size_t clean_len;

@@ -22,6 +22,10 @@ size_t utf8_sequence(const unsigned char *s, size_t avail, size_t *bad_len);
  * valid already (or out of memory: *outlen is then 0). *outlen gets the copy's length. */
 char *utf8_repair(const char *in, size_t len, size_t *outlen);
 
+/* Length of the leading run of s that a JSON string holds as it is, in either direction: printable
+ * ASCII but '"' and '\\'. Eight bytes a step: the bulk of a big output is such runs. */
+size_t utf8_json_plain_run(const char *s, size_t len);
+
 /* `len` bytes of text as a JSON string, with invalid UTF-8 repaired (jansson refuses it): what a
  * person typed or a worker printed is shown with U+FFFD, never dropped. NULL when out of memory. */
 json_t *utf8_json_string(const char *text, size_t len);

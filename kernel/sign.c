@@ -1,7 +1,9 @@
 /* HMAC-SHA256 comes from libsodium, which libzmq loads anyway (CurveZMQ): a few pages of code
  * touched per message. OpenSSL's EVP_MAC fetched its provider machinery at start-up and left
  * 3.4 MiB of libcrypto resident in a kernel that is otherwise about 9 MiB; its per-message
- * context duplication also allocated. libsodium's state is plain memory, copied per message. */
+ * context duplication also allocated. libsodium's state is plain memory, copied per message.
+ * Where the CPU has the SHA extensions, sha256_ni.c computes the same HMAC about 7x faster
+ * (libsodium's portable SHA-256 is the bulk of a big output's cost in the kernel). */
 #include "sign.h"
 
 #include <sodium.h>
@@ -9,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "sha256_ni.h"
 
 #define DIGEST_LEN crypto_auth_hmacsha256_BYTES
 
@@ -32,6 +36,8 @@ struct digest_set {
 
 struct signer {
     crypto_auth_hmacsha256_state keyed; /* initialised with the key once; copied per message */
+    struct hmac_sha256_ni keyed_ni;     /* the same, when use_ni */
+    bool use_ni;
     bool enabled;
     struct digest_set seen[2];
     int current; /* the generation digests are added to */
@@ -50,6 +56,9 @@ struct signer *signer_new(const char *scheme, const void *key, size_t key_len)
         signer_free(signer);
         return NULL;
     }
+    signer->use_ni = sha256_ni_supported();
+    if (signer->use_ni)
+        hmac_sha256_ni_init(&signer->keyed_ni, key, key_len);
     signer->enabled = true;
     return signer;
 }
@@ -75,6 +84,14 @@ bool signer_enabled(const struct signer *signer) { return signer && signer->enab
 static void compute_digest(const struct signer *signer, const struct signed_part parts[4],
                            unsigned char digest[DIGEST_LEN])
 {
+    if (signer->use_ni) {
+        struct sha256_ni inner = signer->keyed_ni.inner;
+        for (int i = 0; i < 4; i++)
+            sha256_ni_update(&inner, parts[i].data, parts[i].len);
+        hmac_sha256_ni_final(&signer->keyed_ni, &inner, digest);
+        sodium_memzero(&inner, sizeof inner);
+        return;
+    }
     crypto_auth_hmacsha256_state state = signer->keyed;
     for (int i = 0; i < 4; i++)
         crypto_auth_hmacsha256_update(&state, parts[i].data, parts[i].len);

@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "ids.h"
+#include "json_write.h"
 
 const char *jmsg_type(const struct jmsg *msg)
 {
@@ -212,12 +213,33 @@ struct jmsg *wire_decode(const struct wire_part *parts, size_t count, struct sig
     return msg;
 }
 
-static int take_string(struct wire_part *part, char *text)
+/* The four JSON frames of msg (malloc'd texts) and their signature: what is sent after the ids
+ * and the delimiter. 0, or -1 with nothing left allocated. */
+static int encode_signed(const struct jmsg *msg, struct signer *signer, struct wire_part json[4],
+                         char signature[SIGNATURE_HEX_LEN + 1])
 {
-    if (!text)
+    const json_t *objects[4] = {msg->header, msg->parent_header, msg->metadata, msg->content};
+    struct signed_part signed_parts[4];
+    for (int i = 0; i < 4; i++) {
+        /* a reply's parent_header: the request's header bytes as they came (jmsg_build) */
+        if (i == 1 && msg->parent_text.data) {
+            if (copy_part(&json[i], msg->parent_text.data, msg->parent_text.len) != 0)
+                json[i].data = NULL;
+        } else {
+            json[i].data = json_write_compact(objects[i], &json[i].len);
+        }
+        if (!json[i].data) {
+            for (int j = 0; j < i; j++)
+                free(json[j].data);
+            return -1;
+        }
+        signed_parts[i] = (struct signed_part){json[i].data, json[i].len};
+    }
+    if (signer_sign(signer, signed_parts, signature) != 0) {
+        for (int i = 0; i < 4; i++)
+            free(json[i].data);
         return -1;
-    part->data = text;
-    part->len = strlen(text);
+    }
     return 0;
 }
 
@@ -226,29 +248,18 @@ int wire_encode(const struct jmsg *msg, struct signer *signer, struct wire_part 
 {
     size_t count = msg->n_ids + 6;
     struct wire_part *parts = calloc(count, sizeof *parts);
-    if (!parts)
-        return -1;
-    size_t n = 0;
-    int rc = 0;
-    for (size_t i = 0; i < msg->n_ids && rc == 0; i++, n++)
-        rc = copy_part(&parts[n], msg->ids[i].data, msg->ids[i].len);
-    if (rc == 0)
-        rc = copy_part(&parts[n++], WIRE_DELIMITER, strlen(WIRE_DELIMITER));
-    size_t sig_slot = n++;
-    const json_t *objects[4] = {msg->header, msg->parent_header, msg->metadata, msg->content};
-    struct signed_part signed_parts[4];
-    for (int i = 0; i < 4 && rc == 0; i++, n++) {
-        if (i == 1 && msg->parent_text.data)
-            rc = copy_part(&parts[n], msg->parent_text.data, msg->parent_text.len);
-        else
-            rc = take_string(&parts[n], json_dumps(objects[i], JSON_COMPACT | JSON_ENSURE_ASCII));
-        signed_parts[i] = (struct signed_part){parts[n].data, parts[n].len};
-    }
     char signature[SIGNATURE_HEX_LEN + 1];
+    if (!parts || encode_signed(msg, signer, &parts[msg->n_ids + 2], signature) != 0) {
+        free(parts);
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < msg->n_ids && rc == 0; i++)
+        rc = copy_part(&parts[i], msg->ids[i].data, msg->ids[i].len);
     if (rc == 0)
-        rc = signer_sign(signer, signed_parts, signature);
+        rc = copy_part(&parts[msg->n_ids], WIRE_DELIMITER, strlen(WIRE_DELIMITER));
     if (rc == 0)
-        rc = copy_part(&parts[sig_slot], signature, strlen(signature));
+        rc = copy_part(&parts[msg->n_ids + 1], signature, strlen(signature));
     if (rc != 0) {
         wire_parts_free(parts, count);
         return -1;
@@ -258,23 +269,53 @@ int wire_encode(const struct jmsg *msg, struct signer *signer, struct wire_part 
     return 0;
 }
 
+static void free_text(void *data, void *hint)
+{
+    (void)hint;
+    free(data);
+}
+
+/* Sends one frame; a JSON text is handed over to ZeroMQ (which frees it once sent) instead of
+ * being copied: a big stream output is not copied once more. */
+static int send_frame(void *socket, const void *data, size_t len, bool owned, bool more)
+{
+    int flags = (more ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT;
+    if (!owned)
+        return zmq_send(socket, data, len, flags) < 0 ? -1 : 0;
+    zmq_msg_t frame;
+    if (zmq_msg_init_data(&frame, (void *)data, len, free_text, NULL) != 0) {
+        free((void *)data);
+        return -1;
+    }
+    if (zmq_msg_send(&frame, socket, flags) < 0) {
+        zmq_msg_close(&frame); /* frees the text */
+        return -1;
+    }
+    return 0;
+}
+
 int wire_send(void *socket, struct signer *signer, const struct jmsg *msg)
 {
-    struct wire_part *parts;
-    size_t count;
-    if (wire_encode(msg, signer, &parts, &count) != 0) {
+    struct wire_part json[4];
+    char signature[SIGNATURE_HEX_LEN + 1];
+    if (encode_signed(msg, signer, json, signature) != 0) {
         log_error("could not encode a %s message", jmsg_type(msg));
         return -1;
     }
     int rc = 0;
-    for (size_t i = 0; i < count && rc == 0; i++) {
-        int flags = (i + 1 < count ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT;
-        if (zmq_send(socket, parts[i].data, parts[i].len, flags) < 0)
-            rc = -1;
-    }
+    for (size_t i = 0; i < msg->n_ids && rc == 0; i++)
+        rc = send_frame(socket, msg->ids[i].data, msg->ids[i].len, false, true);
+    if (rc == 0)
+        rc = send_frame(socket, WIRE_DELIMITER, strlen(WIRE_DELIMITER), false, true);
+    if (rc == 0)
+        rc = send_frame(socket, signature, strlen(signature), false, true);
+    int i = 0;
+    for (; i < 4 && rc == 0; i++)
+        rc = send_frame(socket, json[i].data, json[i].len, true, i < 3);
+    for (; i < 4; i++)
+        free(json[i].data); /* not handed over: an earlier frame failed */
     if (rc != 0)
         log_warn("could not send %s: %s", jmsg_type(msg), zmq_strerror(zmq_errno()));
-    wire_parts_free(parts, count);
     return rc;
 }
 

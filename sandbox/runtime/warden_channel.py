@@ -77,6 +77,17 @@ def encode(frame):
     return len(data).to_bytes(4, "big") + data
 
 
+def encode_stream(exec_id, name, text):
+    """A `stream_raw` frame: {"t":"stream_raw","id":exec_id,"name":name} and then the text as raw
+    UTF-8 to the end of the frame (docs/design.md): nearly every byte a cell sends is stream
+    text, and JSON-escaping it cost 31 instructions a byte (Python's C escaper), the kernel as
+    much to undo. Lone surrogates become '?', as encode() makes them. exec_id is an int, name
+    "stdout" or "stderr"."""
+    head = b'{"t":"stream_raw","id":%d,"name":"%s"}' % (exec_id, name.encode())
+    body = text.encode("utf-8", "replace")
+    return (len(head) + len(body)).to_bytes(4, "big") + head + body
+
+
 class Channel:
     def __init__(self, fd):
         self.fd = fd

@@ -74,6 +74,11 @@ int frame_write_all(int fd, const void *data, size_t len, int timeout_ms);
  * escapes replaced by \ufffd, or NULL when `in` needs no change. *outlen gets the new length. */
 char *frame_sanitize(const char *in, size_t len, size_t *outlen);
 
+/* A `stream` frame's payload exactly as the runtime writes it, decoded in one pass
+ * (frame_stream.c), or NULL: then the general path (sanitising, jansson) decides. Same result as
+ * that path. */
+json_t *frame_parse_stream(const char *payload, size_t len);
+
 /* Monotonic clock in milliseconds. */
 int64_t frame_now_ms(void);
 

@@ -16,8 +16,12 @@
 #define SUP_REQUEST_TIMEOUT_MS 3000  /* complete / inspect / is_complete / check */
 #define SUP_WRITE_TIMEOUT_MS   10000 /* a worker that does not read for this long is stuck */
 #define SUP_STREAM_INTERVAL_MS 50    /* stream coalescing: at most one flush per interval */
-#define SUP_EXIT_WAIT_MS       1000  /* EOF seen: how long the process gets to exit by itself */
-#define SUP_DRAIN_MS           500   /* after death: time spent reading what it had sent */
+/* ... unless this much text is waiting: a flood then reaches the client in 1 MiB messages while
+ * the cell still writes, so the client decodes one while the worker writes the next, instead of
+ * everything after the cell (at most 32 more messages a cell under the default output limit). */
+#define SUP_STREAM_FLUSH_BYTES (1u << 20)
+#define SUP_EXIT_WAIT_MS       1000 /* EOF seen: how long the process gets to exit by itself */
+#define SUP_DRAIN_MS           500  /* after death: time spent reading what it had sent */
 
 /* describe: the worker spends at most 2 s describing values (then counts the rest as omitted),
  * plus the directory listing, and the worker may still be starting. */
@@ -99,6 +103,7 @@ struct cell_run {
     /* stream coalescing */
     struct stream_segment seg[SUP_MAX_SEGMENTS];
     int nseg;
+    size_t seg_bytes; /* text in seg[] */
     struct pending_update upd[SUP_MAX_PENDING_UPDATES];
     int nupd;
     int64_t last_flush; /* last time pending output (streams, updates) was sent */

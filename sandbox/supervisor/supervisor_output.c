@@ -1,5 +1,6 @@
 /* Worker supervisor, a cell's output on its way to the sink: stream text is coalesced (at most one
- * flush per SUP_STREAM_INTERVAL_MS, display updates reduced to the latest per display id), and
+ * flush per SUP_STREAM_INTERVAL_MS, or per SUP_STREAM_FLUSH_BYTES of a flood; display updates
+ * reduced to the latest per display id), and
  * everything is counted against the per-cell output limit, past which it is dropped with one
  * notice. The frames it comes from were validated already (translate.c, supervisor_frames.c);
  * here they become output.h calls. */
@@ -47,6 +48,7 @@ void sup_stream_flush(struct cell_run *r)
     if (r->nseg)
         r->last_flush = frame_now_ms();
     r->nseg = 0;
+    r->seg_bytes = 0;
 }
 
 void sup_output_free(struct cell_run *r)
@@ -102,10 +104,14 @@ void sup_add_stream(struct cell_run *r, enum output_stream name, const char *tex
         over = true;
     }
     r->out_bytes += len;
-    if (len)
+    if (len) {
         seg_append(segment_for(r, name), text, len);
+        r->seg_bytes += len;
+    }
     if (over)
         truncation_notice(r);
+    else if (r->seg_bytes >= SUP_STREAM_FLUSH_BYTES)
+        sup_stream_flush(r);
 }
 
 /* The output.h call for a validated output. */

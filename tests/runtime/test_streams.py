@@ -159,3 +159,24 @@ def test_drain_waits_for_a_read_in_flight(tmp_path):
     printer.join(10)
     text = "".join("".join(parts) for _, parts in outbox.segments)
     assert text == "fd-level\nprint\n"
+
+
+def test_stream_frames_are_raw_text_after_a_json_head():
+    """encode_stream, the flusher's encoder: a stream_raw frame whose text is the same as the
+    stream frame encode() would make (lone surrogates '?', as there)."""
+    import json
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "sandbox", "runtime"))
+    import warden_channel
+    from wframes import decode
+    texts = ["plain\n" * 1000, "", "\x00\x01\x1f \"quoted\" back\\slash /", "é € 😀 ünï",
+             "lone \ud800 surrogate \udcff", "\t\r\n}{" * 3, "del \x7f"]
+    for text in texts:
+        for exec_id, name in ((1, "stdout"), (12345678901234, "stderr")):
+            data = warden_channel.encode_stream(exec_id, name, text)
+            general = warden_channel.encode({"t": "stream", "id": exec_id, "name": name,
+                                             "text": text})
+            assert int.from_bytes(data[:4], "big") == len(data) - 4
+            assert data[4:].startswith(b'{"t":"stream_raw","id":%d,"name":"%s"}'
+                                       % (exec_id, name.encode()))
+            assert decode(data[4:]) == json.loads(general[4:]), text[:40]

@@ -27,6 +27,20 @@ def encode(obj):
     return len(body).to_bytes(4, "big") + body
 
 
+RAW_HEAD = b'{"t":"stream_raw",'
+
+
+def decode(body):
+    """A frame's payload as the kernel reads it: JSON (strict: valid UTF-8), or a stream_raw
+    frame (its JSON head, then the text raw) as the stream frame it stands for."""
+    if body.startswith(RAW_HEAD):
+        end = body.index(b"}") + 1
+        frame = json.loads(body[:end].decode("utf-8"))
+        return {"t": "stream", "id": frame["id"], "name": frame["name"],
+                "text": body[end:].decode("utf-8")}
+    return json.loads(body.decode("utf-8"))
+
+
 class Result:
     def __init__(self, frames):
         self.frames = frames
@@ -140,7 +154,7 @@ class RuntimeProc:
                 n = int.from_bytes(self.buf[:4], "big")
                 if len(self.buf) >= 4 + n:
                     body, self.buf = self.buf[4:4 + n], self.buf[4 + n:]
-                    frame = json.loads(body.decode("utf-8"))  # strict: must be valid UTF-8
+                    frame = decode(body)
                     assert isinstance(frame, dict) and isinstance(frame["t"], str)
                     return frame
             left = deadline - time.monotonic()

@@ -247,6 +247,23 @@ static void test_buffer_growth(void)
     free(buf);
 }
 
+/* The plain run ends at the first byte a JSON string escapes, wherever it falls in a word. */
+static void test_json_plain_run(void)
+{
+    static const char specials[] = {'"', '\\', '\n', '\x01', '\x1f', (char)0x80, (char)0xc3, 0};
+    bool all = true;
+    for (size_t k = 0; k < sizeof specials; k++)
+        for (size_t at = 0; at < 24; at++) {
+            char text[32];
+            memset(text, 'x', sizeof text);
+            text[5 + at % 3] = ' ';
+            text[at] = specials[k];
+            all = all && utf8_json_plain_run(text, sizeof text) == at;
+        }
+    CHECK(all);
+    CHECK(utf8_json_plain_run("~ !#/0Az{}", 10) == 10 && utf8_json_plain_run("", 0) == 0);
+}
+
 int main(void)
 {
     test_files();
@@ -254,6 +271,7 @@ int main(void)
     test_format();
     test_utf8();
     test_utf8_inert();
+    test_json_plain_run();
     test_cell_error();
     test_relay();
     return check_summary("common");

@@ -1,10 +1,13 @@
 /* Signing and the wire codec, with known vectors. */
 #include <regex.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "check.h"
 #include "kernel/ids.h"
+#include "kernel/json_write.h"
+#include "kernel/sha256_ni.h"
 #include "kernel/sign.h"
 #include "kernel/wire.h"
 
@@ -23,6 +26,79 @@ static void test_rfc4231_vector(void)
     CHECK(signer_sign(signer, parts, hex) == 0);
     CHECK(strcmp(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843") == 0);
     signer_free(signer);
+}
+
+/* The SHA-extension HMAC (used by signer_* where the CPU has them) equals libsodium's for keys
+ * shorter than, as long as and longer than a block, and data of every length around the block
+ * and padding boundaries, fed in one piece or in uneven parts. */
+static void test_sha_extensions_match_libsodium(void)
+{
+    if (!sha256_ni_supported()) {
+        printf("  (no SHA extensions on this CPU: only the libsodium path is tested)\n");
+        return;
+    }
+    unsigned char key[200], data[1000];
+    for (size_t i = 0; i < sizeof key; i++)
+        key[i] = (unsigned char)(i * 7 + 3);
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (unsigned char)(i * 31 + 11);
+    static const size_t key_lens[] = {0, 4, 36, 63, 64, 65, 200};
+    bool all_equal = true;
+    for (size_t k = 0; k < sizeof key_lens / sizeof key_lens[0]; k++) {
+        struct hmac_sha256_ni keyed;
+        hmac_sha256_ni_init(&keyed, key, key_lens[k]);
+        for (size_t len = 0; len <= sizeof data; len += len < 200 ? 1 : 97) {
+            unsigned char want[32], got[32];
+            crypto_auth_hmacsha256_state st;
+            crypto_auth_hmacsha256_init(&st, key, key_lens[k]);
+            crypto_auth_hmacsha256_update(&st, data, len);
+            crypto_auth_hmacsha256_final(&st, want);
+            struct sha256_ni inner = keyed.inner;
+            size_t cut = len / 3; /* three parts: a short one, then two that cross blocks */
+            sha256_ni_update(&inner, data, cut);
+            sha256_ni_update(&inner, data + cut, len / 2 - cut);
+            sha256_ni_update(&inner, data + len / 2, len - len / 2);
+            hmac_sha256_ni_final(&keyed, &inner, got);
+            all_equal = all_equal && memcmp(want, got, sizeof want) == 0;
+        }
+    }
+    CHECK(all_equal);
+}
+
+/* json_write_compact's text is ASCII, parses back to the same value, and is what json_dumps
+ * writes wherever the two agree on an escape's form (plain text, short escapes). */
+static void test_json_write(void)
+{
+    json_t *v =
+        json_pack("{s:s, s:[i, I, f, b, b, n], s:{s:s%}, s:s, s:{}, s:[]}", "plain", "hello world",
+                  "list", 1, (json_int_t)-1234567890123LL, 0.25, 1, 0, "nested", "text",
+                  "a\"b\\c/\n\r\t\b\f\x01\x1f\x7f\0end", (size_t)18, "unicode",
+                  "\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "empty_object", "empty_array");
+    size_t len = 0;
+    char *text = json_write_compact(v, &len);
+    CHECK(text != NULL && strlen(text) == len);
+    bool ascii = true;
+    for (size_t i = 0; text && i < len; i++)
+        ascii = ascii && (unsigned char)text[i] < 0x80;
+    CHECK(ascii);
+    json_t *back = text ? json_loadb(text, len, JSON_ALLOW_NUL, NULL) : NULL;
+    CHECK(back && json_equal(back, v));
+    CHECK(text && strstr(text, "\\ud83d\\ude00") != NULL); /* a pair for U+1F600 */
+    json_decref(back);
+    free(text);
+    json_decref(v);
+
+    json_t *plain = json_pack("{s:s, s:i}", "name", "stdout", "n", 3);
+    text = json_write_compact(plain, &len);
+    char *theirs = json_dumps(plain, JSON_COMPACT | JSON_ENSURE_ASCII);
+    CHECK(text && theirs && strcmp(text, theirs) == 0);
+    free(text);
+    free(theirs);
+    json_decref(plain);
+
+    json_t *bad = json_stringn_nocheck("\xff", 1); /* not UTF-8: refused, as by json_dumps */
+    CHECK(json_write_compact(bad, &len) == NULL);
+    json_decref(bad);
 }
 
 /* Computed with Python's hmac over the four frames of a kernel_info_request. */
@@ -277,6 +353,8 @@ static void test_same_ids(void)
 int main(void)
 {
     test_rfc4231_vector();
+    test_sha_extensions_match_libsodium();
+    test_json_write();
     test_jupyter_vector();
     test_replay_after_a_flood();
     test_replay_sets_grow_when_needed();
