@@ -16,11 +16,16 @@ they take no execution count and no history entry, so a test's first cell is sti
 Not checked: a kernel whose config chooses the jail itself (``sandbox.jail``,
 ``sandbox.unjailed``): the test asked for that jail and checks it (test_e2e_landlock does, on its
 first cell). A kernel whose config is refused (``ConfigError``) builds no jail and runs no cell:
-the spent cell must then be that refusal, with no notice."""
+the spent cell must then be that refusal, with no notice.
+
+What the Landlock jail cannot hold is written down test by test in landlock_differences.py; a test
+that meets it asks ``differs(its own name)`` and asserts the outcome written there."""
 
 from __future__ import annotations
 
 import os
+
+from .landlock_differences import DIFFERENCES
 
 EXPECT_JAIL = os.environ.get("WARDEN_EXPECT_JAIL", "namespaces")
 if EXPECT_JAIL not in ("namespaces", "landlock"):
@@ -29,6 +34,17 @@ LANDLOCK_NOTICE = "jail: Landlock mode \u2014 no pid/mount/network namespaces; s
 
 # the spent cells' code; store_history false: no execution count, no history (see above)
 _CHECK = "%%python\nprint('which jail')"
+
+
+def differs(test: str) -> bool:
+    """True when this test meets a listed limit of the jail under test (landlock_differences.py),
+    and must then assert the different outcome written there. A test not listed is a KeyError in
+    Landlock mode: every difference is written down before it is accepted."""
+    if EXPECT_JAIL != "landlock":
+        return False
+    if test not in DIFFERENCES:
+        raise KeyError("%s is not in landlock_differences.DIFFERENCES" % test)
+    return True
 
 
 def chooses_its_jail(config) -> bool:
