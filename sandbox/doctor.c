@@ -288,20 +288,36 @@ static void report_landlock(json_t *r)
          json_integer_value(json_object_get(r, "nprocs")), ifaces);
 }
 
-/* The Landlock jail shares the kernel's uid unless the kernel is root: RLIMIT_NPROC would count
- * all of that uid's processes, so it is set only with a uid of the jail's own (the probe says). */
+/* Without a writable cgroup the Landlock jail's tasks are bounded by RLIMIT_NPROC, which counts
+ * every task of the jail's uid, host-wide: sandbox.tasks when the uid ran nothing else at the
+ * worker's start, else what it ran then plus that budget (jail_plan_shared_uid_tasks: the uid is
+ * the kernel's own, or the one every root-run jail gets), which the uid's later processes share. */
 static bool report_landlock_tasks(const struct sandbox_config *cfg, json_t *r)
 {
     json_t *nproc =
         json_array_get(json_object_get(json_object_get(r, "rlimits"), "RLIMIT_NPROC"), 0);
-    if (json_integer_value(nproc) == (json_int_t)cfg->limits.max_tasks) {
+    json_int_t limit = json_integer_value(nproc), budget = (json_int_t)cfg->limits.max_tasks;
+    json_int_t uid = json_integer_value(json_object_get(r, "uid"));
+    if (limit == budget) {
         line("[ok]", "task limit", "%u processes+threads via RLIMIT_NPROC (a uid of its own)",
              cfg->limits.max_tasks);
         return true;
     }
-    line("[WARN]", "task limit",
-         "none: no writable cgroup, and RLIMIT_NPROC would count every "
-         "process of the kernel's uid");
+    if (json_is_integer(nproc) && limit > budget) {
+        line("[WARN]", "task limit",
+             "%" JSON_INTEGER_FORMAT " processes+threads via RLIMIT_NPROC: %u beyond what uid "
+             "%" JSON_INTEGER_FORMAT " ran at the worker's start (%" JSON_INTEGER_FORMAT
+             " tasks; the uid is shared: its processes started later use the same budget)",
+             limit, cfg->limits.max_tasks, uid, limit - budget);
+        problem(false,
+                "the Landlock jail's task limit is shared with the other processes of uid "
+                "%" JSON_INTEGER_FORMAT ": a fork bomb stops within it, but another "
+                "process of that uid can use it up. Give the kernel a writable cgroup (a "
+                "delegated cgroup v2 subtree), or run it as root (a uid of the jail's own)",
+                uid);
+        return true;
+    }
+    line("[WARN]", "task limit", "none: no writable cgroup, and no RLIMIT_NPROC in the jail");
     problem(false, "the Landlock jail has no task limit here: a fork bomb is stopped only by the "
                    "host's limits. Give the kernel a writable cgroup (a delegated cgroup v2 "
                    "subtree), or run it as root (a uid of the jail's own)");

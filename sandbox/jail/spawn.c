@@ -153,7 +153,10 @@ static int spawn_unjailed(const struct spawn_request *req, struct jailed *out, c
  * ------------------------------------------------------------------------------------------- */
 /* A jail's init, in the namespaces `ns_flags` names (none for the Landlock jail), with a pidfd.
  * Where clone3 is missing or refused with ENOSYS (old kernels; Docker's seccomp profile), clone()
- * with fork semantics and the same pidfd. */
+ * with fork semantics and the same pidfd; where that gave none either (a kernel or filter that
+ * ignores CLONE_PIDFD), pidfd_open: the init is an unreaped child, so its pid cannot have been
+ * reused. Every end of a jail rests on it: without one the kernel cannot ask the Landlock jail's
+ * init to kill what the worker left (spawn_kill), nor see the worker die during a prompt. */
 static pid_t clone_init(unsigned long long ns_flags, int *pidfd)
 {
     unsigned long long flags = ns_flags | CLONE_PIDFD;
@@ -167,6 +170,8 @@ static pid_t clone_init(unsigned long long ns_flags, int *pidfd)
         /* x86_64 argument order: the pidfd is written where parent_tid points */
         r = syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, pidfd, NULL, NULL);
     }
+    if (r > 0 && *pidfd < 0)
+        *pidfd = pidfd_open((pid_t)r, 0);
     return (pid_t)r;
 }
 

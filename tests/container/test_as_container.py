@@ -4,6 +4,7 @@ and children still work; as root and with --user. Under it the namespace jail is
 its clear error, and "auto" picks Landlock and says so. Needs root (as a container runtime)."""
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -98,3 +99,11 @@ def test_auto_picks_landlock_and_says_so(as_user, user):
     out = r.stdout + r.stderr
     assert r.returncode == 0, out
     assert "jail: Landlock mode" in out and "Cells can run jailed" in out, out
+    # a task limit, never none: as root the pids cgroup (RLIMIT_NPROC where none is writable); an
+    # ordinary user has no writable cgroup here, and its kernel's uid is shared: RLIMIT_NPROC, the
+    # budget beyond what the uid runs
+    tasks = [line for line in r.stdout.splitlines()
+             if re.match(r"\s*\[\w+\]\s+task limit", line)]
+    assert len(tasks) == 1 and re.search(r"via (cgroup|RLIMIT_NPROC)", tasks[0]), out
+    if as_user:
+        assert "[WARN]" in tasks[0] and "256 beyond what uid" in tasks[0], tasks[0]

@@ -3,8 +3,8 @@
 Used by tests/jupyter/, the probe suites and bench/. Run everything with /usr/bin/python3
 (Debian's jupyter-client 7.4, pyzmq 24). Everything below is imported from ``harness`` itself; the
 modules are ``environment`` (which kernel, kernelspec, environment, notebook directories),
-``kernel`` (``Kernel`` and its message pump), ``execution`` (``Result``, ``Reply``, ``Execution``)
-and ``processes`` (process trees).
+``kernel`` (``Kernel`` and its message pump), ``execution`` (``Result``, ``Reply``, ``Execution``),
+``processes`` (process trees) and ``jail`` (which jail the kernels must be in).
 
 Which kernel
 ------------
@@ -83,6 +83,15 @@ Lower level, for tests that act while a cell runs:
   shutdown through jupyter_client (``km.shutdown_kernel()``), without the kill-the-leftovers step.
 - ``k.pid``, ``k.client``, ``k.manager``, ``k.connection_info``; ``k.log``: every message received,
   as ``(monotonic_time, channel, msg)``; ``k.bad_messages``: frames that failed to deserialize.
+
+Which jail
+----------
+``WARDEN_EXPECT_JAIL`` (``harness/jail.py``): "namespaces" (default) or "landlock" (tests/run's
+stages under tests/container's as-container). In Landlock mode every ``Kernel`` whose config does
+not choose the jail itself spends its first two cells, hidden (``store_history: false``), after
+start and after each restart: the first must carry the one-time Landlock notice exactly once, the
+second not (``k.jail_checked`` says it was done). Tests then see the kernel as in the namespace
+jail, and a silent fall-back fails them.
 
 Processes
 ---------

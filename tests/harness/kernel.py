@@ -15,6 +15,7 @@ from jupyter_client import KernelManager
 
 from .environment import KERNEL_NAME, setup_environment, warden_missing_reason
 from .execution import Execution, KernelTimeout, Reply, Result
+from .jail import check_first_cells, wants_check
 from .processes import alive, process_tree, snapshot_tree
 
 
@@ -40,6 +41,7 @@ class Kernel:
         self._poller: Optional[zmq.Poller] = None
         self._executions: dict[str, Execution] = {}
         self._last_snapshot: dict[int, int] = {}
+        self.jail_checked = False  # its first cells were spent on the jail's notice (jail.py)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -76,6 +78,7 @@ class Kernel:
                 kwargs["cwd"] = self.cwd
             self.manager.start_kernel(**kwargs)
             self._connect()
+            self._check_jail()
         except BaseException:
             self.close()
             raise
@@ -92,6 +95,13 @@ class Kernel:
             sock = zmq.Socket.shadow(channel.socket.underlying)
             self._socks[name] = sock
             self._poller.register(sock, zmq.POLLIN)
+
+    def _check_jail(self):
+        """Under WARDEN_EXPECT_JAIL=landlock, a new kernel process's first cells say which jail
+        runs them; the harness spends them on that check (jail.py)."""
+        self.jail_checked = wants_check(self.kernel_name, self._config)
+        if self.jail_checked:
+            check_first_cells(self, timeout=self.startup_timeout)
 
     def __enter__(self) -> "Kernel":
         return self.start()
@@ -130,6 +140,7 @@ class Kernel:
         self._reset_store()
         self._executions = {}
         self._connect()
+        self._check_jail()
 
     def shutdown(self, timeout: float = 15) -> None:
         """Polite shutdown through jupyter_client (interrupt, shutdown_request, then signals)."""

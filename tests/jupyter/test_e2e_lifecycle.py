@@ -9,6 +9,7 @@ import pytest
 
 from e2e_helpers import ok, result_text
 from harness import IS_WARDEN, Kernel, describe, python, snapshot_tree, wait_gone
+from harness.jail import differs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -33,6 +34,23 @@ def test_private_notebook_dir_as_root_is_explained(tmp_path):
     """As root the jail runs as an unprivileged uid of its own (never host root): a 0700 notebook
     directory is shown to it through an idmapped mount (test_e2e_workdir.py), which ramfs cannot
     make. There the cell must say so and how to fix it, not fail obscurely."""
+    if differs("test_private_notebook_dir_as_root_is_explained"):
+        # no ramfs in a container, and no idmapped mount needed: root's own 0700 directory is
+        # entered as uid 0 with no capability and locked securebits (Landlock ABI >= 6)
+        nb = tmp_path / "nb"
+        nb.mkdir(mode=0o700)
+        with Kernel(cwd=nb) as k:
+            r = ok(k.run(python(
+                "import ctypes, os\nprint(os.getuid(), os.getcwd())\n"
+                "caps = [l.split() for l in open('/proc/self/status') if l.startswith('Cap')]\n"
+                "print(sorted({v for _, v in caps}))\n"
+                "print(hex(ctypes.CDLL(None).prctl(27, 0, 0, 0, 0)))\n"  # PR_GET_SECUREBITS
+                "for path in ('new.txt', '/tmp/new.txt', '/root/new.txt'):\n"
+                "    try:\n        open(path, 'w')\n    except OSError as e:\n"
+                "        print('refused', e.errno)"), timeout=60))
+            assert r.stdout == f"0 {nb}\n['0000000000000000']\n0xef\n" + "refused 13\n" * 3, \
+                r.summary()
+        return
     ramfs = tmp_path / "ramfs"
     ramfs.mkdir()
     subprocess.run(["mount", "-t", "ramfs", "ramfs", str(ramfs)], check=True)

@@ -5,8 +5,8 @@ WARDEN_EXPECT_JAIL says which jail the probes face: "namespaces" (default) or "l
 stage of tests/run under tests/container's as-container, where namespaces are refused). Every
 kernel a probe starts must show it: its first cell is checked for the Landlock notice (present
 in Landlock mode, absent otherwise), so a silent fall-back from one jail to the other cannot
-pass. What the Landlock jail cannot hold is listed in landlock_differences.py; the probes that
-meet it assert the different outcome there, by `differs(probe)`.
+pass. What the Landlock jail cannot hold is listed in harness/landlock_differences.py; the probes
+that meet it assert the different outcome there, by `differs(probe)` (harness/jail.py).
 
 WARDEN_PROBE_VIA says how a probe's Python reaches the jail: "python" (default) as a %%python
 cell; "bash" as a %%bash cell that runs it as a child of the shell; "bang" as a `!` shell escape
@@ -23,7 +23,7 @@ import secrets
 import textwrap
 
 from harness import Kernel, make_workdir, python
-from landlock_differences import DIFFERENCES
+from harness.jail import EXPECT_JAIL, LANDLOCK_NOTICE, differs  # noqa: F401 (the probes')
 
 SECRET = "probe-secret-" + secrets.token_hex(8)
 API_KEY = "sk-probe-" + secrets.token_hex(12)
@@ -36,32 +36,23 @@ SECRET_ENV = {
 
 
 VIA = os.environ.get("WARDEN_PROBE_VIA", "python")
-JAIL = os.environ.get("WARDEN_EXPECT_JAIL", "namespaces")
-if JAIL not in ("namespaces", "landlock"):
-    raise ValueError("WARDEN_EXPECT_JAIL must be namespaces or landlock, not %r" % JAIL)
-LANDLOCK_NOTICE = "jail: Landlock mode \u2014 no pid/mount/network namespaces; see warden doctor"
-
-
-def differs(probe):
-    """True when this probe meets a listed limit of the jail under test (landlock_differences.py),
-    and must then assert the different outcome written there. A probe not listed is a KeyError in
-    Landlock mode: every difference is written down before it is accepted."""
-    if JAIL != "landlock":
-        return False
-    if probe not in DIFFERENCES:
-        raise KeyError("%s is not in landlock_differences.DIFFERENCES" % probe)
-    return True
+JAIL = EXPECT_JAIL  # harness/jail.py: WARDEN_EXPECT_JAIL, checked there
 
 
 def check_jail(k):
     """The kernel's own word on its jail, from its first cell: the Landlock notice is there
-    exactly when WARDEN_EXPECT_JAIL says landlock."""
+    exactly when WARDEN_EXPECT_JAIL says landlock. In Landlock mode the harness has already spent
+    the first cells on that (harness/jail.py) unless the probe's config chose the jail."""
+    if k.jail_checked:
+        return
     r = k.run(python("print('which jail')"), timeout=60)
     assert r.status == "ok" and r.stdout == "which jail\n", "first cell: " + r.summary()
     if JAIL == "landlock":
         assert LANDLOCK_NOTICE in r.stderr, "expected the Landlock jail, got: " + r.summary()
     else:
         assert LANDLOCK_NOTICE not in r.stderr, "expected the namespace jail: " + r.summary()
+
+
 DONE = "warden-probe-ran-to-its-end"
 
 

@@ -1,20 +1,23 @@
-"""The list of the Landlock jail's differences (landlock_differences.py) is the list the probes
-consult: every entry names a probe whose body asks differs() for that very name, and every
-differs() call in the probes names an entry. No kernel: it holds in both modes."""
+"""The list of the Landlock jail's differences (harness/landlock_differences.py) is the list the
+tests consult: every entry names a test (a probe, an end-to-end Jupyter test or an agent test)
+whose body asks differs() for that very name, and every differs() call in those suites names an
+entry. No kernel: it holds in both modes."""
 
 import ast
 import glob
 import os
 
-from landlock_differences import DIFFERENCES
+from harness.landlock_differences import DIFFERENCES
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SUITES = ("probes/test_probe_*.py", "jupyter/test_*.py", "agent/test_*.py")
 
 
 def _differs_calls():
-    """{probe function: set of names its body passes to differs()}, over tests/probes."""
+    """{test function: set of names its body passes to differs()}, over SUITES."""
     calls = {}
-    for path in glob.glob(os.path.join(HERE, "test_probe_*.py")):
+    paths = [p for suite in SUITES for p in glob.glob(os.path.join(TESTS, suite))]
+    for path in paths:
         tree = ast.parse(open(path).read(), path)
         for fn in ast.walk(tree):
             if not isinstance(fn, ast.FunctionDef):
@@ -30,7 +33,7 @@ def _differs_calls():
 def test_every_difference_is_consulted_by_its_probe():
     calls = _differs_calls()
     for probe in DIFFERENCES:
-        assert probe in calls.get(probe, set()), f"{probe}: listed, but no probe of that name asks"
+        assert probe in calls.get(probe, set()), f"{probe}: listed, but no test of that name asks"
 
 
 def test_every_consulted_difference_is_listed_and_explained():

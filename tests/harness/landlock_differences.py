@@ -1,13 +1,15 @@
-"""What the Landlock jail cannot hold, probe by probe (issue 12). The probes run against it in the
-stage of tests/run where a reproduced container (tests/container/as-container) refuses the
-namespaces; each probe named here asserts, in that mode, the different outcome written here
-instead of the namespace jail's (probe_helpers.differs). Nothing is skipped: a probe that is not
-here must hold in both jails unchanged, and one that is here must show exactly this difference.
-test_probe_differences.py checks that every key names a probe that consults it.
+"""What the Landlock jail cannot hold, test by test (issue 12). The probes (tests/probes) and the
+end-to-end Jupyter and agent suites (tests/jupyter/test_e2e_*.py, tests/agent) run against it in
+the stages of tests/run where a reproduced container (tests/container/as-container) refuses the
+namespaces (WARDEN_EXPECT_JAIL=landlock); each test named here asserts, in that mode, the
+different outcome written here instead of the namespace jail's (harness.jail.differs). Nothing is
+skipped: a test that is not here must hold in both jails unchanged, and one that is here must show
+exactly this difference. tests/probes/test_probe_differences.py checks that every key names a test
+that consults it.
 
-Key: the probe's test function name (unique across tests/probes).
+Key: the test function name (unique across tests/probes, tests/jupyter and tests/agent).
 Value: what differs, and why the Landlock jail cannot do otherwise. "Stricter" entries are where
-the Landlock jail refuses more than the namespace jail (the probe asserts the refusal)."""
+the Landlock jail refuses more than the namespace jail (the test asserts the refusal)."""
 
 DIFFERENCES = {
     # processes: no pid namespace
@@ -78,4 +80,30 @@ DIFFERENCES = {
         "no devpts of its own: /dev/ptmx is refused (it would open a terminal in the host's "
         "devpts), so os.openpty fails with EACCES. TIOCSTI stays refused by seccomp "
         "(test_dangerous_syscall_denied[tiocsti]).",
+    # the notebook directory (tests/jupyter/test_e2e_workdir.py, test_e2e_lifecycle.py): no
+    # user or mount namespace, so no idmapped mount and no read-only bind
+    "test_a_private_directory_is_read_read_only":
+        "no user namespace: /proc/self/uid_map is the host's identity map ('0 0 4294967295'), and "
+        "the worker's uid is a host uid (the kernel's own for an ordinary user; as root the "
+        "directory's owner, 1234 here, since only it may enter the 0700 directory and nothing "
+        "can show its files as another uid's without a mount namespace). The directory is "
+        "read-only by a Landlock rule, so a write fails with EACCES, not a read-only mount's "
+        "EROFS; nothing is written either way.",
+    "test_writable_mode_writes_belong_to_the_directory_owner":
+        "no idmapped mount: the worker writes as the directory's owner itself (the kernel's uid "
+        "for an ordinary user; as root the owner's uid, 1234 here, which the worker takes: "
+        "jail_landlock_choose_ids), so os.getuid() and the new file's owner are that host uid, "
+        "not the namespace jail's uid 1000; on the host the files belong to the owner, as in "
+        "the namespace jail, and the worker is never host root with a capability.",
+    "test_doctor_names_how_the_notebook_directory_is_shown":
+        "warden doctor's notebook directory line says 'read-only through a Landlock rule, as uid "
+        "N' (the uid the worker takes), not an idmapped or plain read-only bind: there is no mount "
+        "namespace to bind into.",
+    "test_private_notebook_dir_as_root_is_explained":
+        "the test's own set-up, a ramfs mount, is refused in a container (no CAP_SYS_ADMIN; the "
+        "seccomp profile refuses mount), and the Landlock jail needs no idmapped mount: a 0700 "
+        "directory only root may enter is used as uid 0 holding no capability in any set, with "
+        "securebits locked (Landlock ABI >= 6; below it the cell is refused with what to "
+        "chmod). Asserted instead: such a directory, root's own, runs its cell as uid 0 with no "
+        "capability, and a write outside the notebook directory is refused.",
 }
