@@ -5,7 +5,6 @@
 #include "http.h"
 
 #include <curl/curl.h>
-#include <dlfcn.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +14,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "common/dynlib.h"
 #include "common/files.h"
 
 #define ERROR_BODY_MAX (64u * 1024u) /* what is kept of a non-2xx body (the error message) */
@@ -60,11 +60,7 @@ static bool load_curl(void)
     static int state; /* 0 not tried, 1 loaded, -1 failed */
     if (state)
         return state > 0;
-    void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    static const struct {
-        const char *name;
-        size_t offset;
-    } symbols[] = {
+    static const struct dynlib_symbol symbols[] = {
 #define SYMBOL(field) {"curl_" #field, offsetof(struct curl_api, field)}
         SYMBOL(global_init),     SYMBOL(multi_init),       SYMBOL(multi_cleanup),
         SYMBOL(multi_wakeup),    SYMBOL(multi_poll),       SYMBOL(multi_perform),
@@ -74,13 +70,7 @@ static bool load_curl(void)
         SYMBOL(slist_free_all),
 #undef SYMBOL
     };
-    state = lib ? 1 : -1;
-    for (size_t i = 0; lib && i < sizeof symbols / sizeof *symbols; i++) {
-        void *fn = dlsym(lib, symbols[i].name);
-        if (!fn)
-            state = -1;
-        memcpy((char *)&api + symbols[i].offset, &fn, sizeof fn);
-    }
+    state = dynlib_load("libcurl.so.4", symbols, sizeof symbols / sizeof *symbols, &api) ? 1 : -1;
     if (state > 0)
         api.global_init(CURL_GLOBAL_DEFAULT);
     return state > 0;
