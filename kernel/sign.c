@@ -1,18 +1,27 @@
 /* HMAC-SHA256 comes from libsodium, which libzmq loads anyway (CurveZMQ): a few pages of code
- * touched per message. OpenSSL's EVP_MAC fetched its provider machinery at start-up and left
- * 3.4 MiB of libcrypto resident in a kernel that is otherwise about 9 MiB; its per-message
- * context duplication also allocated. libsodium's state is plain memory, copied per message.
- * Where the CPU has the SHA extensions, sha256_ni.c computes the same HMAC about 7x faster
- * (libsodium's portable SHA-256 is the bulk of a big output's cost in the kernel). */
+ * touched per message, its keyed state plain memory copied per message. Linked, OpenSSL cost a
+ * kernel that is otherwise about 9 MiB 0.4 MiB of anonymous and 1.1 MiB of file-backed memory for
+ * libcrypto merely mapped, and its EVP_MAC provider fetch 2.4 MiB more. But libsodium's SHA-256 is
+ * portable C (8 MiB in about 38 ms), the bulk of a big output's cost in the kernel, and
+ * libcrypto's runs on the SHA extensions where the CPU has them (about 7x faster). So a message
+ * whose signed parts total SIGN_LIBCRYPTO_MIN_BYTES or more is signed by libcrypto, loaded with
+ * dlopen when the first such message comes (a kernel that only ever sends small ones never maps
+ * it); if it cannot be loaded, or one of its calls fails, libsodium signs everything, said once. */
 #include "sign.h"
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "sha256_ni.h"
+#include "common/dynlib.h"
+#include "common/log.h"
 
 #define DIGEST_LEN crypto_auth_hmacsha256_BYTES
 
@@ -36,12 +45,77 @@ struct digest_set {
 
 struct signer {
     crypto_auth_hmacsha256_state keyed; /* initialised with the key once; copied per message */
-    struct hmac_sha256_ni keyed_ni;     /* the same, when use_ni */
-    bool use_ni;
+    unsigned char *key;                 /* for libcrypto's HMAC, keyed per message */
+    size_t key_len;
     bool enabled;
     struct digest_set seen[2];
     int current; /* the generation digests are added to */
 };
+
+/* The libcrypto functions used here, resolved once (load_libcrypto). */
+static struct crypto_api {
+    EVP_MAC *(*mac_fetch)(OSSL_LIB_CTX *libctx, const char *algorithm, const char *properties);
+    EVP_MAC_CTX *(*ctx_new)(EVP_MAC *mac);
+    void (*ctx_free)(EVP_MAC_CTX *ctx);
+    int (*init)(EVP_MAC_CTX *ctx, const unsigned char *key, size_t key_len,
+                const OSSL_PARAM params[]);
+    int (*update)(EVP_MAC_CTX *ctx, const unsigned char *data, size_t len);
+    int (*final)(EVP_MAC_CTX *ctx, unsigned char *out, size_t *out_len, size_t out_size);
+} crypto;
+
+static EVP_MAC *hmac_mac;            /* fetched once: the fetch is libcrypto's costly part */
+static atomic_bool libcrypto_usable; /* loaded and no call has failed */
+static pthread_once_t libcrypto_once = PTHREAD_ONCE_INIT;
+static const char *libcrypto_soname = "libcrypto.so.3";
+
+void signer_libcrypto_soname_for_tests(const char *soname) { libcrypto_soname = soname; }
+
+/* Signing runs on more than one kernel thread (the shell's replies, the iopub publisher's
+ * output): the load happens once, under libcrypto_once. */
+static void load_libcrypto(void)
+{
+    static const struct dynlib_symbol symbols[] = {
+#define SYMBOL(field, name) {name, offsetof(struct crypto_api, field)}
+        SYMBOL(mac_fetch, "EVP_MAC_fetch"),   SYMBOL(ctx_new, "EVP_MAC_CTX_new"),
+        SYMBOL(ctx_free, "EVP_MAC_CTX_free"), SYMBOL(init, "EVP_MAC_init"),
+        SYMBOL(update, "EVP_MAC_update"),     SYMBOL(final, "EVP_MAC_final"),
+#undef SYMBOL
+    };
+    bool loaded = dynlib_load(libcrypto_soname, symbols, sizeof symbols / sizeof *symbols, &crypto);
+    hmac_mac = loaded ? crypto.mac_fetch(NULL, "HMAC", NULL) : NULL;
+    if (!hmac_mac)
+        log_warn("sign: %s %s: libsodium signs every message", libcrypto_soname,
+                 loaded ? "has no HMAC" : "cannot be loaded");
+    atomic_store(&libcrypto_usable, hmac_mac != NULL);
+}
+
+bool signer_libcrypto_loaded(void) { return atomic_load(&libcrypto_usable); }
+
+/* The HMAC by libcrypto; false (and libcrypto given up, said once) when a call fails. A context
+ * keyed per message: its set-up is a few microseconds against the tens a big message's hashing
+ * takes, and leaves no shared context for the signing threads to contend for. */
+static bool libcrypto_digest(const struct signer *signer, const struct signed_part parts[4],
+                             unsigned char digest[DIGEST_LEN])
+{
+    pthread_once(&libcrypto_once, load_libcrypto);
+    if (!atomic_load(&libcrypto_usable))
+        return false;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", sizeof "SHA256" - 1),
+        OSSL_PARAM_END,
+    };
+    EVP_MAC_CTX *ctx = crypto.ctx_new(hmac_mac);
+    bool ok = ctx && crypto.init(ctx, signer->key, signer->key_len, params) == 1;
+    for (int i = 0; ok && i < 4; i++)
+        ok = parts[i].len == 0 || crypto.update(ctx, parts[i].data, parts[i].len) == 1;
+    size_t len = 0;
+    ok = ok && crypto.final(ctx, digest, &len, DIGEST_LEN) == 1 && len == DIGEST_LEN;
+    if (ctx)
+        crypto.ctx_free(ctx);
+    if (!ok && atomic_exchange(&libcrypto_usable, false))
+        log_warn("sign: libcrypto's HMAC failed: libsodium signs every message");
+    return ok;
+}
 
 struct signer *signer_new(const char *scheme, const void *key, size_t key_len)
 {
@@ -56,9 +130,13 @@ struct signer *signer_new(const char *scheme, const void *key, size_t key_len)
         signer_free(signer);
         return NULL;
     }
-    signer->use_ni = sha256_ni_supported();
-    if (signer->use_ni)
-        hmac_sha256_ni_init(&signer->keyed_ni, key, key_len);
+    signer->key = malloc(key_len);
+    if (!signer->key) {
+        signer_free(signer);
+        return NULL;
+    }
+    memcpy(signer->key, key, key_len);
+    signer->key_len = key_len;
     signer->enabled = true;
     return signer;
 }
@@ -75,28 +153,34 @@ void signer_free(struct signer *signer)
         return;
     set_clear(&signer->seen[0]);
     set_clear(&signer->seen[1]);
+    if (signer->key)
+        sodium_memzero(signer->key, signer->key_len);
+    free(signer->key);
     sodium_memzero(signer, sizeof *signer);
     free(signer);
 }
 
 bool signer_enabled(const struct signer *signer) { return signer && signer->enabled; }
 
-static void compute_digest(const struct signer *signer, const struct signed_part parts[4],
-                           unsigned char digest[DIGEST_LEN])
+static void sodium_digest(const struct signer *signer, const struct signed_part parts[4],
+                          unsigned char digest[DIGEST_LEN])
 {
-    if (signer->use_ni) {
-        struct sha256_ni inner = signer->keyed_ni.inner;
-        for (int i = 0; i < 4; i++)
-            sha256_ni_update(&inner, parts[i].data, parts[i].len);
-        hmac_sha256_ni_final(&signer->keyed_ni, &inner, digest);
-        sodium_memzero(&inner, sizeof inner);
-        return;
-    }
     crypto_auth_hmacsha256_state state = signer->keyed;
     for (int i = 0; i < 4; i++)
         crypto_auth_hmacsha256_update(&state, parts[i].data, parts[i].len);
     crypto_auth_hmacsha256_final(&state, digest);
     sodium_memzero(&state, sizeof state);
+}
+
+static void compute_digest(const struct signer *signer, const struct signed_part parts[4],
+                           unsigned char digest[DIGEST_LEN])
+{
+    size_t total = 0;
+    for (int i = 0; i < 4; i++)
+        total += parts[i].len;
+    if (total >= SIGN_LIBCRYPTO_MIN_BYTES && libcrypto_digest(signer, parts, digest))
+        return;
+    sodium_digest(signer, parts, digest);
 }
 
 static void to_hex(const unsigned char *bytes, size_t len, char *out)

@@ -7,7 +7,6 @@
 #include "check.h"
 #include "kernel/ids.h"
 #include "kernel/json_write.h"
-#include "kernel/sha256_ni.h"
 #include "kernel/sign.h"
 #include "kernel/wire.h"
 
@@ -28,41 +27,91 @@ static void test_rfc4231_vector(void)
     signer_free(signer);
 }
 
-/* The SHA-extension HMAC (used by signer_* where the CPU has them) equals libsodium's for keys
- * shorter than, as long as and longer than a block, and data of every length around the block
- * and padding boundaries, fed in one piece or in uneven parts. */
-static void test_sha_extensions_match_libsodium(void)
+/* RFC 4231 test cases 1, 3, 4, 6 and 7 (2 is above): keys of 20, 25 and 131 bytes (longer than a
+ * block: hashed first), binary data, data longer than a block. */
+static void test_rfc4231_more_vectors(void)
 {
-    if (!sha256_ni_supported()) {
-        printf("  (no SHA extensions on this CPU: only the libsodium path is tested)\n");
-        return;
+    unsigned char k20[20], k25[25], k131[131], d50a[50], d50b[50];
+    memset(k20, 0x0b, sizeof k20);
+    memset(k131, 0xaa, sizeof k131);
+    for (int i = 0; i < 25; i++)
+        k25[i] = (unsigned char)(i + 1);
+    memset(d50a, 0xdd, sizeof d50a);
+    memset(d50b, 0xcd, sizeof d50b);
+    static const char big_key_text[] = "This is a test using a larger than block-size key and a "
+                                       "larger than block-size data. The key needs to be hashed "
+                                       "before being used by the HMAC algorithm.";
+    struct {
+        const void *key, *data;
+        size_t key_len, data_len;
+        const char *want;
+    } cases[] = {
+        {k20, "Hi There", 20, 8,
+         "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
+        {k131, d50a, 20, 50, "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"},
+        {k25, d50b, 25, 50, "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"},
+        {k131, "Test Using Larger Than Block-Size Key - Hash Key First", 131, 54,
+         "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
+        {k131, big_key_text, 131, sizeof big_key_text - 1,
+         "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"},
+    }; /* case 3's key is 0xaa x 20: k131's first 20 bytes */
+    bool all_equal = true;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct signer *signer = signer_new("hmac-sha256", cases[i].key, cases[i].key_len);
+        /* the data over the four frames, unevenly */
+        size_t n = cases[i].data_len, a = n / 5, b = n / 2;
+        const char *d = cases[i].data;
+        struct signed_part parts[4] = {{d, a}, {d + a, 0}, {d + a, b - a}, {d + b, n - b}};
+        char hex[SIGNATURE_HEX_LEN + 1];
+        all_equal = all_equal && signer && signer_sign(signer, parts, hex) == 0 &&
+                    strcmp(hex, cases[i].want) == 0;
+        signer_free(signer);
     }
-    unsigned char key[200], data[1000];
+    CHECK(all_equal);
+}
+
+/* libsodium's HMAC of a buffer split as signer_* splits it, in hex: the reference. */
+static void sodium_hex(const void *key, size_t key_len, const struct signed_part parts[4],
+                       char hex[SIGNATURE_HEX_LEN + 1])
+{
+    unsigned char mac[32];
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, key, key_len);
+    for (int i = 0; i < 4; i++)
+        crypto_auth_hmacsha256_update(&st, parts[i].data, parts[i].len);
+    crypto_auth_hmacsha256_final(&st, mac);
+    sodium_bin2hex(hex, SIGNATURE_HEX_LEN + 1, mac, sizeof mac);
+}
+
+/* Messages from SIGN_LIBCRYPTO_MIN_BYTES on are signed by libcrypto (loaded then), smaller ones
+ * by libsodium: both give libsodium's digest for keys shorter than, as long as and longer than a
+ * block, and sizes on either side of the threshold and around block and padding boundaries,
+ * split unevenly over the four parts. */
+static void test_libcrypto_matches_libsodium(void)
+{
+    static unsigned char key[200], data[SIGN_LIBCRYPTO_MIN_BYTES + 200];
     for (size_t i = 0; i < sizeof key; i++)
         key[i] = (unsigned char)(i * 7 + 3);
     for (size_t i = 0; i < sizeof data; i++)
         data[i] = (unsigned char)(i * 31 + 11);
-    static const size_t key_lens[] = {0, 4, 36, 63, 64, 65, 200};
+    CHECK(!signer_libcrypto_loaded()); /* nothing big signed yet */
+    static const size_t key_lens[] = {1, 4, 36, 63, 64, 65, 200};
     bool all_equal = true;
     for (size_t k = 0; k < sizeof key_lens / sizeof key_lens[0]; k++) {
-        struct hmac_sha256_ni keyed;
-        hmac_sha256_ni_init(&keyed, key, key_lens[k]);
-        for (size_t len = 0; len <= sizeof data; len += len < 200 ? 1 : 97) {
-            unsigned char want[32], got[32];
-            crypto_auth_hmacsha256_state st;
-            crypto_auth_hmacsha256_init(&st, key, key_lens[k]);
-            crypto_auth_hmacsha256_update(&st, data, len);
-            crypto_auth_hmacsha256_final(&st, want);
-            struct sha256_ni inner = keyed.inner;
-            size_t cut = len / 3; /* three parts: a short one, then two that cross blocks */
-            sha256_ni_update(&inner, data, cut);
-            sha256_ni_update(&inner, data + cut, len / 2 - cut);
-            sha256_ni_update(&inner, data + len / 2, len - len / 2);
-            hmac_sha256_ni_final(&keyed, &inner, got);
-            all_equal = all_equal && memcmp(want, got, sizeof want) == 0;
+        struct signer *signer = signer_new("hmac-sha256", key, key_lens[k]);
+        for (size_t len = SIGN_LIBCRYPTO_MIN_BYTES - 70; len <= sizeof data; len++) {
+            size_t a = len / 3, b = a + 1 + len % 7, c = len - 40;
+            struct signed_part parts[4] = {
+                {data, a}, {data + a, b - a}, {data + b, c - b}, {data + c, len - c}};
+            char want[SIGNATURE_HEX_LEN + 1], got[SIGNATURE_HEX_LEN + 1];
+            sodium_hex(key, key_lens[k], parts, want);
+            all_equal = all_equal && signer_sign(signer, parts, got) == 0 &&
+                        strcmp(want, got) == 0 && signer_verify(signer, parts, got, 64);
         }
+        signer_free(signer);
     }
     CHECK(all_equal);
+    CHECK(signer_libcrypto_loaded()); /* the messages from the threshold on loaded it */
 }
 
 /* json_write_compact's text is ASCII, parses back to the same value, and is what json_dumps
@@ -231,6 +280,39 @@ static void test_round_trip(void)
     signer_free(other);
 }
 
+/* An 8 MiB stream message (libcrypto signs it) round-trips through the wire code; tampered with,
+ * it is refused. */
+static void test_big_round_trip(void)
+{
+    struct signer *a = signer_new("hmac-sha256", "k1", 2);
+    struct signer *b = signer_new("hmac-sha256", "k1", 2);
+    size_t n = 8u << 20;
+    char *text = malloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        text[i] = (char)('a' + i % 26);
+    text[n] = '\0';
+    struct jmsg *msg =
+        jmsg_build("sess", "stream", NULL, json_pack("{s:s, s:s}", "name", "stdout", "text", text));
+    struct wire_part *parts;
+    size_t count;
+    CHECK(wire_encode(msg, a, &parts, &count) == 0);
+    char why[160] = "";
+    struct jmsg *decoded = wire_decode(parts, count, b, why, sizeof why);
+    CHECK(decoded != NULL);
+    const char *got = decoded ? json_string_value(json_object_get(decoded->content, "text")) : NULL;
+    CHECK(got && strcmp(got, text) == 0);
+    jmsg_free(decoded);
+    struct wire_part *content = &parts[count - 1]; /* the last frame: content */
+    ((char *)content->data)[content->len / 2] ^= 1;
+    CHECK(wire_decode(parts, count, b, why, sizeof why) == NULL);
+    CHECK(strstr(why, "signature") != NULL);
+    wire_parts_free(parts, count);
+    jmsg_free(msg);
+    free(text);
+    signer_free(a);
+    signer_free(b);
+}
+
 /* A message built in answer to a received one carries that one's header frame, byte for byte,
  * as its parent_header (not a re-dump of the parsed header: key order and spacing kept). */
 static void test_parent_header_is_the_request_header_as_received(void)
@@ -353,13 +435,15 @@ static void test_same_ids(void)
 int main(void)
 {
     test_rfc4231_vector();
-    test_sha_extensions_match_libsodium();
+    test_rfc4231_more_vectors();
+    test_libcrypto_matches_libsodium();
     test_json_write();
     test_jupyter_vector();
     test_replay_after_a_flood();
     test_replay_sets_grow_when_needed();
     test_schemes();
     test_round_trip();
+    test_big_round_trip();
     test_parent_header_is_the_request_header_as_received();
     test_malformed();
     test_ids();
