@@ -1,12 +1,12 @@
 /* HMAC-SHA256 comes from libsodium, which libzmq loads anyway (CurveZMQ): a few pages of code
  * touched per message, its keyed state plain memory copied per message. Linked, OpenSSL cost a
  * kernel that is otherwise about 9 MiB 0.4 MiB of anonymous and 1.1 MiB of file-backed memory for
- * libcrypto merely mapped, and its EVP_MAC provider fetch 2.4 MiB more. But libsodium's SHA-256 is
- * portable C (8 MiB in about 38 ms), the bulk of a big output's cost in the kernel, and
- * libcrypto's runs on the SHA extensions where the CPU has them (about 7x faster). So a message
- * whose signed parts total SIGN_LIBCRYPTO_MIN_BYTES or more is signed by libcrypto, loaded with
- * dlopen when the first such message comes (a kernel that only ever sends small ones never maps
- * it); if it cannot be loaded, or one of its calls fails, libsodium signs everything, said once. */
+ * libcrypto merely mapped, and its EVP_MAC provider fetch 2.4 MiB more. But libsodium's SHA-256
+ * is portable C (8 MiB in 24 ms on this VM), the bulk of a big output's cost in the kernel, where
+ * libcrypto's runs on the SHA extensions if the CPU has them (4.6 ms). So a message whose signed
+ * parts total SIGN_LIBCRYPTO_MIN_BYTES or more is signed by libcrypto, loaded with dlopen when
+ * the first such message comes (a kernel that only ever sends small ones never maps it); if it
+ * cannot be loaded, or one of its calls fails, libsodium signs everything, said once. */
 #include "sign.h"
 
 #include <openssl/core_names.h>
