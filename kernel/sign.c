@@ -70,8 +70,10 @@ static const char *libcrypto_soname = "libcrypto.so.3";
 
 void signer_libcrypto_soname_for_tests(const char *soname) { libcrypto_soname = soname; }
 
-/* Signing runs on more than one kernel thread (the shell's replies, the iopub publisher's
- * output): the load happens once, under libcrypto_once. */
+/* Loaded once, under libcrypto_once. Today every message is signed and verified on the kernel's
+ * main loop thread (kernel.c, events.c: the executor thread hands its events over by event_fd;
+ * the heartbeat and history-import threads sign nothing), but a signer is meant to be usable from
+ * any thread, and pthread_once costs an atomic load once loaded. */
 static void load_libcrypto(void)
 {
     static const struct dynlib_symbol symbols[] = {
@@ -92,8 +94,9 @@ static void load_libcrypto(void)
 bool signer_libcrypto_loaded(void) { return atomic_load(&libcrypto_usable); }
 
 /* The HMAC by libcrypto; false (and libcrypto given up, said once) when a call fails. A context
- * keyed per message: its set-up is a few microseconds against the tens a big message's hashing
- * takes, and leaves no shared context for the signing threads to contend for. */
+ * keyed per message: its set-up measured at about 1 us against the 37 us of hashing 64 KiB, so a
+ * keyed context kept per signer (and duplicated per message) would save nothing worth its state,
+ * and nothing is shared between threads but the fetched HMAC (reference-counted by libcrypto). */
 static bool libcrypto_digest(const struct signer *signer, const struct signed_part parts[4],
                              unsigned char digest[DIGEST_LEN])
 {

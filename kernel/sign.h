@@ -14,7 +14,7 @@
 #define REPLAY_HISTORY_MIN       16384
 /* The signed size (the four parts together) from which libcrypto signs, loaded at the first such
  * message. Measured on this VM (signer_sign, best of 5 runs): libsodium takes 185 us for 64 KiB
- * (2.4 us for 700 bytes), libcrypto 37 us, of which under 1 us is its per-message set-up; the
+ * (2.4 us for 700 bytes), libcrypto 37 us, of which about 1 us is its per-message set-up; the
  * load itself takes about 2 ms once. Below 64 KiB a message costs libsodium at most 0.19 ms, and
  * a kernel whose messages all stay below it (every ordinary cell) never maps libcrypto. */
 #define SIGN_LIBCRYPTO_MIN_BYTES (64u * 1024u)
