@@ -1,6 +1,7 @@
 """End-to-end, protocol requests (through jupyter_client, tests/harness/): busy/idle around every
 request, kernel_info, control and heartbeat while a cell runs, history, comm_info, is_complete,
-complete, inspect, and malformed or unsigned messages on the shell socket."""
+complete, inspect, malformed or unsigned messages on the shell socket, and libcrypto mapped only
+once a big message is signed."""
 
 import re
 
@@ -8,7 +9,7 @@ import pytest
 import zmq
 
 from e2e_helpers import ok, result_text
-from harness import IS_WARDEN, PYTHON_PREFIX, python, strip_ansi
+from harness import IS_WARDEN, PYTHON_PREFIX, Kernel, python, strip_ansi
 
 
 def apply_completion(code, reply, match):
@@ -262,3 +263,23 @@ def test_malformed_and_unsigned_messages_are_ignored(kernel):
     kernel.run(python("1"))
     r = ok(kernel.run(python("'forged' in globals()")))
     assert result_text(r) == "False", "a message with a bad signature was executed"
+
+
+# ---------------------------------------------------------------------------------------------
+# Big messages: signed by libcrypto, which a kernel of small cells never maps
+
+
+@pytest.mark.skipif(not IS_WARDEN, reason="warden's signing")
+def test_libcrypto_is_mapped_only_once_a_big_message_is_signed():
+    def mapped(k):
+        with open("/proc/%d/maps" % k.pid) as f:
+            return "libcrypto.so" in f.read()
+
+    with Kernel() as k:
+        for n in range(100):
+            r = k.run(python("%d + 1" % n))
+            assert result_text(r) == str(n + 1), r.summary()
+        assert not mapped(k), "libcrypto mapped after 100 small cells (their RSS would grow)"
+        r = k.run(python("print('x' * (8 << 20))"), timeout=120)
+        assert r.stdout == "x" * (8 << 20) + "\n", r.summary()  # signed and verified by the client
+        assert mapped(k), "an 8 MiB output was not signed by libcrypto"
