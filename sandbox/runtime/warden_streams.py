@@ -18,6 +18,7 @@ import select
 import threading
 import time
 
+import warden_outbuf
 from warden_channel import FRAME_MAX, encode, encode_stream, start_thread
 from warden_signals import INTERRUPTS
 
@@ -36,13 +37,8 @@ class Outbox:
         self.log_fd = log_fd          # the worker's original stderr, for runtime diagnostics
         self.lock = channel.write_lock
         self.cond = threading.Condition(self.lock)
-        self.segments = []            # [[name, [text, ...]], ...] in write order
-        self._tail_name = None        # name of segments[-1], whose parts are _tail
-        self._tail = None
-        self.size = 0                 # characters buffered (see write() for when it is exact)
         self.last_flush = 0.0
         self.first_write = 0.0        # when the buffer last went from empty to non-empty
-        self._idle = False            # the flusher waits for text and must be woken
         self.exec_id = None           # id of the execute that output belongs to
         self.budget = None            # stream characters the kernel will show for it (None: all)
         self.sent = 0                 # stream characters sent for it
@@ -53,7 +49,24 @@ class Outbox:
         self._reading = self.capture_lock.locked
         self._epoll = None
         self._ready = self._watch_and_poll  # poll(0) of the capture pipes; see drain()
-        self.forked = False           # True in a forked child: write straight to fds 1/2
+        # The text itself, in write order, and the writes of OutStreams (warden_outbuf.c): its
+        # poll_fd is the epoll set's fd, so a write checks the pipes as drain() does.
+        self.buf = warden_outbuf.Buffer(FLUSH_BYTES, self.drain, self._reading,
+                                        self._after_write, INTERRUPTS)
+
+    @property
+    def forked(self):
+        """True in a forked child: its writes go straight to fds 1/2."""
+        return bool(self.buf.forked)
+
+    @forked.setter
+    def forked(self, value):
+        self.buf.forked = bool(value)
+
+    @property
+    def segments(self):
+        """[[name, [text, ...]], ...] in write order (the buffer's own list)."""
+        return self.buf.segments
 
     def start(self):
         start_thread(self._flusher)
@@ -71,39 +84,37 @@ class Outbox:
             self.sent = 0
 
     def write(self, name, text):
-        """Buffer `text` of stream `name` (a non-empty str). The hot path of every print.
+        """Buffer `text` of stream `name` (a str) with no drain: the pipe readers' path, and
+        OutStream's for what its C write() leaves to Python. A print's own path is the Writer
+        of warden_outbuf.c, which does the same after the drain check.
 
-        No INTERRUPTS section here (it cost two Python calls a write): a KeyboardInterrupt can
-        only be raised where the interpreter checks for signals (a call's return, a function's
-        start), never half-way through one C call, and every step below leaves the buffer
-        consistent. Raised before the append, the interrupted write is not buffered, as if the
-        signal had come just before it; after it, the text is kept and `size` may fall short,
-        which only delays the 64 KiB flush (the flusher resets it). `with` releases the lock on
-        any exception. The flusher is woken through a flag it sets itself, so a wake-up lost to
-        an interrupt is made by the next write. Sending frames (_flush_full) does enter
-        INTERRUPTS: a frame must never be half-written."""
-        with self.lock:
-            if self._tail_name == name:
-                self._tail.append(text)
-            else:
-                self._new_segment(name, text)
-            self.size += len(text)
-            if self.size >= FLUSH_BYTES:
-                self._flush_full()
-            elif self._idle:
-                self._wake_flusher()
+        The append is one C call under the GIL, so it needs no lock and no INTERRUPTS section:
+        a KeyboardInterrupt is raised before it (the text is not buffered, as if the signal had
+        come just before the write) or after it (the text is kept). The lock orders frames on
+        the channel, and take() swaps the buffer out in one step, so text appended while
+        another thread sends lands in the next frame. The flusher is woken through a flag it
+        sets itself (mark_idle_if_empty), so a wake-up lost to an interrupt is made by the next
+        write. Sending frames (_flush_full) does enter INTERRUPTS: a frame must never be
+        half-written."""
+        if text.__class__ is not str:
+            text = str.__str__(text)
+        if self.buf.append(name, text):
+            self._after_write()
         if INTERRUPTS._pending:
             # Output is a chance to raise an interrupt that was held back or swallowed (see
             # warden_signals), as the end of a critical section is.
             INTERRUPTS.deliver_pending()
 
-    def _new_segment(self, name, text):
-        parts = [text]
-        self.segments.append([name, parts])
-        self._tail, self._tail_name = parts, name
+    def _after_write(self):
+        """A write filled the buffer to FLUSH_BYTES, or found the flusher asleep."""
+        with self.lock:
+            if self.buf.size >= FLUSH_BYTES:
+                self._flush_full()
+            elif self.buf.idle:
+                self._wake_flusher()
 
     def _wake_flusher(self):
-        self._idle = False
+        self.buf.idle = False
         self.first_write = time.monotonic()
         self.cond.notify()
 
@@ -119,7 +130,7 @@ class Outbox:
         try:
             ready = self._ready(0)
         except (OSError, ValueError):  # the epoll set was closed by a rebuild meanwhile
-            self._ready = self._watch_and_poll
+            self.pipes_changed()
             ready = True
         if ready:
             self._drain_ready()
@@ -143,21 +154,26 @@ class Outbox:
         """drain()'s poll after pipes_changed(): (re)build the epoll set of the capture pipes,
         make its poll the one drain() calls, and poll it."""
         with self.capture_lock:  # one rebuild at a time (threads print too)
+            self.buf.poll_fd = -2
             if self._epoll is not None:
                 self._epoll.close()
                 self._epoll = None
             fds = [c.rfd for c in self.captures if c.rfd is not None]
             if not fds:
                 self._ready = _nothing_ready
+                self.buf.poll_fd = -1
                 return ()
             self._epoll = _high_epoll()
             for fd in fds:
                 self._epoll.register(fd, select.EPOLLIN)
             self._ready = self._epoll.poll
+            self.buf.poll_fd = self._epoll.fileno()
         return self._ready(timeout)
 
     def pipes_changed(self):
-        """A capture pipe was made or went away: drain() rebuilds its epoll set."""
+        """A capture pipe was made or went away: drain() rebuilds its epoll set (and the C
+        write leaves every write to the Python path until it has)."""
+        self.buf.poll_fd = -2
         self._ready = self._watch_and_poll
 
     def flush(self):
@@ -167,8 +183,7 @@ class Outbox:
             self._flush_locked()
 
     def _flush_locked(self):
-        segs, self.segments, self.size = self.segments, [], 0
-        self._tail_name = self._tail = None
+        segs = self.buf.take()
         if not segs:
             return
         self.last_flush = time.monotonic()
@@ -188,10 +203,8 @@ class Outbox:
     def _flusher(self):
         with self.lock:
             while True:
-                while not self.segments:
-                    self._idle = True
+                while self.buf.mark_idle_if_empty():
                     self.cond.wait()
-                self._idle = False
                 due = max(self.last_flush + FLUSH_INTERVAL, self.first_write + SETTLE)
                 delay = due - time.monotonic()
                 if delay > 0:
@@ -269,6 +282,8 @@ class OutStream(io.TextIOBase):
         self._name = name
         self._fd = fd
         self._buffer = None
+        # print() looks `write` up on the instance first: the C write, with no Python frame.
+        self.write = outbox.buf.writer(name, self._write_slow)
 
     @property
     def name(self):
@@ -283,9 +298,14 @@ class OutStream(io.TextIOBase):
         return "replace"
 
     def write(self, s):
-        # The hot path of print(): one call into the Outbox for the drain and one for the text.
-        if s.__class__ is not str:
-            return self._write_other(s)
+        """The instance's C write (set in __init__), for a call through the class."""
+        return self.__dict__["write"](s)
+
+    def _write_slow(self, s):
+        """What the C write leaves to Python: a str subclass or not a str, a forked child, a
+        capture pipe set being rebuilt."""
+        if not isinstance(s, str):
+            raise TypeError("write() argument must be str, not %s" % type(s).__name__)
         outbox = self._outbox
         if s and not outbox.forked:
             outbox.drain()  # fd-level output already in the pipes was written before this
@@ -294,11 +314,6 @@ class OutStream(io.TextIOBase):
             # In a forked child the channel is not ours: go through the fd pipe to the parent.
             _write_fd(self._fd, s.encode("utf-8", "replace"))
         return len(s)
-
-    def _write_other(self, s):
-        if not isinstance(s, str):
-            raise TypeError("write() argument must be str, not %s" % type(s).__name__)
-        return self.write(str.__str__(s))  # a str subclass: its text, as a plain str
 
     def writelines(self, lines):
         for line in lines:

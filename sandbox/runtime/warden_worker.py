@@ -33,6 +33,7 @@ import warden_input  # noqa: E402
 import warden_inspect  # noqa: E402
 import warden_ipython  # noqa: E402
 import warden_mpl  # noqa: E402
+import warden_outbuf  # noqa: E402
 import warden_streams  # noqa: E402
 from warden_channel import Channel, ChannelClosed  # noqa: E402
 from warden_signals import INTERRUPTS  # noqa: E402
@@ -88,6 +89,9 @@ class Worker:
         self.outbox.captures = self.captures
         self.outbox.pipes_changed()
         sys.stdout, sys.stderr = self.stdout, self.stderr
+        # print() with one pipe check a call, not one a write (warden_outbuf.c says why the
+        # order is kept); every call it does not handle is the builtin's.
+        builtins.print = warden_outbuf.make_print(builtins.print)
         self.outbox.start()
         self.channel.watch_hangup()
         os.register_at_fork(after_in_child=self._after_fork_in_child)

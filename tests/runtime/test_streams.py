@@ -3,6 +3,8 @@
 import os
 import time
 
+import pytest
+
 
 def test_many_prints_are_coalesced_in_order(worker):
     r = worker.execute("for i in range(1000):\n    print(i)")
@@ -124,9 +126,11 @@ def test_warnings_go_to_stderr(worker):
     assert "UserWarning: careful" in r.stderr
 
 
-def test_drain_waits_for_a_read_in_flight(tmp_path):
+@pytest.mark.parametrize("path", ["outbox", "stream"])
+def test_drain_waits_for_a_read_in_flight(tmp_path, path):
     """The capture thread has taken bytes out of the pipe but not yet buffered them: a print in
-    the main thread must wait for them (it drains first), or it overtakes fd-level output."""
+    the main thread must wait for them (it drains first), or it overtakes fd-level output. Both
+    ways in: Outbox.drain + write (Python), and an OutStream's write (warden_outbuf.c)."""
     import sys
     import threading
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "sandbox", "runtime"))
@@ -152,7 +156,12 @@ def test_drain_waits_for_a_read_in_flight(tmp_path):
     os.write(target, b"fd-level\n")
     assert inside.wait(10)
     cap.decoder.decode = decode
-    printer = threading.Thread(target=lambda: (outbox.drain(), outbox.write("stdout", "print\n")))
+    if path == "outbox":
+        printer = threading.Thread(target=lambda: (outbox.drain(),
+                                                   outbox.write("stdout", "print\n")))
+    else:
+        stream = warden_streams.OutStream(outbox, "stdout", target)
+        printer = threading.Thread(target=stream.write, args=("print\n",))
     printer.start()
     printer.join(0.3)  # without the wait, the print lands now, ahead of the bytes in flight
     resume.set()
