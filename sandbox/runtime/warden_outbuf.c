@@ -51,6 +51,28 @@ typedef struct {
 static PyTypeObject BufferType;
 static PyTypeObject WriterType;
 
+/* Interned once at import: a lookup by C string would make a new str every write. */
+static struct {
+    PyObject *sys; /* the sys module: sys.stdout is its attribute, whatever sys.modules says */
+    PyObject *stdout_, *write, *flush, *pending, *deliver_pending, *space, *newline;
+} names;
+
+static int intern_names(void)
+{
+    names.sys = PyImport_ImportModule("sys");
+    names.stdout_ = PyUnicode_InternFromString("stdout");
+    names.write = PyUnicode_InternFromString("write");
+    names.flush = PyUnicode_InternFromString("flush");
+    names.pending = PyUnicode_InternFromString("_pending");
+    names.deliver_pending = PyUnicode_InternFromString("deliver_pending");
+    names.space = PyUnicode_InternFromString(" ");
+    names.newline = PyUnicode_InternFromString("\n");
+    return names.sys && names.stdout_ && names.write && names.flush && names.pending &&
+                   names.deliver_pending && names.space && names.newline
+               ? 0
+               : -1;
+}
+
 /* Append `text` (an exact, non-empty str) to stream `name`. Returns 1 when Python must run
  * after_write (the buffer reached flush_bytes, or the flusher sleeps), 0 otherwise, -1 on error
  * (the buffer is unchanged). */
@@ -119,14 +141,14 @@ static int call_back(PyObject *fn)
 /* Output is a chance to raise an interrupt that was held back (see warden_signals). */
 static int deliver_pending(Buffer *b)
 {
-    PyObject *pending = PyObject_GetAttrString(b->interrupts, "_pending");
+    PyObject *pending = PyObject_GetAttr(b->interrupts, names.pending);
     if (!pending)
         return -1;
     int yes = PyObject_IsTrue(pending);
     Py_DECREF(pending);
     if (yes <= 0)
         return yes;
-    PyObject *r = PyObject_CallMethod(b->interrupts, "deliver_pending", NULL);
+    PyObject *r = PyObject_CallMethodNoArgs(b->interrupts, names.deliver_pending);
     Py_XDECREF(r);
     return r ? 0 : -1;
 }
@@ -235,21 +257,36 @@ static int plain_keywords(PyObject *const *kwargs, PyObject *kwnames, PyObject *
            (*end == Py_None || PyUnicode_CheckExact(*end));
 }
 
-/* The Writer print would call for `file`, or NULL (no error set) when it is not one of ours. */
+/* The stream print writes to: `file`, or sys.stdout for None. A new reference, or NULL with no
+ * error set when there is none (print then does nothing, as the builtin does). */
+static PyObject *target_of(PyObject *file)
+{
+    if (file != Py_None)
+        return Py_NewRef(file);
+    PyObject *out = PyObject_GetAttr(names.sys, names.stdout_);
+    if (!out)
+        PyErr_Clear();
+    return out;
+}
+
+/* The Writer print would call for `file` (a new reference), or NULL (no error set) when it is
+ * not one of ours. */
 static Writer *writer_of(PyObject *file)
 {
-    if (file == Py_None) {
-        file = PySys_GetObject("stdout"); /* borrowed */
-        if (!file || file == Py_None)
-            return NULL;
-    }
-    PyObject *write = PyObject_GetAttrString(file, "write");
+    PyObject *target = target_of(file);
+    if (!target)
+        return NULL;
+    PyObject *write = PyObject_GetAttr(target, names.write);
+    Py_DECREF(target);
     if (!write) {
         PyErr_Clear();
         return NULL;
     }
-    Py_DECREF(write); /* a Writer stays alive in the stream's __dict__ while print runs */
-    return Py_TYPE(write) == &WriterType ? (Writer *)write : NULL;
+    if (Py_TYPE(write) != &WriterType) {
+        Py_DECREF(write);
+        return NULL;
+    }
+    return (Writer *)write;
 }
 
 /* Append str(v) (v a plain value); *after |= what buffer_append says. */
@@ -279,27 +316,23 @@ static PyObject *fast_print(PyObject *self, PyObject *const *args, size_t nargsf
         plain = plain_value(args[i]);
     if (plain)
         w = writer_of(file);
-    if (!w || w->buf->forked || w->buf->poll_fd == POLL_REBUILD)
+    if (w && (w->buf->forked || w->buf->poll_fd == POLL_REBUILD))
+        Py_CLEAR(w);
+    if (!w)
         return PyObject_Vectorcall(builtin_print, args, nargsf, kwnames);
 
     Buffer *b = w->buf;
-    Py_INCREF(w);
     PyObject *result = NULL;
     int after = 0;
     if (must_drain(b) && call_back(b->drain) < 0)
         goto done;
-    static PyObject *space, *newline;
-    if (!space && !(space = PyUnicode_InternFromString(" ")))
-        goto done;
-    if (!newline && !(newline = PyUnicode_InternFromString("\n")))
-        goto done;
     for (Py_ssize_t i = 0; i < nargs; i++) {
-        if (i > 0 && append_value(b, w->name, sep == Py_None ? space : sep, &after) < 0)
+        if (i > 0 && append_value(b, w->name, sep == Py_None ? names.space : sep, &after) < 0)
             goto done;
         if (append_value(b, w->name, args[i], &after) < 0)
             goto done;
     }
-    if (append_value(b, w->name, end == Py_None ? newline : end, &after) < 0)
+    if (append_value(b, w->name, end == Py_None ? names.newline : end, &after) < 0)
         goto done;
     if ((after && call_back(b->after) < 0) || deliver_pending(b) < 0)
         goto done;
@@ -307,8 +340,9 @@ static PyObject *fast_print(PyObject *self, PyObject *const *args, size_t nargsf
     if (want_flush < 0)
         goto done;
     if (want_flush) {
-        PyObject *target = file == Py_None ? PySys_GetObject("stdout") : file;
-        PyObject *r = target ? PyObject_CallMethod(target, "flush", NULL) : NULL;
+        PyObject *target = target_of(file);
+        PyObject *r = target ? PyObject_CallMethodNoArgs(target, names.flush) : NULL;
+        Py_XDECREF(target);
         if (!r && !PyErr_Occurred())
             PyErr_SetString(PyExc_RuntimeError, "lost sys.stdout");
         if (!r)
@@ -570,7 +604,7 @@ static struct PyModuleDef outbuf_module = {
 
 PyMODINIT_FUNC PyInit_warden_outbuf(void)
 {
-    if (PyType_Ready(&BufferType) < 0 || PyType_Ready(&WriterType) < 0)
+    if (intern_names() < 0 || PyType_Ready(&BufferType) < 0 || PyType_Ready(&WriterType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&outbuf_module);
     if (!m)
