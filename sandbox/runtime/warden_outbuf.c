@@ -50,6 +50,7 @@ typedef struct {
 
 static PyTypeObject BufferType;
 static PyTypeObject WriterType;
+static int usable(const Buffer *b);
 
 /* Interned once at import: a lookup by C string would make a new str every write. */
 static struct {
@@ -155,6 +156,12 @@ static int deliver_pending(Buffer *b)
 
 /* ---- Writer: the bound write() of one stream ------------------------------------------------ */
 
+static PyObject *writer_gone(void)
+{
+    PyErr_SetString(PyExc_RuntimeError, "this stream's buffer is gone");
+    return NULL;
+}
+
 static PyObject *writer_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf,
                                    PyObject *kwnames)
 {
@@ -167,8 +174,8 @@ static PyObject *writer_vectorcall(PyObject *self, PyObject *const *args, size_t
         return NULL;
     }
     PyObject *s = args[0];
-    if (!PyUnicode_CheckExact(s) || b->forked || b->poll_fd == POLL_REBUILD)
-        return PyObject_CallOneArg(w->slow, s);
+    if (!PyUnicode_CheckExact(s) || b->forked || b->poll_fd == POLL_REBUILD || !usable(b))
+        return w->slow ? PyObject_CallOneArg(w->slow, s) : writer_gone();
     Py_ssize_t n = PyUnicode_GET_LENGTH(s);
     if (n == 0)
         return PyLong_FromLong(0);
@@ -316,7 +323,7 @@ static PyObject *fast_print(PyObject *self, PyObject *const *args, size_t nargsf
         plain = plain_value(args[i]);
     if (plain)
         w = writer_of(file);
-    if (w && (w->buf->forked || w->buf->poll_fd == POLL_REBUILD))
+    if (w && (w->buf->forked || w->buf->poll_fd == POLL_REBUILD || !usable(w->buf)))
         Py_CLEAR(w);
     if (!w)
         return PyObject_Vectorcall(builtin_print, args, nargsf, kwnames);
@@ -432,8 +439,24 @@ static int buffer_init(PyObject *self, PyObject *args, PyObject *kwargs)
     return 0;
 }
 
+/* Buffer.__new__ without __init__ (user code can import this module too) has no lists yet. */
+static int usable(const Buffer *b)
+{
+    return b->segments && b->drain && b->reading && b->after && b->interrupts;
+}
+
+static int initialised(Buffer *b)
+{
+    if (usable(b))
+        return 1;
+    PyErr_SetString(PyExc_RuntimeError, "warden_outbuf.Buffer used before __init__");
+    return 0;
+}
+
 static PyObject *buffer_append_method(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
+    if (!initialised((Buffer *)self))
+        return NULL;
     if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyUnicode_CheckExact(args[1])) {
         PyErr_SetString(PyExc_TypeError, "append(name: str, text: str)");
         return NULL;
@@ -450,6 +473,8 @@ static PyObject *buffer_take(PyObject *self, PyObject *unused)
 {
     (void)unused;
     Buffer *b = (Buffer *)self;
+    if (!initialised(b))
+        return NULL;
     PyObject *fresh = PyList_New(0);
     if (!fresh)
         return NULL;
@@ -464,6 +489,8 @@ static PyObject *buffer_mark_idle_if_empty(PyObject *self, PyObject *unused)
 {
     (void)unused;
     Buffer *b = (Buffer *)self;
+    if (!initialised(b))
+        return NULL;
     b->idle = PyList_GET_SIZE(b->segments) == 0;
     return PyBool_FromLong(b->idle);
 }
@@ -471,7 +498,7 @@ static PyObject *buffer_mark_idle_if_empty(PyObject *self, PyObject *unused)
 static PyObject *buffer_writer(PyObject *self, PyObject *args)
 {
     PyObject *name, *slow;
-    if (!PyArg_ParseTuple(args, "UO:writer", &name, &slow))
+    if (!PyArg_ParseTuple(args, "UO:writer", &name, &slow) || !initialised((Buffer *)self))
         return NULL;
     Writer *w = PyObject_GC_New(Writer, &WriterType);
     if (!w)
@@ -496,6 +523,8 @@ static PyObject *buffer_get_size(PyObject *self, void *unused)
 static PyObject *buffer_get_segments(PyObject *self, void *unused)
 {
     (void)unused;
+    if (!initialised((Buffer *)self))
+        return NULL;
     return Py_NewRef(((Buffer *)self)->segments);
 }
 

@@ -142,3 +142,27 @@ def test_threads_printing_at_once_lose_nothing(worker):
     for t in ["0", "1", "2", "3", "main"]:  # each thread's own lines in its order
         mine = [int(x.split()[1]) for x in lines if x.split()[0] == t]
         assert mine == list(range(2000))
+
+
+def test_the_module_refuses_misuse_without_crashing(worker):
+    """User code can import warden_outbuf too: misuse is an exception, never a crash."""
+    code = ("import warden_outbuf, sys, json\nB = warden_outbuf.Buffer\nerrs = []\n"
+            "def bare(): return B.__new__(B)\n"
+            "for call in (lambda: bare().take(), lambda: bare().append('stdout', 'x'),\n"
+            "             lambda: bare().mark_idle_if_empty(), lambda: bare().segments,\n"
+            "             lambda: bare().writer('stdout', print),\n"
+            "             lambda: B(1, 2, 3, 4, 5).append(1, 'x'),\n"
+            "             lambda: B(1, 2, 3, 4, 5).append('stdout', b'x'),\n"
+            "             lambda: B(1, 2, 3, 4, 5).writer(1, 2),\n"
+            "             lambda: setattr(B(1, 2, 3, 4, 5), 'poll_fd', 'x'),\n"
+            "             lambda: setattr(B(1, 2, 3, 4, 5), 'idle', 1 << 40),\n"
+            "             lambda: B(1, 2, 3, 4, 5).writer('stdout', 3)('text'),\n"
+            "             lambda: warden_outbuf.make_print(3)):\n"
+            "    try:\n        call()\n        errs.append(None)\n"
+            "    except Exception as e:\n        errs.append(type(e).__name__)\n"
+            "sys.stderr.write(json.dumps(errs) + '\\n')\n")
+    _, errs = run_json(worker, code)
+    assert errs == ["RuntimeError"] * 5 + ["TypeError"] * 4 + ["OverflowError", "TypeError",
+                                                                "TypeError"], errs
+    r = worker.execute("print('still', 'fine')")
+    assert r.stdout == "still fine\n"
