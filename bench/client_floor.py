@@ -63,13 +63,38 @@ def ready_with_kernel_up(connection_file, env, work):
     s.km.start_kernel(env=env, cwd=work)
     t_started = now()
     s.km.start_kernel = lambda **kw: None  # done: launch() makes the client and its sockets
-    s.launch()
-    t_channels = now()
-    t_ready = s.wait_ready()
-    # Not Session.close: its shutdown_request would stop the kernel that stays up.
-    s.kc.stop_channels()
-    s.km.shutdown_kernel(now=True)
+    try:
+        s.launch()
+        t_channels = now()
+        t_ready = s.wait_ready()
+    finally:
+        # Not Session.close: its shutdown_request would stop the kernel that stays up.
+        if s.kc is not None:
+            s.kc.stop_channels()
+        s.km.shutdown_kernel(now=True)
     return [t - t0 for t in (t_started, t_channels, t_ready)]
+
+
+class FloorKernel:
+    """The warden kernel that stays up while the rounds launch `/bin/sleep` on its ports."""
+
+    def __init__(self, env, work, stderr=None):
+        write_fake_kernelspecs(harness.setup_environment())
+        self.env, self.work = env, work
+        self.connection_file, _info = write_connection_file(
+            os.path.join(work, f"floor-{uuid.uuid4().hex}.json"), key=uuid.uuid4().hex.encode())
+        self.proc = subprocess.Popen([harness.warden_bin(), "kernel", "-f", self.connection_file],
+                                     env=env, cwd=work, stdout=subprocess.DEVNULL, stderr=stderr,
+                                     start_new_session=True)
+
+    def ready(self):
+        """Seconds from launch to ready, the kernel's share removed."""
+        return ready_with_kernel_up(self.connection_file, self.env, self.work)[2]
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait()
+        os.unlink(self.connection_file)
 
 
 def main(argv=None):
@@ -79,24 +104,20 @@ def main(argv=None):
     opts = ap.parse_args(argv)
     if opts.warden_bin:
         os.environ["WARDEN_BIN"] = os.path.abspath(opts.warden_bin)
-    root = harness.setup_environment()
-    write_fake_kernelspecs(root)
+    harness.setup_environment()
     work = tempfile.mkdtemp(prefix="warden-floor-")
     env = dict(os.environ, WARDEN_HISTORY=os.path.join(work, "history.jsonl"))
-    fname, _info = write_connection_file(os.path.join(work, "kernel.json"),
-                                         key=uuid.uuid4().hex.encode())
-    kernel = subprocess.Popen([harness.warden_bin(), "kernel", "-f", fname], env=env, cwd=work,
-                              stdout=subprocess.DEVNULL, start_new_session=True)
+    kernel = FloorKernel(env, work)
     only, up = [], []
     try:
         for i in range(opts.rounds + 1):  # round 0 pays jupyter_client's first use: dropped
-            a, b = start_kernel_only(env, work), ready_with_kernel_up(fname, env, work)
+            a = start_kernel_only(env, work)
+            b = ready_with_kernel_up(kernel.connection_file, env, work)
             if i:
                 only.append(a)
                 up.append(b)
     finally:
-        kernel.terminate()
-        kernel.wait()
+        kernel.close()
 
     def row(name, values):
         ms = sorted(round(v * 1000, 1) for v in values)
