@@ -20,6 +20,7 @@ import tempfile
 
 import bench_figures as figures
 import bench_table as table
+import client_floor
 from bench_kernel import BenchError, Session, lean_launch, wait_quiet
 import agent_overhead
 import harness
@@ -96,8 +97,26 @@ class Bench:
 
     def launches(self):
         """Round 0 is discarded: it pays jupyter_client's first use (imports, kernelspec and
-        provisioner look-ups, the first Session) and fills the page cache, for every kernel."""
+        provisioner look-ups, the first Session) and fills the page cache, for every kernel.
+        Each round ends with the same launch where the kernel was up before it (client_floor):
+        what no kernel can beat through jupyter_client."""
         runs = {label: [] for label in self.labels}
+        floor, floors = None, []
+        if "warden" in self.labels:  # jupyter_client's floor, beside the same rounds
+            floor = client_floor.FloorKernel(self.configs["warden"][2], self.work,
+                                             self.stderr["warden"])
+        try:
+            self.launch_rounds(runs, floor, floors)
+        finally:
+            if floor:
+                floor.close()
+        for label in self.labels:
+            self.results[label].update(figures.summarize_launches(runs[label]))
+        if floors and "warden" in self.labels:
+            self.results["warden"]["ready_floor_ms"] = figures.median_ms(floors)
+            self.results["warden"]["ready_floor_all_ms"] = [round(v * 1000, 2) for v in floors]
+
+    def launch_rounds(self, runs, floor, floors):
         for i in range(self.opts.launches + 1):
             for label in list(self.labels):
                 name, _is_warden, env = self.configs[label]
@@ -114,8 +133,15 @@ class Bench:
                          f"{run['first_plot'] * 1000:.0f} ms")
                 if i:
                     runs[label].append(run)
-        for label in self.labels:
-            self.results[label].update(figures.summarize_launches(runs[label]))
+            if floor:
+                try:
+                    t = floor.ready()
+                except (BenchError, OSError, RuntimeError) as e:
+                    self.log(f"  jupyter_client floor: failed: {e}")
+                    continue
+                self.log(f"  jupyter_client floor {i}: ready {t * 1000:.1f} ms (kernel up before)")
+                if i:
+                    floors.append(t)
 
     def kernel_figures(self):
         """One kernel of each kind, kept; every figure on each in turn, after a settle wait."""

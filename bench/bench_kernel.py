@@ -237,8 +237,8 @@ class Session:
 def lean_launch(kernel_name, env, cwd, stderr=None, timeout=60):
     """Seconds from Popen of the kernelspec's argv until a kernel_info_reply and an iopub message
     have reached a lean client (lean_client.py) that reconnects every millisecond: the kernel's own
-    start-up, without jupyter_client's KernelManager (its start_kernel alone takes 13-15 ms here,
-    10 of them an asyncio.sleep). The connection file is written and the kernelspec read before the
+    start-up, without jupyter_client's KernelManager (its start_kernel alone takes 13-14 ms here,
+    10 of them an asyncio.sleep; bench/client_floor.py measures its whole floor). The connection file is written and the kernelspec read before the
     clock starts; the request is re-sent like wait_ready does. The kernel is killed after."""
     spec = KernelSpecManager().get_kernel_spec(kernel_name)
     fname, info = write_connection_file(os.path.join(cwd, f"lean-{uuid.uuid4().hex}.json"),

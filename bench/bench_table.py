@@ -78,6 +78,8 @@ def summarize(results):
         jail = ratio(u.get(key), w.get(key), "ms")  # jailed / unjailed
         out["jail_overhead" + suffix] = None if jail is None else round(jail - 1, 3)
     out["round_trip_client_cap"] = ratio(w.get("client_cpu_ms"), i.get("round_trip_ms"), "ms")
+    out["ready_client_floor_ms"] = w.get("ready_floor_ms")
+    out["ready_client_cap"] = ratio(w.get("ready_floor_ms"), i.get("ready_ms"), "ms")
     return out
 
 
@@ -140,6 +142,12 @@ def notes(summary, opts, out):
     if cap is not None:
         print(f"through jupyter_client no kernel can beat ipykernel by more than {cap:.1f}x "
               "here (its round trip over the client's own CPU per round trip)", file=out)
+    floor = summary.get("ready_client_floor_ms")
+    if floor is not None:
+        cap = summary.get("ready_client_cap")
+        print(f"through jupyter_client no kernel is ready in less than {floor:.1f} ms here (the "
+              "same launch with a kernel up before it)"
+              + (f": at most {cap:.1f}x ipykernel's launch -> ready" if cap else ""), file=out)
     print("ratio: times better for warden (ipykernel's figure / warden's; for throughput "
           "warden's / ipykernel's). Figures only: nothing is asserted.", file=out)
     print(f"{opts.launches} interleaved launches per kernel after one discarded round, "

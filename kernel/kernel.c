@@ -98,7 +98,10 @@ static void handle_subscriptions(struct kernel *k)
 
 /* ---- sockets ---- */
 
-static void *open_socket(struct kernel *k, int type, int port, char *err, size_t err_len)
+/* `listening`: a socket connection_listen made for the port (libzmq owns it from here), or -1
+ * for zmq_bind to make its own. */
+static void *open_socket(struct kernel *k, int type, int port, int listening, char *err,
+                         size_t err_len)
 {
     void *socket = zmq_socket(k->zmq, type);
     char endpoint[320];
@@ -112,6 +115,10 @@ static void *open_socket(struct kernel *k, int type, int port, char *err, size_t
             zmq_setsockopt(socket, ZMQ_XPUB_VERBOSE, &one, sizeof one);
         if (type == ZMQ_ROUTER)
             zmq_setsockopt(socket, ZMQ_ROUTER_HANDOVER, &one, sizeof one);
+        if (listening >= 0)
+            zmq_setsockopt(socket, ZMQ_USE_FD, &listening, sizeof listening);
+    } else if (listening >= 0) {
+        close(listening);
     }
     if (!socket || zmq_bind(socket, endpoint) != 0) {
         snprintf(err, err_len, "cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
@@ -122,15 +129,45 @@ static void *open_socket(struct kernel *k, int type, int port, char *err, size_t
     return socket;
 }
 
-static int open_sockets(struct kernel *k, char *err, size_t err_len)
+/* The five ports, in the order they are opened: shell and iopub first, the two a client needs
+ * for kernel_info and its idle (wait_for_ready). */
+enum { PORT_SHELL, PORT_IOPUB, PORT_CONTROL, PORT_STDIN, PORT_HB, N_PORTS };
+
+static void ports_of(const struct connection_info *conn, int ports[N_PORTS])
 {
-    k->shell = open_socket(k, ZMQ_ROUTER, k->conn.shell_port, err, err_len);
-    k->control = k->shell ? open_socket(k, ZMQ_ROUTER, k->conn.control_port, err, err_len) : NULL;
-    k->stdin_socket =
-        k->control ? open_socket(k, ZMQ_ROUTER, k->conn.stdin_port, err, err_len) : NULL;
-    k->iopub = k->stdin_socket ? open_socket(k, ZMQ_XPUB, k->conn.iopub_port, err, err_len) : NULL;
-    k->heartbeat = k->iopub ? open_socket(k, ZMQ_ROUTER, k->conn.hb_port, err, err_len) : NULL;
-    return k->heartbeat ? 0 : -1;
+    ports[PORT_SHELL] = conn->shell_port;
+    ports[PORT_IOPUB] = conn->iopub_port;
+    ports[PORT_CONTROL] = conn->control_port;
+    ports[PORT_STDIN] = conn->stdin_port;
+    ports[PORT_HB] = conn->hb_port;
+}
+
+/* Listening on every port is the first thing the kernel does after reading the connection file:
+ * from then on a client's connections are accepted by the TCP stack and wait in its backlog
+ * until libzmq takes them, whatever start-up work comes between. */
+static void listen_early(const struct connection_info *conn, int listening[N_PORTS])
+{
+    int ports[N_PORTS];
+    ports_of(conn, ports);
+    for (int i = 0; i < N_PORTS; i++)
+        listening[i] = connection_listen(conn, ports[i]);
+}
+
+static int open_sockets(struct kernel *k, int listening[N_PORTS], char *err, size_t err_len)
+{
+    static const int types[N_PORTS] = {ZMQ_ROUTER, ZMQ_XPUB, ZMQ_ROUTER, ZMQ_ROUTER, ZMQ_ROUTER};
+    void **sockets[N_PORTS] = {&k->shell, &k->iopub, &k->control, &k->stdin_socket, &k->heartbeat};
+    int ports[N_PORTS];
+    ports_of(&k->conn, ports);
+    int rc = 0;
+    for (int i = 0; i < N_PORTS; i++) {
+        if (rc == 0 &&
+            !(*sockets[i] = open_socket(k, types[i], ports[i], listening[i], err, err_len)))
+            rc = -1;
+        else if (rc != 0 && listening[i] >= 0)
+            close(listening[i]); /* not opened after a failure: its listener goes */
+    }
+    return rc;
 }
 
 /* The heartbeat echoes every frame back on its own thread, so a busy kernel still looks alive;
@@ -268,14 +305,20 @@ static int start(struct kernel *k, const char *connection_file, const struct ker
                   k->conn.signature_scheme);
         return -1;
     }
+    int listening[N_PORTS];
+    listen_early(&k->conn, listening);
     ids_new_uuid(k->session);
     k->engine = engine;
     k->history = history_open(cfg->history, cfg->history_limit);
     k->signal_fd = block_signals();
     launcher_watch_start(&k->launcher);
     k->zmq = zmq_ctx_new();
-    if (k->signal_fd < 0 || !k->zmq || open_sockets(k, err, sizeof err) != 0) {
-        log_error("%s", k->signal_fd < 0 ? "cannot set up signal handling" : err);
+    if (k->signal_fd < 0 || !k->zmq) {
+        log_error("%s", k->signal_fd < 0 ? "cannot set up signal handling" : "no zmq context");
+        return -1; /* the process exits: the listeners go with it */
+    }
+    if (open_sockets(k, listening, err, sizeof err) != 0) {
+        log_error("%s", err);
         return -1;
     }
     return 0;

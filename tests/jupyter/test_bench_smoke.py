@@ -62,3 +62,13 @@ def test_every_target_is_judged(bench_run):
     summary = bench_run["summary"]
     judged = [key for _title, key, _kind, target in bench_table.ROWS if target]
     assert [key for key in judged if summary[key]["met"] is None] == []
+
+
+@pytest.mark.warden_only
+def test_jupyter_clients_floor_is_measured(bench_run):
+    """The launch with a kernel up before it: what bounds launch -> ready for any kernel."""
+    summary = bench_run["summary"]
+    res = bench_run["results"]["warden"]
+    assert len(res["ready_floor_all_ms"]) == 1  # one round after the discarded one
+    assert summary["ready_client_floor_ms"] == res["ready_floor_ms"] > 0
+    assert summary["ready_client_cap"] is not None
