@@ -212,7 +212,9 @@ class Worker:
         warden_ipython.set_count(count)
         compiled = []
         exc = self._user(lambda: compiled.append(self._compile(code, filename)))
-        source, parts = compiled[0] if compiled else (code, exc)
+        # exc first: a SIGINT may land once the append is done, before _user returns; the cell
+        # then ran on with its KeyboardInterrupt spent, and the next ones were ignored
+        source, parts = (code, exc) if exc is not None else compiled[0]
         if not silent:
             ex.record_input(source, count)
         if isinstance(parts, BaseException):

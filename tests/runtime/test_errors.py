@@ -157,6 +157,33 @@ except KeyboardInterrupt:
 """
 
 
+LANDS_LATE = """import gc
+worker = next(o for o in gc.get_objects() if type(o).__name__ == 'Worker' and hasattr(o, '_user'))
+plain_user, calls = worker._user, []
+def landing_late(func):
+    calls.append(func)
+    if len(calls) != 2:  # 1: this cell's figures; 2: the next cell's compile
+        return plain_user(func)
+    del worker._user  # once
+    def then_sigint():
+        func()
+        raise KeyboardInterrupt  # as the handler raises when the signal lands right after func
+    return plain_user(then_sigint)
+worker._user = landing_late
+"""
+
+
+def test_an_interrupt_landing_as_the_compile_ends_ends_the_cell(fresh):
+    """A SIGINT that lands once the cell is compiled, before its code starts, is the cell's
+    KeyboardInterrupt: the cell used to run on, and every interrupt after it was ignored (the
+    request's one was spent), so the kernel restarted the worker."""
+    assert fresh.execute(LANDS_LATE).status == "ok"
+    r = fresh.execute("print('ran')")
+    assert r.error and r.error["ename"] == "KeyboardInterrupt", (r.error, r.stdout)
+    assert r.stdout == "", r.stdout
+    assert fresh.execute("'next cell'").result == {"text/plain": "'next cell'"}
+
+
 def test_copies_of_one_interrupt_raise_once(fresh):
     """VS Code's interrupt reaches the worker up to three times (directly, through the jail's
     init, from the kernel): a copy that arrives while the cell cleans up is not a second
