@@ -111,9 +111,10 @@ void dispatch_shell(struct kernel *k, struct jmsg *msg)
     else if (type_is(msg, "is_complete_request"))
         queue_job(k, msg, JOB_IS_COMPLETE);
     else {
-        if (type_is(msg, "history_request"))
+        if (type_is(msg, "history_request")) {
+            kernel_save_unsaved_input(k); /* the running cell is in the answer, as in IPython */
             answer(k, k->shell, msg, history_reply(k->history, msg->content));
-        else if (type_is(msg, "comm_info_request"))
+        } else if (type_is(msg, "comm_info_request"))
             answer(k, k->shell, msg, json_pack("{s:s, s:{}}", "status", "ok", "comms"));
         else if (strncmp(jmsg_type(msg), "comm_", 5) == 0)
             log_debug("ignoring %s: this kernel has no comm targets", jmsg_type(msg));

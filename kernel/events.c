@@ -2,6 +2,7 @@
  * the reply, idle — in that order, each with the request as parent. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "content.h"
 #include "executor.h"
@@ -10,8 +11,65 @@
 
 static bool is_execute(const struct job *job) { return job->kind == JOB_EXECUTE; }
 
+/* ---- a cell's input in the history ----
+ * It goes in with the cell's output, in one write after the cell's idle. Written as the cell
+ * began, it held the main thread in a transaction (six lock calls and four writes, strace) just
+ * when a short cell's result came back: on the path of every round trip. A cell still running
+ * after HISTORY_INPUT_DELAY_MS has its input written then, so a kernel that dies in a long cell
+ * still has it, as IPython's history has it from the cell's start. */
+#define HISTORY_INPUT_DELAY_MS 200
+
+static long long monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void kernel_save_unsaved_input(struct kernel *k)
+{
+    if (!k->unsaved_input)
+        return;
+    history_add(k->history, k->unsaved_line, k->unsaved_input);
+    free(k->unsaved_input);
+    k->unsaved_input = NULL;
+}
+
+int kernel_unsaved_input_wait_ms(const struct kernel *k)
+{
+    if (!k->unsaved_input)
+        return -1;
+    long long left = k->unsaved_due_ms - monotonic_ms();
+    return left <= 0 ? 0 : left > HISTORY_INPUT_DELAY_MS ? HISTORY_INPUT_DELAY_MS : (int)left;
+}
+
+static void keep_input_for_history(struct kernel *k, int line, const char *code)
+{
+    kernel_save_unsaved_input(k); /* none is left at a cell's start; if one were, it goes now */
+    history_prepare(k->history);
+    k->unsaved_input = strdup(code);
+    k->unsaved_line = line;
+    k->unsaved_due_ms = monotonic_ms() + HISTORY_INPUT_DELAY_MS;
+    if (!k->unsaved_input)
+        history_add(k->history, line, code);
+}
+
+/* After the idle: the input kept at the start with the output, or the output alone when the
+ * input was already written (the cell ran long). */
+static void save_history(struct kernel *k, const struct job *job)
+{
+    if (k->unsaved_input && k->unsaved_line == job->execution_count) {
+        history_add_with_output(k->history, k->unsaved_line, k->unsaved_input, job->history_output);
+        free(k->unsaved_input);
+        k->unsaved_input = NULL;
+    } else if (job->history_output) {
+        history_set_output(k->history, job->execution_count, job->history_output);
+    }
+}
+
 /* A history file that failed (full, read-only, held by another kernel) is said on the stderr of
- * the cell it happened in, once; the cell runs as usual. */
+ * a cell, once: the cell it happened in when the file cannot be opened, else the next one (a cell
+ * is written after its idle, when nothing of it may follow); the cell runs as usual. */
 static void say_history_trouble(struct kernel *k, const struct job *job)
 {
     const char *notice = history_take_notice(k->history);
@@ -37,8 +95,8 @@ void publish_begin(struct kernel *k, const struct job *job)
             k, "execute_input", parent,
             json_pack("{s:s, s:i}", "code", code, "execution_count", job->execution_count));
     if (job->store_history) {
-        history_add(k->history, job->execution_count, code);
-        say_history_trouble(k, job);
+        keep_input_for_history(k, job->execution_count, code);
+        say_history_trouble(k, job); /* the store cannot be opened, or an earlier write failed */
     }
 }
 
@@ -69,6 +127,7 @@ static void request_input(struct kernel *k, struct job *job, json_t *content)
         return;
     }
     wire_send(k->stdin_socket, k->signer, msg);
+    kernel_socket_used(k, k->stdin_socket);
     jmsg_free(k->input_asked);
     k->input_asked = msg;
 }
@@ -86,8 +145,8 @@ static void done(struct kernel *k, struct job *job, json_t *reply, json_t *metad
     kernel_reply_with_metadata(k, k->shell, job->request, json_incref(reply),
                                metadata ? json_incref(metadata) : NULL);
     kernel_publish_status(k, job->request, "idle");
-    if (job->history_output)
-        history_set_output(k->history, job->execution_count, job->history_output);
+    if (is_execute(job) && job->store_history)
+        save_history(k, job);
     job_free(job);
 }
 

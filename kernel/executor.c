@@ -446,9 +446,11 @@ bool executor_submit(struct executor *ex, struct job *job)
     else
         ex->jobs_head = job;
     ex->jobs_tail = job;
-    pthread_cond_signal(&ex->jobs_ready);
     bool begun = job->begun;
     pthread_mutex_unlock(&ex->lock);
+    /* After the unlock: signalled under the lock, the woken thread would find the lock still
+     * held and sleep again, a second wake-up on every cell's path. */
+    pthread_cond_signal(&ex->jobs_ready);
     return begun;
 }
 

@@ -15,7 +15,13 @@ struct history;
 struct history *history_open(const char *where, unsigned limit);
 void history_close(struct history *history);
 
+/* Opens the store now if it is not yet: a cell that will be stored calls it as it begins, so a
+ * store that cannot be used is said in that cell, though the cell is written after its idle. */
+void history_prepare(struct history *history);
 void history_add(struct history *history, int line, const char *input);
+/* A cell and its output (text/plain, or NULL for none) in one write. */
+void history_add_with_output(struct history *history, int line, const char *input,
+                             const char *text_plain);
 void history_set_output(struct history *history, int line, const char *text_plain);
 
 /* What went wrong with the history file and was not said yet (it cannot be opened, the disk is

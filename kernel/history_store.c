@@ -329,6 +329,12 @@ bool history_ensure_open(struct history *history, const char *what)
     return open_database(history, ":memory:", "", why, sizeof why) == SQLITE_OK;
 }
 
+void history_prepare(struct history *history)
+{
+    if (history)
+        history_ensure_open(history, NULL);
+}
+
 struct history *history_open(const char *where, unsigned limit)
 {
     struct history *history = calloc(1, sizeof *history);
@@ -373,27 +379,44 @@ static bool write_one(struct history *history, sqlite3_stmt *stmt, const char *w
 
 void history_add(struct history *history, int line, const char *input)
 {
+    history_add_with_output(history, line, input, NULL);
+}
+
+void history_add_with_output(struct history *history, int line, const char *input,
+                             const char *text_plain)
+{
     char what[48];
     snprintf(what, sizeof what, "cell %d", line);
     if (!history_ensure_open(history, what))
         return;
     if (line > history->last_line)
         history->last_line = line;
-    size_t len;
+    size_t len, output_len = 0;
     char *source = history_capped(input, strlen(input), HISTORY_MAX_INPUT, &len);
-    if (!source)
+    char *output =
+        text_plain ? history_capped(text_plain, strlen(text_plain), HISTORY_MAX_OUTPUT, &output_len)
+                   : NULL;
+    if (!source || (text_plain && !output)) {
+        free(source);
+        free(output);
         return;
+    }
     sqlite3_stmt *stmt =
         statement(history, &history->add_cell,
-                  "INSERT INTO history (session, line, source) VALUES (?1, ?2, ?3) "
+                  "INSERT INTO history (session, line, source, output) VALUES (?1, ?2, ?3, ?4) "
                   "ON CONFLICT (session, line) DO UPDATE SET source = excluded.source, "
-                  "output = NULL");
-    if (!stmt)
+                  "output = excluded.output");
+    if (!stmt) {
         free(source);
-    else {
+        free(output);
+    } else {
         sqlite3_bind_int(stmt, 1, history->session);
         sqlite3_bind_int(stmt, 2, line);
         sqlite3_bind_text(stmt, 3, source, (int)len, free);
+        if (output)
+            sqlite3_bind_text(stmt, 4, output, (int)output_len, free);
+        else
+            sqlite3_bind_null(stmt, 4);
     }
     /* Pruned every hundredth of the limit (at most every 100 cells), not after every cell: a
      * prune is a write transaction of its own, six lock calls per cell for a delete that finds

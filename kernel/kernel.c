@@ -23,6 +23,7 @@ static void send_with_topic(struct kernel *k, struct jmsg *msg, const char *topi
     msg->ids = &id;
     msg->n_ids = 1;
     wire_send(k->iopub, k->signer, msg);
+    kernel_socket_used(k, k->iopub);
     msg->ids = NULL;
     msg->n_ids = 0;
 }
@@ -65,6 +66,7 @@ void kernel_reply_with_metadata(struct kernel *k, void *socket, const struct jms
         reply->metadata = metadata;
     }
     wire_send(socket, k->signer, reply);
+    kernel_socket_used(k, socket);
     jmsg_free(reply);
 }
 
@@ -75,7 +77,7 @@ void kernel_reply(struct kernel *k, void *socket, const struct jmsg *request, js
 
 /* ---- iopub subscriptions: each new subscriber is welcomed (JEP 65) ---- */
 
-static void handle_subscriptions(struct kernel *k)
+void kernel_welcome_subscribers(struct kernel *k)
 {
     char buffer[256];
     int len;
@@ -199,84 +201,7 @@ static int block_signals(void)
     return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
-static void handle_signals(struct kernel *k)
-{
-    struct signalfd_siginfo info;
-    while (read(k->signal_fd, &info, sizeof info) == sizeof info) {
-        if (info.ssi_signo == SIGINT) {
-            log_info("SIGINT: interrupting the running cell");
-            kernel_interrupt(k);
-        } else {
-            log_info("signal %u: shutting down", info.ssi_signo);
-            k->shutting_down = true;
-        }
-    }
-}
-
 void kernel_interrupt(struct kernel *k) { executor_interrupt(k->executor); }
-
-/* ---- the loop ---- */
-
-static void drain(struct kernel *k, void *socket, void (*dispatch)(struct kernel *, struct jmsg *))
-{
-    for (int budget = 64; budget > 0 && !k->shutting_down; budget--) {
-        struct jmsg *msg = NULL;
-        if (wire_recv(socket, k->signer, &msg) != WIRE_RECV_MESSAGE)
-            return;
-        if (msg)
-            dispatch(k, msg);
-    }
-}
-
-/* The launcher died without shutting the kernel down (its terminal closed, it was killed): the
- * same clean shutdown as a shutdown_request, so the workers go too; nobody is left to answer. */
-static void check_launcher(struct kernel *k)
-{
-    if (!launcher_watch_gone(&k->launcher))
-        return;
-    log_info("the process that launched the kernel (pid %d) is gone: shutting down",
-             (int)k->launcher.pid);
-    k->shutting_down = true;
-}
-
-static void run_loop(struct kernel *k)
-{
-    zmq_pollitem_t items[] = {
-        {k->control, 0, ZMQ_POLLIN, 0},
-        {NULL, k->signal_fd, ZMQ_POLLIN, 0},
-        {NULL, executor_event_fd(k->executor), ZMQ_POLLIN, 0},
-        {k->shell, 0, ZMQ_POLLIN, 0},
-        {k->stdin_socket, 0, ZMQ_POLLIN, 0},
-        {k->iopub, 0, ZMQ_POLLIN, 0},
-        {NULL, launcher_watch_fd(&k->launcher), ZMQ_POLLIN, 0},
-    };
-    /* the launcher's pidfd is polled only when there is one */
-    int n_items = items[6].fd >= 0 ? 7 : 6;
-    long timeout = launcher_watch_poll_ms(&k->launcher);
-    while (!k->shutting_down) {
-        if (zmq_poll(items, n_items, timeout) < 0) {
-            if (zmq_errno() == EINTR)
-                continue;
-            log_error("poll failed: %s", zmq_strerror(zmq_errno()));
-            return;
-        }
-        /* Control first, always: it must never wait behind shell traffic. */
-        if (items[0].revents & ZMQ_POLLIN)
-            drain(k, k->control, dispatch_control);
-        if (items[1].revents & ZMQ_POLLIN)
-            handle_signals(k);
-        if (items[2].revents & ZMQ_POLLIN)
-            dispatch_executor_events(k);
-        if (items[3].revents & ZMQ_POLLIN)
-            drain(k, k->shell, dispatch_shell);
-        if (items[4].revents & ZMQ_POLLIN)
-            drain(k, k->stdin_socket, dispatch_stdin);
-        if (items[5].revents & ZMQ_POLLIN)
-            handle_subscriptions(k);
-        if (n_items == 6 || (items[6].revents & ZMQ_POLLIN))
-            check_launcher(k); /* without a pidfd it looks at most once a second */
-    }
-}
 
 static void close_everything(struct kernel *k)
 {
@@ -286,6 +211,7 @@ static void close_everything(struct kernel *k)
             zmq_close(sockets[i]);
     zmq_ctx_shutdown(k->zmq); /* ends the heartbeat's proxy */
     jmsg_free(k->input_asked);
+    kernel_save_unsaved_input(k); /* a cell cut short by the shutdown is still in the history */
     history_close(k->history);
     signer_free(k->signer);
     launcher_watch_stop(&k->launcher);
@@ -336,7 +262,7 @@ int kernel_run(const char *connection_file, const struct kernel_config *cfg, str
     if (!k->executor)
         return 1;
     kernel_publish_status(k, NULL, "starting");
-    run_loop(k);
+    kernel_loop_run(k);
     bool stopped = executor_stop(k->executor, STOP_TIMEOUT_MS);
     k->executor = NULL; /* freed, or left to its stuck thread */
     close_everything(k);

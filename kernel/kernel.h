@@ -16,6 +16,15 @@ struct executor;
 struct history;
 struct job;
 
+/* The zmq sockets the main loop serves (kernel_loop.c), by their bit in kernel.unchecked. */
+enum {
+    KERNEL_SOCKET_CONTROL,
+    KERNEL_SOCKET_SHELL,
+    KERNEL_SOCKET_STDIN,
+    KERNEL_SOCKET_IOPUB,
+    KERNEL_N_SOCKETS
+};
+
 struct kernel {
     struct connection_info conn;
     struct signer *signer;
@@ -32,6 +41,13 @@ struct kernel {
     struct launcher_watch launcher; /* JPY_PARENT_PID: gone means shut down */
     bool heartbeat_running;
     bool shutting_down;
+    /* a bit per socket used since it was last found empty: asked for ZMQ_EVENTS before the loop
+     * sleeps (kernel_loop.c says why) */
+    unsigned unchecked;
+    /* the running cell's input, not in the history yet (events.c says when it is written) */
+    char *unsaved_input;
+    int unsaved_line;
+    long long unsaved_due_ms;
 };
 
 /* Runs the kernel until shutdown; returns the process exit code. */
@@ -56,5 +72,18 @@ void dispatch_executor_events(struct kernel *k);
 /* busy, and for an execute its execute_input and history entry. */
 void publish_begin(struct kernel *k, const struct job *job);
 void kernel_interrupt(struct kernel *k);
+/* The running cell's input into the history now, if it is not yet (events.c). */
+void kernel_save_unsaved_input(struct kernel *k);
+/* ms until that input is due to be written (0: now); -1: none is waiting. */
+int kernel_unsaved_input_wait_ms(const struct kernel *k);
+
+/* --- kernel_loop.c --- */
+
+/* Serves every socket and fd until shutdown. */
+void kernel_loop_run(struct kernel *k);
+/* Every send or receive on a socket outside the loop's own receives says so here. */
+void kernel_socket_used(struct kernel *k, const void *socket);
+/* Answers new iopub subscriptions (JEP 65) with an iopub_welcome. */
+void kernel_welcome_subscribers(struct kernel *k);
 
 #endif

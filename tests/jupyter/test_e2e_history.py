@@ -60,6 +60,42 @@ def test_history_request_across_sessions(tmp_path):
     assert [r[0] for r in rows(path, "SELECT session FROM sessions")] == [session, session + 1]
 
 
+def test_a_cell_is_stored_once_with_its_output_and_a_long_one_while_it_runs(tmp_path):
+    # A short cell goes in with its output after its idle (one write); one still running after
+    # a moment has its input stored then, so a kernel that dies in it keeps it.
+    path = tmp_path / "history.sqlite"
+    workdir = make_workdir()
+    with kernel_on(path) as quick:
+        assert result_text(ok(quick.run(python("6 * 7")))) == "42"
+        assert rows(path, "SELECT line, source, output FROM history") == \
+            [(1, python("6 * 7"), "42")]
+    with Kernel(env={"WARDEN_HISTORY": str(path)}, cwd=workdir) as k:
+        long_cell = python("import os, time\n"
+                           "while not os.path.exists('go'):\n"
+                           "    time.sleep(0.01)\n"
+                           "'done'")
+        ex = k.execute(long_cell)
+        poll(lambda: (2, 1, long_cell) in [r[:3] for r in rows(
+            path, "SELECT session, line, source, output FROM history")], 10,
+            "the running cell's input in the file")
+        assert rows(path, "SELECT output FROM history WHERE session = 2") == [(None,)]
+        open(os.path.join(workdir, "go"), "w").close()
+        assert result_text(ok(ex.result())) == "'done'"
+        assert rows(path, "SELECT line, source, output FROM history WHERE session = 2") == \
+            [(1, long_cell, "'done'")]
+
+
+def test_a_running_cell_is_in_the_history_it_is_asked_for(tmp_path):
+    workdir = make_workdir()
+    with Kernel(env={"WARDEN_HISTORY": str(tmp_path / "h.sqlite")}, cwd=workdir) as k:
+        cell = python("import os, time\nwhile not os.path.exists('go'):\n    time.sleep(0.01)")
+        ex = k.execute(cell)
+        # asked as the cell starts (before its input would be stored on its own), it is there
+        assert k.history(hist_access_type="tail", n=1)["history"][0][1:] == [1, cell]
+        open(os.path.join(workdir, "go"), "w").close()
+        ok(ex.result())
+
+
 def test_two_kernels_write_at_once(tmp_path):
     path = tmp_path / "history.sqlite"
     with kernel_on(path) as one, kernel_on(path) as two:
@@ -136,17 +172,21 @@ def fill(directory):
         os.close(fd)
 
 
-def test_full_disk_is_said_in_the_cell_and_the_next_cell_works(tiny_disk):
+def test_full_disk_is_said_with_the_next_cell_and_cells_run_on(tiny_disk):
     path = tiny_disk / "history.sqlite"
     with kernel_on(path) as k:
         ok(k.run(python("x = 1")))
         fill(tiny_disk)
-        # bigger than anything the file or its log could reuse
+        # bigger than anything the file or its log could reuse; a cell is stored after its idle
+        # (with its output), so what went wrong is said with the next cell, naming the cell
         r = ok(k.run(python("# " + "y" * 600_000 + "\nprint(x + 1)")))
-        assert r.stdout == "2\n", r.summary()
-        assert "warden: history: cannot write" in r.stderr and "full" in r.stderr, r.summary()
+        assert r.stdout == "2\n" and "warden: history" not in r.stderr, r.summary()
         r = ok(k.run(python("print(x + 2)")))
-        assert r.stdout == "3\n" and "warden: history" not in r.stderr, r.summary()
+        assert r.stdout == "3\n", r.summary()
+        assert "warden: history: cannot write" in r.stderr and "full" in r.stderr, r.summary()
+        assert "cell 2 not stored" in r.stderr, r.summary()
+        r = ok(k.run(python("print(x + 3)")))
+        assert r.stdout == "4\n" and "warden: history" not in r.stderr, r.summary()
     assert rows(path)[0][2] == python("x = 1")
 
 
