@@ -287,3 +287,22 @@ def test_small_and_big_messages_are_signed_and_no_library_is_loaded_for_it():
         r = k.run(python("print('x' * (8 << 20))"), timeout=120)
         assert r.stdout == "x" * (8 << 20) + "\n", r.summary()  # signed and verified by the client
         assert mapped(k) == linked_shared, "a library was loaded to sign a big message"
+
+
+# ---------------------------------------------------------------------------------------------
+# The main loop wakes on the sockets' notifications (kernel/kernel_loop.c): none may be lost
+
+
+def test_a_burst_of_requests_on_shell_and_control_is_all_answered_while_a_cell_prints(kernel):
+    # Sends and receives on a socket can take the notification its ZMQ_FD would have given: a
+    # request arriving as the kernel publishes output must still be answered, at once.
+    ex = kernel.execute(python("for i in range(3000):\n    print(i)"))
+    sent = []
+    for _ in range(100):
+        sent.append(("shell", kernel.send("kernel_info_request", channel="shell")))
+        sent.append(("control", kernel.send("kernel_info_request", channel="control")))
+    for channel, msg_id in sent:
+        reply = kernel.wait_reply(msg_id, timeout=30, wait_idle=False)
+        assert reply.content["status"] == "ok", (channel, reply.content)
+    r = ok(ex.result(60))
+    assert r.stdout.splitlines() == [str(i) for i in range(3000)]
