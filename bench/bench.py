@@ -25,9 +25,9 @@ from bench_kernel import BenchError, Session, lean_launch, wait_quiet
 import agent_overhead
 import harness
 
-QUICK = dict(launches=2, round_trips=50, warmup=5, output_reps=2, throughput_mib=8,
+QUICK = dict(launches=2, round_trips=50, rounds=2, warmup=5, output_reps=2, throughput_mib=8,
              flood_mib=40, plots=2, restarts=2, settle=2.0)
-FULL = dict(launches=5, round_trips=200, warmup=20, output_reps=5, throughput_mib=16,
+FULL = dict(launches=5, round_trips=200, rounds=5, warmup=20, output_reps=5, throughput_mib=16,
             flood_mib=40, plots=5, restarts=5, settle=3.0)
 
 
@@ -152,6 +152,7 @@ class Bench:
                 s.launch()
                 s.wait_ready()
                 s.execute_ok(s.code("1+1"))
+            self.interleaved_figures(sessions)
             for figure in figures.KERNEL_FIGURES:
                 wait_quiet([sessions[k] for k in self.labels], self.log)
                 for label in list(self.labels):
@@ -162,6 +163,26 @@ class Bench:
         finally:
             for s in sessions.values():
                 s.close()
+
+    def interleaved_figures(self, sessions):
+        """Each figure of INTERLEAVED_FIGURES in opts.rounds rounds, every kernel in turn in each
+        (the order turned by one each round), after a settle wait per round."""
+        per_round = max(1, self.opts.round_trips // self.opts.rounds)
+        for sampler, summary in figures.INTERLEAVED_FIGURES:
+            samples = {label: [] for label in self.labels}
+            for r in range(self.opts.rounds):
+                wait_quiet([sessions[k] for k in self.labels], self.log)
+                order = list(self.labels)
+                order = order[r % len(order):] + order[:r % len(order)]
+                for label in order:
+                    if label not in self.labels:
+                        continue  # failed in an earlier round
+                    try:
+                        samples[label] += sampler(sessions[label], self.opts, self.log, per_round)
+                    except (BenchError, OSError, RuntimeError) as e:
+                        self.fail(label, e)
+            for label in list(self.labels):
+                self.results[label].update(summary(label, samples[label], self.log))
 
     def agent(self):
         if "warden" in self.labels:

@@ -82,32 +82,43 @@ def summarize_launches(runs):
 
 
 # ---- figures of one running kernel -------------------------------------------------------
-def round_trips(s, opts, log):
-    """`1+1` through jupyter_client: median, p90, p99, and the client's own CPU per trip."""
+# The round trips are taken in opts.rounds rounds, every kernel in turn in each (bench.py): a
+# round trip is under a millisecond, so 200 of one kernel in a row take a fifth of a second, and
+# one slow moment of this VM's host moved a kernel's median by 30 % between runs. Interleaved,
+# the slow moments fall on every kernel alike. Each sampler returns one round's samples; its
+# summary turns the samples of all rounds into the figures.
+def round_trip_samples(s, opts, log, count):
+    """`1+1` through jupyter_client: (round-trip seconds, the client's own CPU seconds)."""
     code = s.code("1+1")
-    for _ in range(opts.warmup):
+    for _ in range(opts.warmup // opts.rounds + 1):
         s.execute_ok(code)
     rts = []
     cpu0 = time.thread_time()
-    for _ in range(opts.round_trips):
+    for _ in range(count):
         rts.append(s.execute_ok(code)[0])
-    cpu = (time.thread_time() - cpu0) / opts.round_trips
-    log(f"  {s.label}: 1+1 round trip median {median_ms(rts)} ms, p99 {pct_ms(rts, 0.99)} ms")
+    return [(rt, (time.thread_time() - cpu0) / count) for rt in rts]
+
+
+def round_trip_summary(label, samples, log):
+    rts = [rt for rt, _ in samples]
+    cpu = statistics.mean(c for _, c in samples)
+    log(f"  {label}: 1+1 round trip median {median_ms(rts)} ms, p99 {pct_ms(rts, 0.99)} ms")
     return {"round_trip_ms": median_ms(rts), "round_trip_p90_ms": pct_ms(rts, 0.9),
             "round_trip_p99_ms": pct_ms(rts, 0.99), "client_cpu_ms": round(cpu * 1000, 2),
             "round_trips": len(rts)}
 
 
-def lean_round_trips(s, opts, log):
+def lean_round_trip_samples(s, opts, log, count):
     """The same cells through lean_client.py on the same kernel."""
     code = s.code("1+1")
     lean = LeanClient(s.km.get_connection_info())
     rts = []
+    warmup = opts.warmup // opts.rounds + 1
     try:
         lean.wait_connected()
-        for _ in range(opts.warmup):
+        for _ in range(warmup):
             lean.execute(code)
-        for _ in range(opts.round_trips):
+        for _ in range(count):
             t0 = now()
             reply = lean.execute(code)
             rts.append(now() - t0)
@@ -115,9 +126,13 @@ def lean_round_trips(s, opts, log):
                 raise BenchError(f"{s.label}: 1+1 through the lean client failed: {reply}")
     finally:
         lean.close()
-        s.cells += opts.warmup + len(rts)
+        s.cells += warmup + len(rts)
     s.drain_iopub()
-    log(f"  {s.label}: lean client median {median_ms(rts)} ms, p99 {pct_ms(rts, 0.99)} ms")
+    return rts
+
+
+def lean_round_trip_summary(label, rts, log):
+    log(f"  {label}: lean client median {median_ms(rts)} ms, p99 {pct_ms(rts, 0.99)} ms")
     return {"lean_round_trip_ms": median_ms(rts), "lean_round_trip_p90_ms": pct_ms(rts, 0.9),
             "lean_round_trip_p99_ms": pct_ms(rts, 0.99)}
 
@@ -230,6 +245,9 @@ def restarts(s, opts, log):
     return {"restart_ms": median_ms(totals), "restart_all_ms": [round(t * 1000, 2) for t in totals]}
 
 
-# In this order, each for every kernel in turn before the next.
-KERNEL_FIGURES = [round_trips, lean_round_trips, kernel_info, rss_after_cells, print_lines,
-                  throughput, flood, dataframe, warm_plot, restarts]
+# First, in rounds (above): (sampler, summary).
+INTERLEAVED_FIGURES = [(round_trip_samples, round_trip_summary),
+                       (lean_round_trip_samples, lean_round_trip_summary)]
+# Then in this order, each for every kernel in turn before the next.
+KERNEL_FIGURES = [kernel_info, rss_after_cells, print_lines, throughput, flood, dataframe,
+                  warm_plot, restarts]

@@ -151,7 +151,8 @@ def notes(summary, opts, out):
     print("ratio: times better for warden (ipykernel's figure / warden's; for throughput "
           "warden's / ipykernel's). Figures only: nothing is asserted.", file=out)
     print(f"{opts.launches} interleaved launches per kernel after one discarded round, "
-          f"{opts.round_trips} round trips after {opts.warmup} warm-up, {opts.output_reps} "
+          f"{opts.round_trips} round trips in {opts.rounds} interleaved rounds after "
+          f"{opts.warmup} warm-up, {opts.output_reps} "
           f"output cells, {opts.throughput_mib} MiB throughput, {opts.flood_mib} MiB flood, "
           f"{opts.plots} warm plots, {opts.restarts} restarts; {platform.node()}, "
           f"{os.cpu_count()} cpus, Linux {platform.release()}, python "

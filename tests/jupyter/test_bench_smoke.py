@@ -22,7 +22,8 @@ sys.path.insert(0, str(BENCH))
 import bench_table  # noqa: E402
 
 FLOOD_MIB = 33  # just past warden's default 32 MiB output limit
-SMALLEST = ["--launches", "1", "--round-trips", "10", "--warmup", "1", "--output-reps", "1",
+SMALLEST = ["--launches", "1", "--round-trips", "10", "--rounds", "2", "--warmup", "1",
+            "--output-reps", "1",
             "--throughput-mib", "1", "--flood-mib", str(FLOOD_MIB), "--plots", "1",
             "--restarts", "1", "--settle", "0.5"]
 WARDEN_ONLY = {"restart_ms", "agent_request_ms", "agent_overhead_ms"}
