@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "common/dynlib.h"
 #include "common/files.h"
 
@@ -24,13 +24,6 @@ struct http_client {
     CURLM *multi;
     atomic_bool cancelled;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The libcurl functions used here, resolved once. */
 static struct curl_api {
@@ -114,9 +107,9 @@ bool http_client_cancelled(struct http_client *client) { return atomic_load(&cli
 
 bool http_client_sleep(struct http_client *client, long ms)
 {
-    int64_t deadline = now_ms() + ms;
+    int64_t deadline = monotonic_ms() + ms;
     while (!http_client_cancelled(client)) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - monotonic_ms();
         if (left <= 0)
             return true;
         api.multi_poll(client->multi, NULL, 0, (int)left, NULL);
@@ -152,7 +145,7 @@ static size_t on_body(char *bytes, size_t size, size_t nmemb, void *arg)
 {
     struct transfer *t = arg;
     size_t len = size * nmemb;
-    t->last_byte = now_ms();
+    t->last_byte = monotonic_ms();
     t->received += len;
     if (t->received > t->req->max_body_bytes) {
         t->too_large = true;
@@ -192,7 +185,7 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *arg)
 {
     struct transfer *t = arg;
     size_t len = size * nmemb;
-    t->last_byte = now_ms();
+    t->last_byte = monotonic_ms();
     header_value(line, len, "retry-after", t->resp->retry_after, sizeof t->resp->retry_after);
     header_value(line, len, "retry-after-ms", t->resp->retry_after_ms,
                  sizeof t->resp->retry_after_ms);
@@ -253,7 +246,7 @@ static CURLcode drive(struct http_client *c, struct transfer *t)
             return code;
         if (http_client_cancelled(c))
             return CURLE_ABORTED_BY_CALLBACK;
-        if (now_ms() - t->last_byte > t->req->idle_timeout_ms) {
+        if (monotonic_ms() - t->last_byte > t->req->idle_timeout_ms) {
             t->idle = true;
             return CURLE_OPERATION_TIMEDOUT;
         }
@@ -291,7 +284,7 @@ void http_perform(struct http_client *client, const struct http_request *req,
                   struct http_response *resp)
 {
     memset(resp, 0, sizeof *resp);
-    struct transfer t = {.req = req, .resp = resp, .last_byte = now_ms()};
+    struct transfer t = {.req = req, .resp = resp, .last_byte = monotonic_ms()};
     if (http_client_cancelled(client)) {
         resp->result = HTTP_CANCELLED;
         return;

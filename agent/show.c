@@ -3,16 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "common/utf8.h"
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* A display of `markdown` (with `plain` for clients that only show text). Both hold the model's
  * words, so both are made inert first (utf8_inert): jupyter console prints text/plain straight to
@@ -46,15 +39,15 @@ void show_writing(struct show *s, int attempt)
 {
     s->attempt = attempt;
     snprintf(s->display_id, sizeof s->display_id, "warden-%d-%d-%lld", s->count, attempt,
-             (long long)now_ms());
-    s->last_update = now_ms();
+             (long long)monotonic_ms());
+    s->last_update = monotonic_ms();
     s->pending = false;
     display(s, "*writing code…*", "(the model is writing code)", s->display_id, false);
 }
 
 bool show_progress_due(struct show *s)
 {
-    int64_t now = now_ms();
+    int64_t now = monotonic_ms();
     if (now - s->last_update < SHOW_UPDATE_MS) {
         s->pending = true; /* the final update shows it */
         return false;

@@ -2,8 +2,8 @@
  * the reply, idle — in that order, each with the request as parent. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "content.h"
 #include "executor.h"
 #include "history.h"
@@ -19,27 +19,25 @@ static bool is_execute(const struct job *job) { return job->kind == JOB_EXECUTE;
  * still has it, as IPython's history has it from the cell's start. */
 #define HISTORY_INPUT_DELAY_MS 200
 
-static long long monotonic_ms(void)
+/* The kept input into the history, with its output (NULL: none yet), and forgotten. */
+static void write_unsaved_input(struct kernel *k, const char *output)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    history_add_with_output(k->history, k->unsaved_line, k->unsaved_input, output);
+    free(k->unsaved_input);
+    k->unsaved_input = NULL;
 }
 
 void kernel_save_unsaved_input(struct kernel *k)
 {
-    if (!k->unsaved_input)
-        return;
-    history_add(k->history, k->unsaved_line, k->unsaved_input);
-    free(k->unsaved_input);
-    k->unsaved_input = NULL;
+    if (k->unsaved_input)
+        write_unsaved_input(k, NULL);
 }
 
 int kernel_unsaved_input_wait_ms(const struct kernel *k)
 {
     if (!k->unsaved_input)
         return -1;
-    long long left = k->unsaved_due_ms - monotonic_ms();
+    int64_t left = k->unsaved_due_ms - monotonic_ms();
     return left <= 0 ? 0 : left > HISTORY_INPUT_DELAY_MS ? HISTORY_INPUT_DELAY_MS : (int)left;
 }
 
@@ -59,9 +57,7 @@ static void keep_input_for_history(struct kernel *k, int line, const char *code)
 static void save_history(struct kernel *k, const struct job *job)
 {
     if (k->unsaved_input && k->unsaved_line == job->execution_count) {
-        history_add_with_output(k->history, k->unsaved_line, k->unsaved_input, job->history_output);
-        free(k->unsaved_input);
-        k->unsaved_input = NULL;
+        write_unsaved_input(k, job->history_output);
     } else if (job->history_output) {
         history_set_output(k->history, job->execution_count, job->history_output);
     }

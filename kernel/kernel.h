@@ -4,6 +4,7 @@
 #define WARDEN_KERNEL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "connection.h"
@@ -47,7 +48,7 @@ struct kernel {
     /* the running cell's input, not in the history yet (events.c says when it is written) */
     char *unsaved_input;
     int unsaved_line;
-    long long unsaved_due_ms;
+    int64_t unsaved_due_ms; /* monotonic_ms() */
 };
 
 /* Runs the kernel until shutdown; returns the process exit code. */

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h> /* glibc 2.36; ENOSYS before Linux 5.3 */
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/files.h"
 #include "common/log.h"
 
@@ -94,13 +94,6 @@ int launcher_watch_poll_ms(const struct launcher_watch *w)
     return w->pid && w->pidfd < 0 ? FALLBACK_POLL_MS : -1;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 bool launcher_watch_gone(struct launcher_watch *w)
 {
     if (!w->pid)
@@ -109,7 +102,7 @@ bool launcher_watch_gone(struct launcher_watch *w)
         struct pollfd p = {.fd = w->pidfd, .events = POLLIN};
         return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
     }
-    long long now = now_ms();
+    long long now = monotonic_ms();
     if (now < w->next_look_ms)
         return false;
     w->next_look_ms = now + FALLBACK_POLL_MS;

@@ -6,21 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/utf8.h"
 
 #define READ_CHUNK (64u * 1024u)
 /* A buffer this large is released once it is empty again (after one big frame). */
 #define KEEP_CAP   (1024u * 1024u)
-
-int64_t frame_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 const char *frame_result_str(enum frame_result r)
 {
@@ -344,7 +337,7 @@ enum frame_result frame_read(struct frame_reader *r, int fd, json_t **out)
 int frame_write_all(int fd, const void *data, size_t len, int timeout_ms)
 {
     const char *p = data;
-    int64_t deadline = frame_now_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
+    int64_t deadline = monotonic_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
     bool is_socket = true;
     while (len > 0) {
         ssize_t n = is_socket ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
@@ -361,7 +354,7 @@ int frame_write_all(int fd, const void *data, size_t len, int timeout_ms)
             continue;
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
             return -1;
-        int64_t left = deadline - frame_now_ms();
+        int64_t left = deadline - monotonic_ms();
         if (left <= 0) {
             errno = ETIMEDOUT;
             return -1;

@@ -79,7 +79,4 @@ char *frame_sanitize(const char *in, size_t len, size_t *outlen);
  * that path. */
 json_t *frame_parse_stream(const char *payload, size_t len);
 
-/* Monotonic clock in milliseconds. */
-int64_t frame_now_ms(void);
-
 #endif

@@ -11,6 +11,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "supervisor.h"
 
@@ -122,7 +123,7 @@ static bool standby_usable(struct sandbox *sb)
 
 int sup_replace_active(struct sandbox *sb, const char *why, char *err, size_t errlen)
 {
-    int64_t t0 = frame_now_ms();
+    int64_t t0 = monotonic_ms();
     if (sb->active) {
         worker_kill(sb->active, why);
         worker_free(sb->active);
@@ -136,7 +137,7 @@ int sup_replace_active(struct sandbox *sb, const char *why, char *err, size_t er
         sb->last_replace_promoted = false;
         sb->active = worker_spawn(&sb->cfg, false, err, errlen);
     }
-    sb->last_replace_ms = frame_now_ms() - t0;
+    sb->last_replace_ms = monotonic_ms() - t0;
     log_info("worker replaced (%s) in %lld ms, %s", why, (long long)sb->last_replace_ms,
              sb->last_replace_promoted ? "standby promoted" : "fresh worker");
     if (!sb->active) {
@@ -190,7 +191,7 @@ int sup_ensure_active(struct sandbox *sb, char *err, size_t errlen)
 enum ready_wait sup_wait_ready(struct sandbox *sb, struct worker *w, int timeout_ms,
                                bool watch_interrupt)
 {
-    int64_t deadline = frame_now_ms() + timeout_ms;
+    int64_t deadline = monotonic_ms() + timeout_ms;
     for (;;) {
         bool broken = false;
         if (worker_poll_ready(w, &broken)) {
@@ -199,7 +200,7 @@ enum ready_wait sup_wait_ready(struct sandbox *sb, struct worker *w, int timeout
         }
         if (broken || worker_exited(w))
             return READY_BROKEN;
-        int64_t left = deadline - frame_now_ms();
+        int64_t left = deadline - monotonic_ms();
         if (left <= 0)
             return READY_TIMED_OUT;
         if (frame_reader_ready(&w->reader))

@@ -137,7 +137,7 @@ void sup_emit_stream_text(struct cell_run *r, enum output_stream name, const cha
 void sup_stream_flush(struct cell_run *r);
 /* Sends everything pending (streams, display updates), in the order it can matter. */
 void sup_pending_flush(struct cell_run *r);
-/* When the pending output is due to be flushed (frame_now_ms() time); 0 when nothing is pending. */
+/* When the pending output is due to be flushed (monotonic_ms() time); 0 when nothing is pending. */
 int64_t sup_flush_due_ms(const struct cell_run *r);
 /* Frees what coalescing holds (stream buffers, pending updates). */
 void sup_output_free(struct cell_run *r);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/format.h"
 #include "common/log.h"
 #include "common/utf8.h"
@@ -34,7 +35,7 @@ static void send_interrupt(struct cell_run *r)
     if (r->grace_deadline)
         return; /* already sent; the grace period decides */
     spawn_signal(&r->w->proc, SIGINT);
-    int64_t now = frame_now_ms();
+    int64_t now = monotonic_ms();
     r->grace_deadline = now + r->sb->cfg.limits.interrupt_grace_ms;
     r->resend_at = now + INTERRUPT_RESEND_MS;
     log_info("cell %lld: SIGINT sent to worker pid %d", r->id, (int)r->w->proc.pid);
@@ -165,7 +166,7 @@ static void run_loop(struct cell_run *r)
 {
     struct worker *w = r->w;
     while (!r->done && !r->ended) {
-        int64_t now = frame_now_ms();
+        int64_t now = monotonic_ms();
         if (!run_timers(r, now))
             break;
         int timeout = poll_timeout(r, now);
@@ -378,8 +379,8 @@ void sandbox_execute(struct sandbox *sb, const struct sandbox_cell *cell,
     }
     r.w->state = WORKER_BUSY;
     sup_maybe_spawn_standby(sb); /* overlaps with the cell; the first time, after ready */
-    r.wall_deadline = r.wall_ms ? frame_now_ms() + r.wall_ms : 0;
-    r.scratch_check_at = r.w->proc.scratch ? frame_now_ms() + SCRATCH_CHECK_MS : 0;
+    r.wall_deadline = r.wall_ms ? monotonic_ms() + r.wall_ms : 0;
+    r.scratch_check_at = r.w->proc.scratch ? monotonic_ms() + SCRATCH_CHECK_MS : 0;
     run_loop(&r);
     /* a cell too short for the timer: measured once more as it ends, so none escapes it */
     if (!r.ended && r.w->state != WORKER_DEAD && spawn_check_scratch(&r.w->proc))

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "supervisor.h"
 
@@ -73,7 +74,7 @@ void sup_protocol_violation(struct cell_run *r)
 /* Reads what the dead worker had sent (bounded in time), so its last output is shown. */
 static void drain_dead(struct cell_run *r)
 {
-    int64_t deadline = frame_now_ms() + SUP_DRAIN_MS;
+    int64_t deadline = monotonic_ms() + SUP_DRAIN_MS;
     while (!r->done && !r->ended) {
         json_t *frame = NULL;
         enum frame_result res = worker_read(r->w, &frame);
@@ -84,7 +85,7 @@ static void drain_dead(struct cell_run *r)
         }
         if (res != FRAME_AGAIN)
             break;
-        int64_t left = deadline - frame_now_ms();
+        int64_t left = deadline - monotonic_ms();
         if (left <= 0)
             break;
         struct pollfd p = {.fd = r->w->fd, .events = POLLIN};

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/format.h"
 #include "common/log.h"
 #include "common/utf8.h"
@@ -46,7 +47,7 @@ void sup_stream_flush(struct cell_run *r)
         s->len = 0;
     }
     if (r->nseg)
-        r->last_flush = frame_now_ms();
+        r->last_flush = monotonic_ms();
     r->nseg = 0;
     r->seg_bytes = 0;
 }
@@ -167,7 +168,7 @@ static void updates_flush(struct cell_run *r)
     for (int i = 0; i < n; i++)
         emit_now(r, &r->upd[i].out);
     if (n)
-        r->last_flush = frame_now_ms();
+        r->last_flush = monotonic_ms();
 }
 
 void sup_pending_flush(struct cell_run *r)

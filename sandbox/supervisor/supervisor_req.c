@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/utf8.h"
 #include "supervisor.h"
@@ -53,7 +54,7 @@ static json_t *request(struct sandbox *sb, json_t *req, const char *reply_t, int
         json_decref(req);
         return NULL;
     }
-    int64_t deadline = frame_now_ms() + timeout_ms;
+    int64_t deadline = monotonic_ms() + timeout_ms;
     char err[512];
     if (sup_ensure_active(sb, err, sizeof err) != 0) {
         log_debug("%s: no worker: %s", reply_t, err);
@@ -62,7 +63,7 @@ static json_t *request(struct sandbox *sb, json_t *req, const char *reply_t, int
     }
     struct worker *w = sb->active;
     if (w->state == WORKER_STARTING) {
-        enum ready_wait wait = sup_wait_ready(sb, w, (int)(deadline - frame_now_ms()), false);
+        enum ready_wait wait = sup_wait_ready(sb, w, (int)(deadline - monotonic_ms()), false);
         if (wait != READY_OK) {
             json_decref(req);
             if (wait == READY_BROKEN)
@@ -74,7 +75,7 @@ static json_t *request(struct sandbox *sb, json_t *req, const char *reply_t, int
     }
     long long id = sb->next_id++;
     json_object_set_new(req, "id", json_integer(id));
-    int64_t left = deadline - frame_now_ms();
+    int64_t left = deadline - monotonic_ms();
     if (worker_send(w, req, left > 0 ? (int)left : 1) != 0) {
         log_debug("%s: could not send the request: %s", reply_t, strerror(errno));
         if (worker_exited(w))
@@ -96,7 +97,7 @@ static json_t *request(struct sandbox *sb, json_t *req, const char *reply_t, int
             handle_broken(sb, w, res);
             return NULL;
         }
-        left = deadline - frame_now_ms();
+        left = deadline - monotonic_ms();
         if (left <= 0) {
             log_debug("%s: no reply within %d ms: empty reply", reply_t, timeout_ms);
             return NULL;

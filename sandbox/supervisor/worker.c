@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 #define WORKER_SCRIPT "warden_worker.py"
@@ -67,7 +68,7 @@ struct worker *worker_spawn(const struct sandbox_config *cfg, bool preload, char
         .keep_stdio = false,
         .ignore_sigint = true,
     };
-    w->spawned_at = frame_now_ms();
+    w->spawned_at = monotonic_ms();
     int rc = spawn_process(&req, &w->proc, err, errlen);
     close(sv[1]);
     if (rc != 0) {
@@ -81,7 +82,7 @@ struct worker *worker_spawn(const struct sandbox_config *cfg, bool preload, char
     w->state = WORKER_STARTING;
     w->ready_at = -1;
     log_info("worker pid %d spawned in %lld ms (%s%s)", (int)w->proc.pid,
-             (long long)(frame_now_ms() - w->spawned_at), w->proc.jailed ? "jailed" : "UNJAILED",
+             (long long)(monotonic_ms() - w->spawned_at), w->proc.jailed ? "jailed" : "UNJAILED",
              preload ? ", standby with preload" : "");
     return w;
 }
@@ -114,7 +115,7 @@ enum frame_result worker_read(struct worker *w, json_t **out)
         const char *t = json_string_value(json_object_get(*out, "t"));
         if (strcmp(t, "ready") == 0) {
             w->state = WORKER_READY;
-            w->ready_at = frame_now_ms();
+            w->ready_at = monotonic_ms();
             json_t *v =
                 translate_bounded_string(json_object_get(*out, "python"), TR_MAX_PYTHON_VERSION);
             snprintf(w->python, sizeof w->python, "%s", v ? json_string_value(v) : "?");
@@ -153,9 +154,9 @@ void worker_reap(struct worker *w, int wait_ms, const char *fallback)
 {
     if (!w || w->state == WORKER_DEAD)
         return;
-    int64_t deadline = frame_now_ms() + wait_ms;
+    int64_t deadline = monotonic_ms() + wait_ms;
     while (!worker_exited(w)) {
-        int64_t left = deadline - frame_now_ms();
+        int64_t left = deadline - monotonic_ms();
         if (left <= 0) {
             worker_kill(w, fallback);
             return;
@@ -181,13 +182,13 @@ void worker_kill(struct worker *w, const char *why)
 {
     if (!w || w->state == WORKER_DEAD)
         return;
-    int64_t t0 = frame_now_ms();
+    int64_t t0 = monotonic_ms();
     spawn_kill(&w->proc);
     close_channel(w);
     snprintf(w->cause, sizeof w->cause, "%s", why ? why : "killed by the kernel");
     w->state = WORKER_DEAD;
     log_info("worker pid %d killed in %lld ms: %s", (int)w->proc.pid,
-             (long long)(frame_now_ms() - t0), w->cause);
+             (long long)(monotonic_ms() - t0), w->cause);
 }
 
 void worker_free(struct worker *w)

@@ -25,7 +25,7 @@ struct worker {
     struct frame_reader reader;
     enum worker_state state;
     bool preload;                 /* started as a standby (WARDEN_PRELOAD=1) */
-    int64_t spawned_at, ready_at; /* frame_now_ms() */
+    int64_t spawned_at, ready_at; /* monotonic_ms() */
     char python[TR_MAX_PYTHON_VERSION + 1];
     char cause[256]; /* once dead: why, in words */
 };

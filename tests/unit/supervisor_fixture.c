@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "sandbox/supervisor/frame.h"
 #include "supervisor_fixture.h"
@@ -24,7 +25,7 @@ int cell_count = 1;
 static void record(struct capture *c, const char *kind, json_t *content)
 {
     json_array_append_new(c->msgs, json_pack("{s:s, s:o, s:I}", "kind", kind, "content", content,
-                                             "at", (json_int_t)frame_now_ms()));
+                                             "at", (json_int_t)monotonic_ms()));
 }
 
 static void cap_stream(void *ctx, enum output_stream name, const char *text, size_t len)
@@ -88,9 +89,9 @@ void run_full(struct sandbox *sb, const char *code, uint32_t wall_ms, bool allow
                                 .silent = false,
                                 .allow_stdin = allow_stdin,
                                 .wall_ms = wall_ms};
-    int64_t t0 = frame_now_ms();
+    int64_t t0 = monotonic_ms();
     sandbox_execute(sb, &cell, &sink, &res->out);
-    res->ms = frame_now_ms() - t0;
+    res->ms = monotonic_ms() - t0;
 }
 
 void run_cell(struct sandbox *sb, const char *code, struct result *res)
