@@ -495,6 +495,7 @@ class ModelServer:
     def _track(self, conn, add: bool):
         with self._cond:
             (self._conns.add if add else self._conns.discard)(conn)
+            self._cond.notify_all()
 
     def close(self) -> None:
         """Stop serving, wake delayed replies, shut every open connection. Idempotent."""
@@ -510,6 +511,11 @@ class ModelServer:
                 conn.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+        # The handlers, woken by _closing or by the shut socket, record each reply's outcome
+        # before they let go of their connection: wait for them, so that srv.last.outcome is
+        # final when close() returns (the client may see the socket go before that is written).
+        with self._cond:
+            self._cond.wait_for(lambda: not self._conns, timeout=5)
         self._thread.join(timeout=5)
 
     def __enter__(self):
