@@ -4,10 +4,12 @@ real PNG, the DataFrame's HTML) and raises BenchError if not; none asserts anyth
 """
 
 import base64
+import os
 import statistics
+import subprocess
 import time
 
-from bench_kernel import BenchError, now
+from bench_kernel import BenchError, harness, now  # bench_kernel puts tests/ on sys.path
 from lean_client import LeanClient
 
 PLOT_BODY = "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3], [1, 4, 9])\nplt.show()"
@@ -109,7 +111,42 @@ def round_trip_summary(label, samples, log):
 
 
 def lean_round_trip_samples(s, opts, log, count):
-    """The same cells through lean_client.py on the same kernel."""
+    """The same cells through lean-client (bench/lean_client.c: the kernel's own wire code in C,
+    a few µs of CPU a message) on the same kernel, which prints each round trip in µs."""
+    warmup = opts.warmup // opts.rounds + 1
+    binary = lean_client_binary()
+    try:
+        out = subprocess.run([binary, s.km.connection_file, str(warmup), str(count),
+                              s.code("1+1")], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise BenchError(f"{s.label}: {binary}: {e}")
+    if out.returncode != 0:
+        raise BenchError(f"{s.label}: 1+1 through lean-client failed: {out.stderr.strip()}")
+    rts = [float(line) / 1e6 for line in out.stdout.split()]
+    if len(rts) != count:
+        raise BenchError(f"{s.label}: lean-client printed {len(rts)} round trips, not {count}")
+    s.cells += warmup + count
+    s.drain_iopub()
+    return rts
+
+
+def lean_round_trip_summary(label, rts, log):
+    log(f"  {label}: lean C client median {median_ms(rts)} ms, p99 {pct_ms(rts, 0.99)} ms")
+    return {"lean_round_trip_ms": median_ms(rts), "lean_round_trip_p90_ms": pct_ms(rts, 0.9),
+            "lean_round_trip_p99_ms": pct_ms(rts, 0.99)}
+
+
+def lean_client_binary():
+    """lean-client beside the warden binary under test (the build directory builds both)."""
+    path = os.path.join(os.path.dirname(harness.warden_bin()), "lean-client")
+    if not os.access(path, os.X_OK):
+        raise BenchError(f"no {path}: build it (cmake --build build) beside the warden binary")
+    return path
+
+
+def lean_py_round_trip_samples(s, opts, log, count):
+    """The same cells through lean_client.py: (round-trip seconds, the client's own CPU seconds
+    per round trip)."""
     code = s.code("1+1")
     lean = LeanClient(s.km.get_connection_info())
     rts = []
@@ -118,23 +155,26 @@ def lean_round_trip_samples(s, opts, log, count):
         lean.wait_connected()
         for _ in range(warmup):
             lean.execute(code)
+        cpu0 = time.thread_time()
         for _ in range(count):
             t0 = now()
             reply = lean.execute(code)
             rts.append(now() - t0)
             if reply.get("status") != "ok":
                 raise BenchError(f"{s.label}: 1+1 through the lean client failed: {reply}")
+        cpu = (time.thread_time() - cpu0) / max(count, 1)
     finally:
         lean.close()
         s.cells += warmup + len(rts)
     s.drain_iopub()
-    return rts
+    return [(rt, cpu) for rt in rts]
 
 
-def lean_round_trip_summary(label, rts, log):
-    log(f"  {label}: lean client median {median_ms(rts)} ms, p99 {pct_ms(rts, 0.99)} ms")
-    return {"lean_round_trip_ms": median_ms(rts), "lean_round_trip_p90_ms": pct_ms(rts, 0.9),
-            "lean_round_trip_p99_ms": pct_ms(rts, 0.99)}
+def lean_py_round_trip_summary(label, samples, log):
+    rts = [rt for rt, _ in samples]
+    cpu = statistics.mean(c for _, c in samples)
+    log(f"  {label}: lean Python client median {median_ms(rts)} ms, its CPU {cpu * 1000:.2f} ms")
+    return {"lean_py_round_trip_ms": median_ms(rts), "lean_py_client_cpu_ms": round(cpu * 1000, 2)}
 
 
 def kernel_info(s, opts, log):
@@ -247,7 +287,8 @@ def restarts(s, opts, log):
 
 # First, in rounds (above): (sampler, summary).
 INTERLEAVED_FIGURES = [(round_trip_samples, round_trip_summary),
-                       (lean_round_trip_samples, lean_round_trip_summary)]
+                       (lean_round_trip_samples, lean_round_trip_summary),
+                       (lean_py_round_trip_samples, lean_py_round_trip_summary)]
 # Then in this order, each for every kernel in turn before the next.
 KERNEL_FIGURES = [kernel_info, rss_after_cells, print_lines, throughput, flood, dataframe,
                   warm_plot, restarts]

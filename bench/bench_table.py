@@ -24,8 +24,10 @@ ROWS = [
     ("1+1 round trip, jupyter_client, median (ms)", "round_trip_ms", "ms", None),
     ("1+1 round trip, jupyter_client, p99 (ms)", "round_trip_p99_ms", "ms", None),
     ("  client CPU per round trip (ms)", "client_cpu_ms", "info", None),
-    ("1+1 round trip, lean client, median (ms)", "lean_round_trip_ms", "ms", ("ratio", 8)),
-    ("1+1 round trip, lean client, p99 (ms)", "lean_round_trip_p99_ms", "ms", None),
+    ("1+1 round trip, lean C client, median (ms)", "lean_round_trip_ms", "ms", ("ratio", 8)),
+    ("1+1 round trip, lean C client, p99 (ms)", "lean_round_trip_p99_ms", "ms", None),
+    ("1+1 round trip, lean Python client, median (ms)", "lean_py_round_trip_ms", "ms", None),
+    ("  its CPU per round trip (ms)", "lean_py_client_cpu_ms", "info", None),
     ("kernel_info round trip, median (ms)", "kernel_info_round_trip_ms", "ms", None),
     ("10 000-line print cell, median (ms)", "print_lines_ms", "ms", ("ratio", 2)),
     ("stdout throughput (MB/s)", "throughput_mb_s", "rate", ("ratio", 2)),
@@ -131,7 +133,7 @@ def print_table(results, summary, opts, out=sys.stdout):
 
 
 def notes(summary, opts, out):
-    for suffix, client in (("", "jupyter_client"), ("_lean", "lean client")):
+    for suffix, client in (("", "jupyter_client"), ("_lean", "lean C client")):
         jail = summary.get("jail_overhead" + suffix)
         if jail is not None:
             met = "met" if jail <= JAIL_TARGET else "NOT met"

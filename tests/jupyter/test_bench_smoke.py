@@ -73,3 +73,42 @@ def test_jupyter_clients_floor_is_measured(bench_run):
     assert len(res["ready_floor_all_ms"]) == 1  # one round after the discarded one
     assert summary["ready_client_floor_ms"] == res["ready_floor_ms"] > 0
     assert summary["ready_client_cap"] is not None
+
+
+def lean_client(*args, timeout=60):
+    binary = Path(harness.warden_bin()).with_name("lean-client")
+    return subprocess.run([str(binary), *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.mark.warden_only
+def test_the_lean_c_client_prints_one_round_trip_a_measured_cell(kernel):
+    proc = lean_client(kernel.manager.connection_file, 2, 5, "%%python\n1+1")
+    assert proc.returncode == 0, proc.stderr
+    times = [float(line) for line in proc.stdout.split()]
+    assert len(times) == 5 and all(t > 0 for t in times)
+    # its cells ran in this kernel and are in its history: In[0], its seven, then this one
+    assert kernel.run("%%python\nprint(In[-2].strip(), len(In))").stdout == "1+1 9\n"
+
+
+@pytest.mark.warden_only
+def test_the_lean_c_client_says_a_failed_cell_and_a_wrong_key(kernel, tmp_path):
+    proc = lean_client(kernel.manager.connection_file, 0, 1, "%%python\n1/0")
+    assert proc.returncode == 1
+    assert "ZeroDivisionError" in proc.stderr and "the cell failed" in proc.stderr
+    # signed with another key, its requests are dropped by the kernel: no reply, and after the
+    # timeout given (2 s) a clear failure
+    info = json.loads(Path(kernel.manager.connection_file).read_text())
+    info["key"] = "not-" + info["key"]
+    wrong = tmp_path / "wrong-key.json"
+    wrong.write_text(json.dumps(info))
+    proc = lean_client(wrong, 0, 1, "%%python\n1+1", 2)
+    assert proc.returncode == 1 and "no kernel_info_reply and idle within 2 s" in proc.stderr
+
+
+def test_the_lean_c_client_refuses_bad_arguments(tmp_path):
+    assert lean_client().returncode == 2
+    assert lean_client("x", "-1", "3").returncode == 2
+    assert lean_client("x", "1", "3", "1+1", "0").returncode == 2
+    missing = lean_client(tmp_path / "none.json", 0, 1)
+    assert missing.returncode == 1 and "none.json" in missing.stderr
