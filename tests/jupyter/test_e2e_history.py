@@ -67,8 +67,9 @@ def test_a_cell_is_stored_once_with_its_output_and_a_long_one_while_it_runs(tmp_
     workdir = make_workdir()
     with kernel_on(path) as quick:
         assert result_text(ok(quick.run(python("6 * 7")))) == "42"
-        assert rows(path, "SELECT line, source, output FROM history") == \
-            [(1, python("6 * 7"), "42")]
+        # stored after the idle the client has just seen: it may land a moment later
+        poll(lambda: rows(path, "SELECT line, source, output FROM history") ==
+             [(1, python("6 * 7"), "42")], 10, "the quick cell with its output in the file")
     with Kernel(env={"WARDEN_HISTORY": str(path)}, cwd=workdir) as k:
         long_cell = python("import os, time\n"
                            "while not os.path.exists('go'):\n"
@@ -81,8 +82,8 @@ def test_a_cell_is_stored_once_with_its_output_and_a_long_one_while_it_runs(tmp_
         assert rows(path, "SELECT output FROM history WHERE session = 2") == [(None,)]
         open(os.path.join(workdir, "go"), "w").close()
         assert result_text(ok(ex.result())) == "'done'"
-        assert rows(path, "SELECT line, source, output FROM history WHERE session = 2") == \
-            [(1, long_cell, "'done'")]
+        poll(lambda: rows(path, "SELECT line, source, output FROM history WHERE session = 2") ==
+             [(1, long_cell, "'done'")], 10, "the long cell's output in the file")
 
 
 def test_a_running_cell_is_in_the_history_it_is_asked_for(tmp_path):
