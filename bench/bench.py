@@ -28,7 +28,7 @@ import harness
 QUICK = dict(launches=2, round_trips=50, rounds=2, warmup=5, output_reps=2, throughput_mib=8,
              flood_mib=40, plots=2, restarts=2, settle=2.0)
 FULL = dict(launches=5, round_trips=200, rounds=5, warmup=20, output_reps=5, throughput_mib=16,
-            flood_mib=40, plots=5, restarts=5, settle=3.0)
+            flood_mib=40, plots=15, restarts=5, settle=3.0)
 
 
 def parse_args(argv):

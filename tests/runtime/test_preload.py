@@ -57,3 +57,20 @@ def test_preload_thread_runs_at_nice_19_and_sched_idle():
     assert out.returncode == 0, out.stderr
     # (nice, policy): 19 and SCHED_IDLE (5) in the import thread; 0 and SCHED_OTHER in main
     assert out.stdout.split("\n")[0] == "('19', '5') ('0', '0')"
+
+
+def test_the_big_libraries_objects_are_frozen_out_of_the_collectors_walks(tmp_path):
+    # Preloaded: frozen before ready. Imported by a cell: frozen once the import is done, so
+    # a full collection no longer walks numpy's, pandas' and matplotlib's objects.
+    with RuntimeProc(env={"WARDEN_PRELOAD": "1"}, cwd=tmp_path) as w:
+        r = w.execute("import gc\ngc.get_freeze_count() > 50000")
+        assert r.result == {"text/plain": "True"}
+    with RuntimeProc(cwd=tmp_path) as w:
+        r = w.execute("import gc\nbefore = gc.get_freeze_count()\nimport pandas\n"
+                      "(before, gc.get_freeze_count() > 50000, "
+                      "gc.collect() >= 0 and gc.get_count()[2] < 1000)")
+        assert r.result == {"text/plain": "(0, True, True)"}
+        # what the user makes after the import is collected as usual
+        r = w.execute("import weakref\nclass Node: pass\nn = Node(); n.me = n\n"
+                      "ref = weakref.ref(n)\ndel n\ngc.collect()\nref() is None")
+        assert r.result == {"text/plain": "True"}
